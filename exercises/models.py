@@ -1,0 +1,401 @@
+"""The exercise domain: teams, protocols, scenarios (MSEL), exercises, releases, responses
+and the append-only audit journal.
+
+Single-object rules live here as methods; every write that involves more than one row
+goes through exercises/services.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Team(models.Model):
+    """An allied national team, keyed by its ISO 3166 alpha-3 code."""
+
+    code = models.CharField(
+        primary_key=True, max_length=3, validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO alpha-3 code.")]
+    )
+    name = models.CharField(max_length=80)
+    colour = models.CharField(max_length=7, validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a #rrggbb colour.")])
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class CoreCapability(models.Model):
+    """An HSEEP-style core capability that exercise objectives map to."""
+
+    code = models.SlugField(primary_key=True, max_length=60)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "core capabilities"
+
+    def __str__(self):
+        return self.name
+
+
+class Protocol(models.Model):
+    """A crisis-response protocol the paper calls for (e.g. collision and conjunction)."""
+
+    code = models.SlugField(primary_key=True, max_length=20)
+    title = models.CharField(max_length=160)
+    summary = models.TextField(blank=True)
+    paper_section = models.CharField(max_length=120, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+
+class ProtocolStep(models.Model):
+    class Actor(models.TextChoices):
+        AFFECTED_TEAM = "affected", "The affected team"
+        ALL_TEAMS = "all", "All teams"
+        LEAD_NATION = "lead", "The lead nation"
+
+    code = models.CharField(primary_key=True, max_length=24)
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True)
+    paper_section = models.CharField(max_length=120)
+    expected_minutes = models.PositiveIntegerField(help_text="Expected time after the triggering inject.")
+    actor = models.CharField(max_length=10, choices=Actor.choices, default=Actor.AFFECTED_TEAM)
+    legal_references = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["protocol__order", "order"]
+        constraints = [models.UniqueConstraint(fields=["protocol", "order"], name="unique_step_order")]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+
+class Scenario(models.Model):
+    """A reusable exercise template: objectives and a MSEL of injects."""
+
+    name = models.CharField(max_length=160, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Exercise(models.Model):
+    """One run of a scenario. Its clock is derived from stored timestamps only."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+
+    name = models.CharField(max_length=160)
+    scenario = models.ForeignKey(Scenario, null=True, blank=True, on_delete=models.SET_NULL, related_name="exercises")
+    teams = models.ManyToManyField(Team, related_name="exercises", help_text="Participating teams.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # The clock: exercise time = elapsed_before_run + (now - running_since) * speed while running.
+    running_since = models.DateTimeField(null=True, blank=True)
+    elapsed_before_run = models.DurationField(default=timedelta)
+    speed = models.FloatField(default=1.0, validators=[MinValueValidator(1.0)])
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
+
+    def exercise_time(self, at=None) -> timedelta:
+        """Exercise time (time since STARTEX, scaled by speed) at wall time `at`."""
+        if self.status != self.Status.RUNNING or self.running_since is None:
+            return self.elapsed_before_run
+        at = at or timezone.now()
+        return self.elapsed_before_run + (at - self.running_since) * self.speed
+
+    def can_transition(self, to: str) -> bool:
+        allowed = {
+            self.Status.DRAFT: {self.Status.RUNNING, self.Status.ENDED},
+            self.Status.RUNNING: {self.Status.PAUSED, self.Status.ENDED},
+            self.Status.PAUSED: {self.Status.RUNNING, self.Status.ENDED},
+            self.Status.ENDED: set(),
+        }
+        return to in allowed[self.status]
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in {self.Status.RUNNING, self.Status.PAUSED}
+
+    def team_codes(self) -> list[str]:
+        return list(self.teams.values_list("code", flat=True))
+
+
+class Objective(models.Model):
+    """An exercise objective mapped to a core capability; belongs to a scenario or to an exercise's copy."""
+
+    scenario = models.ForeignKey(Scenario, null=True, blank=True, on_delete=models.CASCADE, related_name="objectives")
+    exercise = models.ForeignKey(Exercise, null=True, blank=True, on_delete=models.CASCADE, related_name="objectives")
+    code = models.CharField(max_length=20)
+    text = models.TextField()
+    core_capability = models.ForeignKey(CoreCapability, on_delete=models.PROTECT, related_name="objectives")
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scenario__isnull=False, exercise__isnull=True)
+                | Q(scenario__isnull=True, exercise__isnull=False),
+                name="objective_belongs_to_scenario_or_exercise",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.text[:60]}"
+
+
+class InjectKind(models.TextChoices):
+    CONJUNCTION = "conjunction", "Conjunction warning"
+    COLLISION = "collision", "Collision"
+    ASAT = "asat", "ASAT missile test"
+    CO_ORBITAL = "co_orbital", "Co-orbital approach"
+    JAMMING = "jamming", "Jamming / dazzling"
+    CYBER = "cyber", "Cyberattack"
+    MALFUNCTION = "malfunction", "Satellite malfunction"
+    DEBRIS = "debris", "Debris"
+    INTELLIGENCE = "intelligence", "Intelligence report"
+    DIPLOMATIC = "diplomatic", "Diplomatic"
+    PRESS = "press", "Press / media"
+    CONTROL = "control", "Control message"
+
+
+class DeliveryMethod(models.TextChoices):
+    MESSAGE = "message", "Message"
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone call"
+    BRIEFING = "briefing", "Briefing"
+    NEWS = "news", "News item"
+    DATA_FEED = "data_feed", "Data feed"
+
+
+class MselRow(models.Model):
+    """The fields of one MSEL row, shared by a scenario's injects and an exercise's copies."""
+
+    sequence = models.PositiveIntegerField()
+    offset = models.DurationField(help_text="Scheduled exercise time after STARTEX.")
+    kind = models.CharField(max_length=20, choices=InjectKind.choices)
+    title = models.CharField(max_length=200)
+    text = models.TextField(validators=[MaxLengthValidator(settings.CONJUNCTION_MAX_TEXT)])
+    addressed_to_all = models.BooleanField(default=True)
+    originator = models.CharField(max_length=120, blank=True)
+    delivery_method = models.CharField(max_length=20, choices=DeliveryMethod.choices, default=DeliveryMethod.MESSAGE)
+    expected_action = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["offset", "sequence"]
+
+    def __str__(self):
+        return f"{self.sequence}. {self.title}"
+
+    @property
+    def scenario_time(self) -> str:
+        return format_exercise_time(self.offset)
+
+
+class ScenarioInject(MselRow):
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="injects")
+    teams = models.ManyToManyField(Team, blank=True, related_name="+")
+    protocol_steps = models.ManyToManyField(ProtocolStep, blank=True, related_name="+")
+    objectives = models.ManyToManyField(Objective, blank=True, related_name="+")
+
+    class Meta(MselRow.Meta):
+        constraints = [models.UniqueConstraint(fields=["scenario", "sequence"], name="unique_scenario_sequence")]
+
+
+class Inject(MselRow):
+    """An exercise's copy of a MSEL row; editing the scenario never rewrites it."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="injects")
+    teams = models.ManyToManyField(Team, blank=True, related_name="+")
+    protocol_steps = models.ManyToManyField(ProtocolStep, blank=True, related_name="+")
+    objectives = models.ManyToManyField(Objective, blank=True, related_name="+")
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(MselRow.Meta):
+        constraints = [models.UniqueConstraint(fields=["exercise", "sequence"], name="unique_exercise_sequence")]
+
+    @property
+    def is_released(self) -> bool:
+        return self.released_at is not None
+
+    def addressed_teams(self):
+        """The teams this inject goes to: its own list, or every team in the exercise."""
+        if self.addressed_to_all:
+            return self.exercise.teams.all()
+        return self.teams.filter(exercises=self.exercise)
+
+
+class Participant(models.Model):
+    """A user's role in one exercise: facilitator, evaluator, or player of exactly one team."""
+
+    class Role(models.TextChoices):
+        FACILITATOR = "facilitator", "Facilitator"
+        EVALUATOR = "evaluator", "Evaluator"
+        PLAYER = "player", "Player"
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations")
+    role = models.CharField(max_length=12, choices=Role.choices)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="players")
+
+    class Meta:
+        ordering = ["exercise", "role", "team"]
+        constraints = [
+            models.UniqueConstraint(fields=["exercise", "user"], name="one_role_per_user_per_exercise"),
+            models.CheckConstraint(
+                condition=Q(role="player", team__isnull=False) | (~Q(role="player") & Q(team__isnull=True)),
+                name="player_has_exactly_one_team",
+            ),
+        ]
+
+    def __str__(self):
+        suffix = f" ({self.team_id})" if self.team_id else ""
+        return f"{self.user} — {self.get_role_display()}{suffix} in {self.exercise}"
+
+    @property
+    def is_facilitator(self) -> bool:
+        return self.role == self.Role.FACILITATOR
+
+    @property
+    def is_player(self) -> bool:
+        return self.role == self.Role.PLAYER
+
+    def clean(self):
+        if self.team_id and not self.exercise.teams.filter(pk=self.team_id).exists():
+            raise ValidationError({"team": "That team does not take part in this exercise."})
+
+
+class Release(models.Model):
+    """An inject reaching one team: when, and at what exercise time."""
+
+    inject = models.ForeignKey(Inject, on_delete=models.CASCADE, related_name="releases")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="releases")
+    released_at = models.DateTimeField()
+    exercise_time = models.DurationField()
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-released_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["inject", "team"], name="release_once_per_team")]
+
+    def __str__(self):
+        return f"{self.inject} → {self.team_id}"
+
+
+class ImmutableModel(models.Model):
+    """A row that is written once and never changed or deleted through the ORM."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(f"{self._meta.verbose_name} is immutable once written.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(f"{self._meta.verbose_name} cannot be deleted.")
+
+
+class Response(ImmutableModel):
+    """A team's decision, action or assessment. An amendment is a new version linked to the old one."""
+
+    class Kind(models.TextChoices):
+        DECISION = "decision", "Decision"
+        ACTION = "action", "Action"
+        ASSESSMENT = "assessment", "Assessment"
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="responses")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="responses")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="responses")
+    inject = models.ForeignKey(Inject, null=True, blank=True, on_delete=models.PROTECT, related_name="responses")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ACTION)
+    text = models.TextField(validators=[MaxLengthValidator(settings.CONJUNCTION_MAX_TEXT)])
+    protocol_steps = models.ManyToManyField(ProtocolStep, blank=True, related_name="responses")
+    submitted_at = models.DateTimeField(default=timezone.now)
+    exercise_time = models.DurationField()
+    amends = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="amended_by")
+    version = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self):
+        return f"{self.team_id} response v{self.version} at {format_exercise_time(self.exercise_time)}"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError("The audit journal is append-only.")
+
+    def delete(self):
+        raise ValidationError("The audit journal is append-only.")
+
+
+class AuditEvent(ImmutableModel):
+    """The append-only journal: one row for every write."""
+
+    exercise = models.ForeignKey(Exercise, null=True, blank=True, on_delete=models.PROTECT, related_name="journal")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=60)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    exercise_time = models.DurationField(null=True, blank=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.kind}"
+
+
+def format_exercise_time(value: timedelta | None) -> str:
+    """T+HH:MM:SS, the way controllers read exercise time."""
+    if value is None:
+        return ""
+    total = int(value.total_seconds())
+    sign = "-" if total < 0 else "+"
+    total = abs(total)
+    return f"T{sign}{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"

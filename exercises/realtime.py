@@ -1,0 +1,43 @@
+"""Channel-layer group names and the after-commit send of rendered fragments.
+
+A service renders a fragment once and hands the HTML to `send_after_commit`; every
+socket in the group receives the same string. Model instances never enter a message.
+"""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def team_group(exercise_id: int, team_code: str) -> str:
+    return f"exercise.{exercise_id}.team.{team_code}"
+
+
+def facilitators_group(exercise_id: int) -> str:
+    return f"exercise.{exercise_id}.facilitators"
+
+
+def evaluators_group(exercise_id: int) -> str:
+    return f"exercise.{exercise_id}.evaluators"
+
+
+def staff_groups(exercise_id: int) -> list[str]:
+    """Facilitators and evaluators: they see the whole exercise."""
+    return [facilitators_group(exercise_id), evaluators_group(exercise_id)]
+
+
+def exercise_groups(exercise) -> list[str]:
+    """Every group of the exercise: staff plus each participating team."""
+    return staff_groups(exercise.pk) + [team_group(exercise.pk, code) for code in exercise.team_codes()]
+
+
+def send_after_commit(groups, html: str) -> None:
+    """Queue `html` for each group once the surrounding transaction commits."""
+    groups = list(groups)
+
+    def send():
+        layer = get_channel_layer()
+        for group in groups:
+            async_to_sync(layer.group_send)(group, {"type": "fragment", "html": html})
+
+    transaction.on_commit(send)

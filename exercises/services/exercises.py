@@ -1,0 +1,62 @@
+"""Setting up an exercise: a run of a scenario, with its own copy of the MSEL."""
+
+from django.db import transaction
+
+from exercises.models import Exercise, Inject, MselRow, Objective, Participant
+from exercises.services import ServiceError, audit
+
+
+@transaction.atomic
+def create_exercise(*, scenario, name: str, teams, by=None) -> Exercise:
+    """Copy the scenario's objectives and injects so later scenario edits never rewrite this run."""
+    teams = list(teams)
+    if not teams:
+        raise ServiceError("An exercise needs at least one participating team.")
+    exercise = Exercise.objects.create(name=name, scenario=scenario)
+    exercise.teams.set(teams)
+    objective_copies = {}
+    for objective in scenario.objectives.all():
+        objective_copies[objective.pk] = Objective.objects.create(
+            exercise=exercise, code=objective.code, text=objective.text, core_capability=objective.core_capability
+        )
+    source_injects = scenario.injects.prefetch_related("teams", "protocol_steps", "objectives")
+    for source in source_injects:
+        inject = Inject.objects.create(
+            exercise=exercise,
+            **{field: getattr(source, field) for field in COPIED_FIELDS},
+        )
+        inject.teams.set(source.teams.all())
+        inject.protocol_steps.set(source.protocol_steps.all())
+        inject.objectives.set([objective_copies[o.pk] for o in source.objectives.all()])
+    audit.record(
+        exercise=exercise,
+        actor=by,
+        kind="exercise.created",
+        obj=exercise,
+        payload={"scenario": scenario.name, "teams": [team.code for team in teams]},
+    )
+    return exercise
+
+
+COPIED_FIELDS = [field.name for field in MselRow._meta.get_fields()]
+
+
+@transaction.atomic
+def add_participant(*, exercise: Exercise, user, role: str, team=None, by=None) -> Participant:
+    if role == Participant.Role.PLAYER and team is None:
+        raise ServiceError("A player belongs to exactly one team.")
+    if role != Participant.Role.PLAYER:
+        team = None
+    if team is not None and not exercise.teams.filter(pk=team.pk).exists():
+        raise ServiceError(f"{team.code} does not take part in this exercise.")
+    participant, _ = Participant.objects.update_or_create(
+        exercise=exercise, user=user, defaults={"role": role, "team": team}
+    )
+    audit.record(
+        exercise=exercise,
+        actor=by,
+        kind="participant.assigned",
+        obj=participant,
+        payload={"user": user.get_username(), "role": role, "team": team.code if team else None},
+    )
+    return participant

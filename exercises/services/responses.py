@@ -1,0 +1,65 @@
+"""Team responses: decisions, actions and assessments recorded against protocol steps."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from exercises import fragments, realtime
+from exercises.models import Exercise, Participant, Response
+from exercises.services import Conflict, ServiceError, audit
+
+
+@transaction.atomic
+def submit_response(*, participant: Participant, inject, kind: str, text: str, protocol_steps, amends=None) -> Response:
+    """Record a team's response. `inject` must already be one released to the team (see selectors)."""
+    exercise = participant.exercise
+    if not participant.is_player:
+        raise ServiceError("Only players respond for a team.")
+    if exercise.status == Exercise.Status.DRAFT:
+        raise Conflict("The exercise has not started yet.")
+    if exercise.status == Exercise.Status.ENDED:
+        raise Conflict("The exercise has ended; responses are closed.")
+    steps = list(protocol_steps)
+    allowed = set(inject.protocol_steps.values_list("code", flat=True)) if inject else set()
+    if any(step.code not in allowed for step in steps):
+        raise ServiceError("Claim only protocol steps linked to the inject you respond to.")
+    version = 1
+    if amends is not None:
+        if amends.team_id != participant.team_id or amends.exercise_id != exercise.pk:
+            raise ServiceError("You can amend only your own team's responses.")
+        if Response.objects.filter(amends=amends).exists():
+            raise Conflict("That response was already amended; amend the newest version.")
+        version = amends.version + 1
+    now = timezone.now()
+    response = Response.objects.create(
+        exercise=exercise,
+        team_id=participant.team_id,
+        author=participant.user,
+        inject=inject,
+        kind=kind,
+        text=text,
+        submitted_at=now,
+        exercise_time=exercise.exercise_time(now),
+        amends=amends,
+        version=version,
+    )
+    response.protocol_steps.set(steps)
+    audit.record(
+        exercise=exercise,
+        actor=participant.user,
+        kind="response.submitted",
+        obj=response,
+        at=now,
+        payload={
+            "team": participant.team_id,
+            "inject": inject.pk if inject else None,
+            "kind": kind,
+            "protocol_steps": [step.code for step in steps],
+            "amends": amends.pk if amends else None,
+            "text": text,
+        },
+    )
+    realtime.send_after_commit(
+        [realtime.team_group(exercise.pk, participant.team_id), *realtime.staff_groups(exercise.pk)],
+        fragments.new_response(response),
+    )
+    return response

@@ -1,0 +1,154 @@
+"""Thin views: authorize by role and team, call a selector or a service, render."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from exercises import selectors
+from exercises.forms import ResponseForm
+from exercises.models import Participant
+from exercises.services import ServiceError, clock, releases, responses
+
+STAFF = {Participant.Role.FACILITATOR, Participant.Role.EVALUATOR}
+
+
+def participant_required(*roles):
+    """Resolve the user's participation in the URL's exercise; 404 if none, 403 if the wrong role."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, exercise_id, *args, **kwargs):
+            participant = selectors.participation(request.user, exercise_id)
+            if participant is None:
+                raise Http404("No such exercise.")
+            if participant.role not in roles:
+                raise PermissionDenied("Your role in this exercise does not allow that.")
+            return view(request, participant, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _refused(request, error: ServiceError):
+    template = "exercises/fragments.html#notice" if request.htmx else "exercises/refused.html"
+    return render(request, template, {"message": error.message}, status=error.status)
+
+
+@require_GET
+@login_required
+def home(request):
+    """Send each user where their role puts them; with several exercises, list them."""
+    mine = selectors.participations(request.user)
+    if not mine:
+        raise PermissionDenied("You have no role in any exercise. Ask your facilitator to add you.")
+    if len(mine) == 1:
+        return redirect(landing_url(mine[0]))
+    return render(request, "exercises/home.html", {"participations": [(p, landing_url(p)) for p in mine]})
+
+
+def landing_url(participant: Participant) -> str:
+    if participant.is_player:
+        return reverse("team", args=[participant.exercise_id])
+    return reverse("console", args=[participant.exercise_id])
+
+
+@require_GET
+@participant_required(*STAFF)
+def console(request, participant):
+    exercise = participant.exercise
+    return render(
+        request,
+        "exercises/console.html",
+        {
+            "participant": participant,
+            "exercise": exercise,
+            "injects": selectors.msel(exercise),
+            "responses": selectors.responses_for_exercise(exercise.pk),
+            "can_control": participant.is_facilitator,
+        },
+    )
+
+
+@require_GET
+@participant_required(Participant.Role.PLAYER)
+def team(request, participant):
+    exercise = participant.exercise
+    return render(
+        request,
+        "exercises/team.html",
+        {
+            "participant": participant,
+            "exercise": exercise,
+            "releases": selectors.releases_for_team(exercise.pk, participant.team_id),
+            "responses": selectors.responses_for_team(exercise.pk, participant.team_id),
+        },
+    )
+
+
+@require_POST
+@participant_required(Participant.Role.FACILITATOR)
+def release_inject(request, participant, inject_id):
+    inject = get_object_or_404(participant.exercise.injects, pk=inject_id)
+    try:
+        releases.release_inject(inject=inject, by=request.user)
+    except ServiceError as error:
+        return _refused(request, error)
+    if request.htmx:
+        return HttpResponse(status=204)  # the console's row updates over the websocket
+    return redirect("console", participant.exercise_id)
+
+
+@require_POST
+@participant_required(Participant.Role.FACILITATOR)
+def change_clock(request, participant, action):
+    if action not in clock.ACTIONS:
+        raise Http404("No such clock action.")
+    try:
+        clock.change_status(exercise=participant.exercise, action=action, by=request.user)
+    except ServiceError as error:
+        return _refused(request, error)
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect("console", participant.exercise_id)
+
+
+@require_POST
+@participant_required(Participant.Role.PLAYER)
+def respond(request, participant, inject_id):
+    inject = selectors.released_inject_for_team(participant.exercise_id, participant.team_id, inject_id)
+    if inject is None:
+        raise Http404("No such inject for your team.")
+    form = ResponseForm(request.POST, inject=inject)
+    status = 200
+    if form.is_valid():
+        try:
+            responses.submit_response(
+                participant=participant,
+                inject=inject,
+                kind=form.cleaned_data["kind"],
+                text=form.cleaned_data["text"],
+                protocol_steps=form.cleaned_data["protocol_steps"],
+            )
+        except ServiceError as error:
+            form.add_error(None, error.message)
+            status = error.status
+        else:
+            if not request.htmx:
+                return redirect("team", participant.exercise_id)
+            return render(
+                request,
+                "exercises/fragments.html#response-form",
+                {"inject": inject, "form": ResponseForm(inject=inject), "recorded": True},
+            )
+    else:
+        status = 400
+    # Keep what the player typed, with the errors beside the fields.
+    template = "exercises/fragments.html#response-form" if request.htmx else "exercises/respond.html"
+    return render(request, template, {"inject": inject, "form": form, "participant": participant}, status=status)

@@ -1,0 +1,51 @@
+// Conjunction's small client script: the ticking exercise clock, and de-duplication of
+// items that arrive both in the state sent on (re)connect and in a push.
+(function () {
+  "use strict";
+
+  function pad(n) { return String(n).padStart(2, "0"); }
+
+  function formatExerciseTime(seconds) {
+    var total = Math.max(0, Math.floor(seconds));
+    return "T+" + pad(Math.floor(total / 3600)) + ":" + pad(Math.floor(total % 3600 / 60)) + ":" + pad(total % 60);
+  }
+
+  // The server sends the exercise time when it rendered the clock; the page advances it
+  // from that moment by the speed factor, so client clock skew does not matter.
+  function tick() {
+    document.querySelectorAll("#exercise-clock").forEach(function (clock) {
+      if (!clock.dataset.receivedAt) { clock.dataset.receivedAt = String(performance.now()); }
+      if (clock.dataset.status !== "running") { return; }
+      var elapsed = parseFloat(clock.dataset.elapsed) +
+        (performance.now() - parseFloat(clock.dataset.receivedAt)) / 1000 * parseFloat(clock.dataset.speed);
+      var label = clock.querySelector(".clock-time");
+      if (label) { label.textContent = formatExerciseTime(elapsed); }
+    });
+  }
+
+  // Keep the first element of each id inside a feed: a push may repeat what the state had.
+  function dedupe() {
+    document.querySelectorAll("#inject-feed, #response-feed").forEach(function (feed) {
+      var seen = {};
+      Array.prototype.slice.call(feed.children).forEach(function (child) {
+        if (!child.id) { return; }
+        if (seen[child.id]) { child.remove(); } else { seen[child.id] = true; }
+      });
+    });
+  }
+
+  // Connection status, for people (the header badge) and for tests (body[data-connection]).
+  function setConnection(state, label) {
+    document.body.dataset.connection = state;
+    var badge = document.getElementById("connection");
+    if (badge) { badge.textContent = label; badge.dataset.state = state; }
+  }
+
+  document.addEventListener("htmx:wsOpen", function () { setConnection("open", "Connecting…"); });
+  document.addEventListener("htmx:wsClose", function () { setConnection("closed", "Reconnecting…"); });
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    dedupe();
+    if (document.body.dataset.connection !== "live") { setConnection("live", "Live"); }
+  });
+  document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 250); });
+})();

@@ -1,0 +1,235 @@
+"""Shared fixtures: the reference library, and personas for every role.
+
+The personas play "Exercise Alpha" (USA, GBR, CAN) built from a small scenario of three
+injects: one to USA only, one to GBR only, one to all. A second exercise, "Exercise
+Bravo", has its own facilitator and player, so that cross-exercise access can be tried.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from exercises.models import Exercise, Participant, ProtocolStep, Scenario, ScenarioInject, Team
+from exercises.services.exercises import add_participant, create_exercise
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def library(db):
+    """Teams, core capabilities, protocols and the bundled scenarios, as `make run` loads them."""
+    if not Team.objects.exists():
+        call_command("load_library", verbosity=0)
+
+
+@dataclass
+class Personas:
+    exercise: Exercise
+    other_exercise: Exercise
+    facilitator: object
+    evaluator: object
+    usa_player: object
+    gbr_player: object
+    other_facilitator: object
+    other_player: object
+    no_role: object
+
+    @property
+    def usa_only(self):
+        return self.exercise.injects.get(sequence=1)
+
+    @property
+    def gbr_only(self):
+        return self.exercise.injects.get(sequence=2)
+
+    @property
+    def to_all(self):
+        return self.exercise.injects.get(sequence=3)
+
+    def all(self):
+        return {
+            "facilitator": self.facilitator,
+            "evaluator": self.evaluator,
+            "usa_player": self.usa_player,
+            "gbr_player": self.gbr_player,
+            "other_facilitator": self.other_facilitator,
+            "other_player": self.other_player,
+            "no_role": self.no_role,
+        }
+
+
+def make_user(username):
+    return get_user_model().objects.create_user(username=username, password=PASSWORD, first_name=username.title())
+
+
+def small_scenario(name="Alpha scenario") -> Scenario:
+    scenario = Scenario.objects.create(name=name, description="Three injects for tests.")
+    rows = [
+        (1, 5, "conjunction", "Conjunction warning for USA-SAT 12", ["USA"], ["CONJ-1", "CONJ-2"]),
+        (2, 10, "intelligence", "UK-only intelligence on the debris field", ["GBR"], ["INFO-1"]),
+        (3, 15, "asat", "Direct-ascent ASAT test detected", None, ["ASAT-1", "ASAT-2"]),
+    ]
+    for sequence, minutes, kind, title, teams, steps in rows:
+        inject = ScenarioInject.objects.create(
+            scenario=scenario,
+            sequence=sequence,
+            offset=timedelta(minutes=minutes),
+            kind=kind,
+            title=title,
+            text=f"{title}. Details for the players.",
+            addressed_to_all=teams is None,
+            originator="CSPOC",
+            expected_action="Follow the protocol.",
+        )
+        if teams:
+            inject.teams.set(Team.objects.filter(code__in=teams))
+        inject.protocol_steps.set(ProtocolStep.objects.filter(code__in=steps))
+    return scenario
+
+
+@pytest.fixture
+def personas(library) -> Personas:
+    scenario = small_scenario()
+    exercise = create_exercise(
+        scenario=scenario, name="Exercise Alpha", teams=Team.objects.filter(code__in=["USA", "GBR", "CAN"])
+    )
+    other = create_exercise(
+        scenario=scenario, name="Exercise Bravo", teams=Team.objects.filter(code__in=["USA", "FRA"])
+    )
+    people = Personas(
+        exercise=exercise,
+        other_exercise=other,
+        facilitator=make_user("facilitator"),
+        evaluator=make_user("evaluator"),
+        usa_player=make_user("usa_player"),
+        gbr_player=make_user("gbr_player"),
+        other_facilitator=make_user("other_facilitator"),
+        other_player=make_user("other_player"),
+        no_role=make_user("no_role"),
+    )
+    Role = Participant.Role
+    add_participant(exercise=exercise, user=people.facilitator, role=Role.FACILITATOR)
+    add_participant(exercise=exercise, user=people.evaluator, role=Role.EVALUATOR)
+    add_participant(exercise=exercise, user=people.usa_player, role=Role.PLAYER, team=Team.objects.get(code="USA"))
+    add_participant(exercise=exercise, user=people.gbr_player, role=Role.PLAYER, team=Team.objects.get(code="GBR"))
+    add_participant(exercise=other, user=people.other_facilitator, role=Role.FACILITATOR)
+    add_participant(exercise=other, user=people.other_player, role=Role.PLAYER, team=Team.objects.get(code="USA"))
+    return people
+
+
+@pytest.fixture
+def running(personas) -> Personas:
+    """The personas' exercise, started."""
+    from exercises.services.clock import change_status
+
+    personas.exercise = change_status(exercise=personas.exercise, action="start", by=personas.facilitator)
+    return personas
+
+
+class GroupListener:
+    """A real channel on the real channel layer, subscribed to some groups."""
+
+    def __init__(self, *groups):
+        from asgiref.sync import async_to_sync
+        from channels.layers import get_channel_layer
+
+        self.layer = get_channel_layer()
+        self.sync = async_to_sync
+        self.channel = self.sync(self.layer.new_channel)()
+        self.groups = groups
+        for group in groups:
+            self.sync(self.layer.group_add)(group, self.channel)
+
+    def messages(self, timeout=0.5) -> list[dict]:
+        """Everything delivered so far (waiting up to `timeout` for each next message)."""
+        import asyncio
+
+        async def drain():
+            received = []
+            while True:
+                try:
+                    received.append(await asyncio.wait_for(self.layer.receive(self.channel), timeout))
+                except TimeoutError:
+                    return received
+
+        return self.sync(drain)()
+
+    def close(self):
+        for group in self.groups:
+            self.sync(self.layer.group_discard)(group, self.channel)
+
+
+@pytest.fixture
+def listen():
+    listeners = []
+
+    def subscribe(*groups):
+        listener = GroupListener(*groups)
+        listeners.append(listener)
+        return listener
+
+    yield subscribe
+    for listener in listeners:
+        listener.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright. In CI a missing browser fails; elsewhere it skips."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: CI must run the browser tests (make test installs it).")
+        pytest.skip(f"{CHROMIUM} is missing; `make test` installs it with apt-get")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_daphne(transactional_db):
+    from tests.live import Daphne
+
+    with Daphne() as server:
+        yield server
+
+
+@pytest.fixture
+def log_in(browser, live_daphne):
+    """Open a fresh browser context (a separate person) logged in through the login page."""
+    contexts = []
+
+    def open_as(user):
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{live_daphne.url}/login/")
+        page.get_by_label("User name").fill(user.get_username())
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -1,0 +1,178 @@
+"""Websockets through the real ASGI stack (Origin check, session auth, routing) and channel layer."""
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from config.asgi import application
+from exercises.services.releases import release_inject
+from exercises.services.responses import submit_response
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+def session_headers(user, origin=ORIGIN):
+    client = Client()
+    headers = [origin, (b"host", b"127.0.0.1:8000")]
+    if user is not None:
+        client.force_login(user)
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    return headers
+
+
+class Sockets:
+    """Prepare (in sync code, where the ORM may run) the handshake headers of each user."""
+
+    def __init__(self, personas, origin=ORIGIN):
+        self.headers = {name: session_headers(user, origin) for name, user in personas.all().items()}
+        self.headers["anonymous"] = session_headers(None, origin)
+
+    def open(self, path, who):
+        return WebsocketCommunicator(application, path, headers=self.headers[who])
+
+
+def team_path(personas):
+    return f"/ws/exercises/{personas.exercise.pk}/team/"
+
+
+def control_path(personas):
+    return f"/ws/exercises/{personas.exercise.pk}/control/"
+
+
+async def connect_and_first_message(socket):
+    connected, _ = await socket.connect()
+    assert connected
+    return await socket.receive_output(timeout=5)
+
+
+def run(coroutine_function):
+    return async_to_sync(coroutine_function)()
+
+
+def test_anonymous_is_accepted_then_closed_with_4403(running):
+    sockets = Sockets(running)
+
+    async def scenario():
+        socket = sockets.open(team_path(running), "anonymous")
+        message = await connect_and_first_message(socket)
+        assert message == {"type": "websocket.close", "code": 4403}
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("who", ["facilitator", "evaluator", "no_role", "other_player", "other_facilitator"])
+def test_only_players_of_this_exercise_open_a_team_socket(running, who):
+    sockets = Sockets(running)
+
+    async def scenario():
+        socket = sockets.open(team_path(running), who)
+        assert await connect_and_first_message(socket) == {"type": "websocket.close", "code": 4403}
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("who", ["usa_player", "no_role", "other_facilitator"])
+def test_only_staff_of_this_exercise_open_the_control_socket(running, who):
+    sockets = Sockets(running)
+
+    async def scenario():
+        socket = sockets.open(control_path(running), who)
+        assert await connect_and_first_message(socket) == {"type": "websocket.close", "code": 4403}
+
+    run(scenario)
+
+
+def test_a_foreign_origin_is_refused(running):
+    foreign = Sockets(running, origin=(b"origin", b"http://evil.example"))
+
+    async def scenario():
+        socket = foreign.open(team_path(running), "usa_player")
+        connected, _ = await socket.connect()
+        assert not connected
+
+    run(scenario)
+
+
+def test_a_player_gets_the_current_state_on_connect_and_only_their_teams_pushes(running):
+    sockets = Sockets(running)
+    release_inject(inject=running.usa_only, by=running.facilitator)  # before connecting: comes in the state
+    gbr_only, to_all = running.gbr_only, running.to_all
+
+    async def scenario():
+        usa = sockets.open(team_path(running), "usa_player")
+        gbr = sockets.open(team_path(running), "gbr_player")
+        usa_state = (await connect_and_first_message(usa))["text"]
+        gbr_state = (await connect_and_first_message(gbr))["text"]
+        assert 'id="inject-feed" hx-swap-oob="innerHTML"' in usa_state
+        assert "USA-SAT 12" in usa_state
+        assert "USA-SAT 12" not in gbr_state
+
+        await sync_to_async(release_inject)(inject=gbr_only, by=running.facilitator)
+        pushed = await gbr.receive_from(timeout=5)
+        assert "UK-only intelligence" in pushed
+        assert await usa.receive_nothing(timeout=0.5)
+
+        await sync_to_async(release_inject)(inject=to_all, by=running.facilitator)
+        assert "ASAT test" in await usa.receive_from(timeout=5)
+        assert "ASAT test" in await gbr.receive_from(timeout=5)
+        await usa.disconnect()
+        await gbr.disconnect()
+
+    run(scenario)
+
+
+def test_a_reconnect_resends_everything_released_meanwhile(running):
+    sockets = Sockets(running)
+    usa_only = running.usa_only
+
+    async def scenario():
+        usa = sockets.open(team_path(running), "usa_player")
+        await connect_and_first_message(usa)
+        await usa.disconnect()
+        await sync_to_async(release_inject)(inject=usa_only, by=running.facilitator)
+        again = sockets.open(team_path(running), "usa_player")
+        state = (await connect_and_first_message(again))["text"]
+        assert "USA-SAT 12" in state
+        await again.disconnect()
+
+    run(scenario)
+
+
+def test_control_sees_responses_live_and_frames_from_the_browser_are_ignored(running):
+    sockets = Sockets(running)
+    release_inject(inject=running.usa_only, by=running.facilitator)
+    participant = running.exercise.participants.get(user=running.usa_player)
+    usa_only = running.usa_only
+
+    async def scenario():
+        control = sockets.open(control_path(running), "facilitator")
+        state = (await connect_and_first_message(control))["text"]
+        assert 'id="msel-body"' in state and "Release" in state
+        await control.send_to(text_data="{not json")
+        await control.send_to(text_data='{"type": "release", "inject": 1}')
+        await sync_to_async(submit_response)(
+            participant=participant,
+            inject=usa_only,
+            kind="action",
+            text="Notified allies via CSPOC.",
+            protocol_steps=[],
+        )
+        assert "Notified allies via CSPOC." in await control.receive_from(timeout=5)
+        await control.disconnect()
+
+    run(scenario)
+
+
+def test_the_evaluator_view_has_no_controls(running):
+    sockets = Sockets(running)
+
+    async def scenario():
+        evaluator = sockets.open(control_path(running), "evaluator")
+        state = (await connect_and_first_message(evaluator))["text"]
+        assert "hx-post" not in state
+        await evaluator.disconnect()
+
+    run(scenario)

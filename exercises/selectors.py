@@ -29,7 +29,7 @@ def msel_injects(exercise_id: int):
     return (
         Inject.objects.filter(exercise_id=exercise_id)
         .prefetch_related(
-            "teams", "protocol_steps", Prefetch("releases", queryset=Release.objects.select_related("team"))
+            "teams", "protocol_steps", Prefetch("releases", queryset=Release.objects.select_related("team").order_by("team__order"))
         )
         .order_by("offset", "sequence")
     )

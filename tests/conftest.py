@@ -18,9 +18,18 @@ from exercises.services.exercises import add_participant, create_exercise
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the library once; tests that roll back keep it."""
+    with django_db_blocker.unblock():
+        call_command("load_library", verbosity=0)
+
+
 @pytest.fixture
 def library(db):
-    """Teams, core capabilities, protocols and the bundled scenarios, as `make run` loads them."""
+    """Teams, core capabilities, protocols and the bundled scenarios, as `make run` loads them.
+
+    Transactional tests flush the database afterwards, so the next one loads it again."""
     if not Team.objects.exists():
         call_command("load_library", verbosity=0)
 
@@ -130,18 +139,23 @@ def running(personas) -> Personas:
 
 
 class GroupListener:
-    """A real channel on the real channel layer, subscribed to some groups."""
+    """A real channel on the real channel layer, subscribed to some groups.
+
+    It keeps one event loop of its own: channels_redis binds a channel's receive buffer
+    to the loop that first used it.
+    """
 
     def __init__(self, *groups):
-        from asgiref.sync import async_to_sync
+        import asyncio
+
         from channels.layers import get_channel_layer
 
         self.layer = get_channel_layer()
-        self.sync = async_to_sync
-        self.channel = self.sync(self.layer.new_channel)()
+        self.loop = asyncio.new_event_loop()
+        self.channel = self.loop.run_until_complete(self.layer.new_channel())
         self.groups = groups
         for group in groups:
-            self.sync(self.layer.group_add)(group, self.channel)
+            self.loop.run_until_complete(self.layer.group_add(group, self.channel))
 
     def messages(self, timeout=0.5) -> list[dict]:
         """Everything delivered so far (waiting up to `timeout` for each next message)."""
@@ -152,14 +166,15 @@ class GroupListener:
             while True:
                 try:
                     received.append(await asyncio.wait_for(self.layer.receive(self.channel), timeout))
-                except TimeoutError:
+                except asyncio.TimeoutError:
                     return received
 
-        return self.sync(drain)()
+        return self.loop.run_until_complete(drain())
 
     def close(self):
         for group in self.groups:
-            self.sync(self.layer.group_discard)(group, self.channel)
+            self.loop.run_until_complete(self.layer.group_discard(group, self.channel))
+        self.loop.close()
 
 
 @pytest.fixture
@@ -187,7 +202,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium driven by Playwright. In CI a missing browser fails; elsewhere it skips."""
     import os
@@ -199,11 +214,15 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
+    # Module scope: the loop stops before the next module's tests call async_to_sync.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture

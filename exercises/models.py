@@ -200,8 +200,32 @@ class DeliveryMethod(models.TextChoices):
     DATA_FEED = "data_feed", "Data feed"
 
 
+class Classification(models.TextChoices):
+    UNCLASSIFIED = "unclassified", "EXERCISE UNCLASSIFIED"
+    CONFIDENTIAL = "confidential", "EXERCISE CONFIDENTIAL"
+    SECRET = "secret", "EXERCISE SECRET"
+
+
+class Releasability(models.TextChoices):
+    ALL_ALLIES = "all", "Releasable to all allies"
+    FVEY = "fvey", "REL TO FVEY"
+    REL_TO = "rel_to", "REL TO listed nations"
+    NATIONAL = "national", "National only"
+
+
+class Trigger(models.TextChoices):
+    NONE = "", "Scheduled (no condition)"
+    NOT_CLAIMED = "not_claimed", "If the team has NOT claimed the step by its time"
+    CLAIMED = "claimed", "If the team HAS claimed the step by its time"
+
+
 class MselRow(models.Model):
-    """The fields of one MSEL row, shared by a scenario's injects and an exercise's copies."""
+    """The fields of one MSEL row, shared by a scenario's injects and an exercise's copies.
+
+    A contingency inject (trigger set) is evaluated at its time for each addressed team and
+    released to the teams for which the condition on `trigger_step` holds. An on-demand
+    inject stays off the timeline until the facilitator releases it.
+    """
 
     sequence = models.PositiveIntegerField()
     offset = models.DurationField(help_text="Scheduled exercise time after STARTEX.")
@@ -213,6 +237,11 @@ class MselRow(models.Model):
     delivery_method = models.CharField(max_length=20, choices=DeliveryMethod.choices, default=DeliveryMethod.MESSAGE)
     expected_action = models.TextField(blank=True)
     notes = models.TextField(blank=True)
+    classification = models.CharField(max_length=14, choices=Classification.choices, default=Classification.UNCLASSIFIED)
+    releasability = models.CharField(max_length=10, choices=Releasability.choices, default=Releasability.ALL_ALLIES)
+    on_demand = models.BooleanField(default=False, help_text="Kept off the timeline until released by hand.")
+    trigger = models.CharField(max_length=12, choices=Trigger.choices, default=Trigger.NONE, blank=True)
+    trigger_step = models.ForeignKey(ProtocolStep, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         abstract = True
@@ -231,6 +260,7 @@ class ScenarioInject(MselRow):
     teams = models.ManyToManyField(Team, blank=True, related_name="+")
     protocol_steps = models.ManyToManyField(ProtocolStep, blank=True, related_name="+")
     objectives = models.ManyToManyField(Objective, blank=True, related_name="+")
+    releasable_to = models.ManyToManyField(Team, blank=True, related_name="+")
 
     class Meta(MselRow.Meta):
         constraints = [models.UniqueConstraint(fields=["scenario", "sequence"], name="unique_scenario_sequence")]
@@ -243,7 +273,9 @@ class Inject(MselRow):
     teams = models.ManyToManyField(Team, blank=True, related_name="+")
     protocol_steps = models.ManyToManyField(ProtocolStep, blank=True, related_name="+")
     objectives = models.ManyToManyField(Objective, blank=True, related_name="+")
+    releasable_to = models.ManyToManyField(Team, blank=True, related_name="+")
     released_at = models.DateTimeField(null=True, blank=True)
+    held = models.BooleanField(default=False, help_text="Held by the facilitator: not released when due.")
 
     class Meta(MselRow.Meta):
         constraints = [models.UniqueConstraint(fields=["exercise", "sequence"], name="unique_exercise_sequence")]

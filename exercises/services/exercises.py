@@ -19,7 +19,7 @@ def create_exercise(*, scenario, name: str, teams, by=None) -> Exercise:
         objective_copies[objective.pk] = Objective.objects.create(
             exercise=exercise, code=objective.code, text=objective.text, core_capability=objective.core_capability
         )
-    source_injects = scenario.injects.prefetch_related("teams", "protocol_steps", "objectives")
+    source_injects = scenario.injects.prefetch_related("teams", "protocol_steps", "objectives", "releasable_to")
     for source in source_injects:
         inject = Inject.objects.create(
             exercise=exercise,
@@ -27,6 +27,7 @@ def create_exercise(*, scenario, name: str, teams, by=None) -> Exercise:
         )
         inject.teams.set(source.teams.all())
         inject.protocol_steps.set(source.protocol_steps.all())
+        inject.releasable_to.set(source.releasable_to.all())
         inject.objectives.set([objective_copies[o.pk] for o in source.objectives.all()])
     audit.record(
         exercise=exercise,

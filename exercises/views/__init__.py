@@ -1,0 +1,1 @@
+"""Views by area: `live` runs an exercise (console, team page, release, respond); `scenarios` authors MSELs."""

@@ -68,3 +68,8 @@ def responses_for_team(exercise_id: int, team_code: str):
 
 def responses_for_exercise(exercise_id: int):
     return _responses().filter(exercise_id=exercise_id)
+
+
+def can_author_scenarios(user) -> bool:
+    """Planners (facilitators in the planners group) author scenarios; players and evaluators do not."""
+    return user.is_authenticated and user.has_perm("exercises.change_scenario")

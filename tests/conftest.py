@@ -70,6 +70,12 @@ class Personas:
         }
 
 
+def grant_scenario_authoring(user):
+    from exercises.services.exercises import planners_group
+
+    user.groups.add(planners_group())
+
+
 def make_user(username):
     return get_user_model().objects.create_user(username=username, password=PASSWORD, first_name=username.title())
 
@@ -120,6 +126,7 @@ def personas(library) -> Personas:
         no_role=make_user("no_role"),
     )
     Role = Participant.Role
+    grant_scenario_authoring(people.facilitator)
     add_participant(exercise=exercise, user=people.facilitator, role=Role.FACILITATOR)
     add_participant(exercise=exercise, user=people.evaluator, role=Role.EVALUATOR)
     add_participant(exercise=exercise, user=people.usa_player, role=Role.PLAYER, team=Team.objects.get(code="USA"))

@@ -61,3 +61,16 @@ def add_participant(*, exercise: Exercise, user, role: str, team=None, by=None) 
         payload={"user": user.get_username(), "role": role, "team": team.code if team else None},
     )
     return participant
+
+
+PLANNERS = "Exercise planners"
+AUTHORING_PERMISSIONS = ["add_scenario", "change_scenario", "delete_scenario", "view_scenario"]
+
+
+def planners_group():
+    """The group whose members author scenarios (MSELs): facilitators who plan exercises."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=PLANNERS)
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="exercises", codename__in=AUTHORING_PERMISSIONS))
+    return group

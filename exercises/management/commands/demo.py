@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from exercises.models import Exercise, Participant, Scenario, Team
-from exercises.services.exercises import add_participant, create_exercise
+from exercises.services.exercises import add_participant, create_exercise, planners_group
 
 DEMO_EXERCISE = "Demo exercise"
 DEFAULT_SCENARIO_FILE = "default.json"
@@ -44,6 +44,8 @@ class Command(BaseCommand):
             user.first_name = full_name
             user.set_password(password)
             user.save()
+            if role == Participant.Role.FACILITATOR:
+                user.groups.add(planners_group())
             if not Participant.objects.filter(exercise=exercise, user=user, role=role, team=team).exists():
                 add_participant(exercise=exercise, user=user, role=role, team=team)
         self.stdout.write(self.style.SUCCESS(f"Demo exercise ready: {exercise.name} (scenario {scenario.name})."))

@@ -4,6 +4,7 @@ Every value has a safe default for the embedded setup (SQLite + in-memory channe
 layer). A malformed value stops start-up with a message that names the variable.
 """
 
+import os
 from pathlib import Path
 
 from config.env import env_bool, env_database, env_list, env_redis_url, env_str
@@ -74,7 +75,8 @@ ASGI_APPLICATION = "config.asgi.application"
 DATABASES = {"default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that a live daphne started by the browser tests sees the test data.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    # One file per test run, so that runs side by side do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f"test-db-{os.getpid()}.sqlite3")}
     # Writers wait for the lock instead of failing at once when the clock worker and daphne overlap.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 

@@ -12,6 +12,7 @@ from channels.generic.websocket import WebsocketConsumer
 
 from exercises import fragments, realtime, selectors
 from exercises.models import Participant
+from exercises.services import presence
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class ExerciseSocket(WebsocketConsumer):
         for group in self.groups_for(participant):
             async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
             self.groups_joined.append(group)
+        presence.connected(participant=participant, channel_name=self.channel_name)
         try:
             self.send(text_data=self.state(participant))
         except Exception:
@@ -43,6 +45,8 @@ class ExerciseSocket(WebsocketConsumer):
     def disconnect(self, code):
         for group in getattr(self, "groups_joined", []):
             async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
+        if getattr(self, "groups_joined", None):
+            presence.disconnected(channel_name=self.channel_name)
 
     def receive(self, text_data=None, bytes_data=None):
         """Nothing is accepted from the browser over the socket."""

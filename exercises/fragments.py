@@ -38,29 +38,60 @@ def clock_controls(exercise) -> str:
     return _render("clock-controls", {"exercise": exercise, "oob": True})
 
 
+def acknowledgement(inject, ack) -> str:
+    """Replaces the inject's Acknowledge button on the team's pages."""
+    return _render("acknowledgement", {"inject": inject, "ack": ack, "oob": True})
+
+
+def new_message(message) -> str:
+    return _render("message-push", {"message": message})
+
+
+def delivery(exercise) -> str:
+    """The team × inject matrix with protocol coverage, for staff."""
+    return _render("delivery", {**delivery_context(exercise), "oob": True})
+
+
+def presence(exercise) -> str:
+    return _render("presence", {"presence": selectors.presence(exercise), "oob": True})
+
+
+def delivery_context(exercise) -> dict:
+    teams, rows = selectors.delivery_matrix(exercise)
+    return {"matrix_teams": teams, "matrix_rows": rows, "coverage": selectors.protocol_coverage(exercise)}
+
+
+def team_context(participant) -> dict:
+    """What a team page shows: the same for the page and for the state sent on (re)connect."""
+    exercise = participant.exercise
+    return {
+        "exercise": exercise,
+        "participant": participant,
+        "releases": selectors.releases_for_team(exercise.pk, participant.team_id),
+        "responses": selectors.responses_for_team(exercise.pk, participant.team_id),
+        "messages": selectors.messages_for_team(exercise.pk, participant.team_id),
+        "acks": selectors.acknowledged(exercise.pk, participant.team_id),
+    }
+
+
+def console_context(participant) -> dict:
+    exercise = participant.exercise
+    return {
+        "exercise": exercise,
+        "participant": participant,
+        "injects": selectors.msel(exercise),
+        "responses": selectors.responses_for_exercise(exercise.pk),
+        "messages": selectors.messages_for_exercise(exercise.pk),
+        "presence": selectors.presence(exercise),
+        "can_control": participant.is_facilitator,
+        **delivery_context(exercise),
+    }
+
+
 def team_state(participant) -> str:
     """Everything a team page shows, sent on every (re)connect so nothing is lost."""
-    exercise = participant.exercise
-    return _render(
-        "team-state",
-        {
-            "exercise": exercise,
-            "releases": selectors.releases_for_team(exercise.pk, participant.team_id),
-            "responses": selectors.responses_for_team(exercise.pk, participant.team_id),
-            "oob": True,
-        },
-    )
+    return _render("team-state", {**team_context(participant), "oob": True})
 
 
 def control_state(participant) -> str:
-    exercise = participant.exercise
-    return _render(
-        "control-state",
-        {
-            "exercise": exercise,
-            "injects": selectors.msel(exercise),
-            "responses": selectors.responses_for_exercise(exercise.pk),
-            "can_control": participant.is_facilitator,
-            "oob": True,
-        },
-    )
+    return _render("control-state", {**console_context(participant), "oob": True})

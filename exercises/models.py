@@ -237,7 +237,9 @@ class MselRow(models.Model):
     delivery_method = models.CharField(max_length=20, choices=DeliveryMethod.choices, default=DeliveryMethod.MESSAGE)
     expected_action = models.TextField(blank=True)
     notes = models.TextField(blank=True)
-    classification = models.CharField(max_length=14, choices=Classification.choices, default=Classification.UNCLASSIFIED)
+    classification = models.CharField(
+        max_length=14, choices=Classification.choices, default=Classification.UNCLASSIFIED
+    )
     releasability = models.CharField(max_length=10, choices=Releasability.choices, default=Releasability.ALL_ALLIES)
     on_demand = models.BooleanField(default=False, help_text="Kept off the timeline until released by hand.")
     trigger = models.CharField(max_length=12, choices=Trigger.choices, default=Trigger.NONE, blank=True)
@@ -348,6 +350,70 @@ class Release(models.Model):
 
     def __str__(self):
         return f"{self.inject} → {self.team_id}"
+
+
+class Acknowledgement(models.Model):
+    """A team confirming it has received an inject (once per team and inject)."""
+
+    inject = models.ForeignKey(Inject, on_delete=models.CASCADE, related_name="acknowledgements")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="acknowledgements")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField()
+    exercise_time = models.DurationField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["inject", "team"], name="acknowledge_once_per_team")]
+
+    def __str__(self):
+        return f"{self.team_id} acknowledged {self.inject}"
+
+
+class Message(models.Model):
+    """A message between exercise control and the teams.
+
+    From control: to one team, or to all teams when `to_team` is empty.
+    From a team: always to control.
+    """
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(validators=[MaxLengthValidator(settings.CONJUNCTION_MAX_TEXT)])
+    sent_at = models.DateTimeField()
+    exercise_time = models.DurationField()
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(from_team__isnull=True) | Q(to_team__isnull=True), name="team_messages_go_to_control"
+            )
+        ]
+
+    def __str__(self):
+        return f"{'Control' if self.from_control else self.from_team_id} → {self.recipient}: {self.text[:40]}"
+
+    @property
+    def from_control(self) -> bool:
+        return self.from_team_id is None
+
+    @property
+    def recipient(self) -> str:
+        if not self.from_control:
+            return "Exercise control"
+        return self.to_team.name if self.to_team_id else "All teams"
+
+
+class Connection(models.Model):
+    """An open websocket, for presence on the console. Removed when the socket closes."""
+
+    participant = models.ForeignKey("Participant", on_delete=models.CASCADE, related_name="connections")
+    channel_name = models.CharField(max_length=200, unique=True)
+    connected_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.participant} connected at {self.connected_at:%H:%M:%S}"
 
 
 class ImmutableModel(models.Model):

@@ -173,7 +173,7 @@ class GroupListener:
             while True:
                 try:
                     received.append(await asyncio.wait_for(self.layer.receive(self.channel), timeout))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     return received
 
         return self.loop.run_until_complete(drain())

@@ -1,6 +1,6 @@
 """The exercise clock is derived from stored timestamps."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -8,7 +8,7 @@ from exercises.models import AuditEvent, Exercise
 from exercises.services import Conflict
 from exercises.services.clock import change_status
 
-T0 = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def test_a_running_clock_advances_by_the_speed_factor():

@@ -47,8 +47,9 @@ def test_the_fragment_is_sent_to_the_addressed_team_only_after_commit(
     assert "Conjunction warning for USA-SAT 12" in pushed["html"]
     assert 'hx-swap-oob="afterbegin:#inject-feed"' in pushed["html"]
     assert gbr.messages(timeout=0.2) == []
-    [row] = staff.messages()
+    row, delivery = staff.messages()
     assert f'id="inject-row-{running.usa_only.pk}"' in row["html"]
+    assert 'id="delivery"' in delivery["html"]
 
 
 def test_releasing_twice_is_refused_and_writes_nothing_more(running, django_capture_on_commit_callbacks):

@@ -11,12 +11,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_django(**env):
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_DEBUG"}}
+    unset = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_DEBUG"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-         "print(settings.DEBUG, settings.DATABASES['default']['ENGINE'], settings.CHANNEL_LAYERS['default']['BACKEND'])"],
-        cwd=ROOT, env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.DEBUG, settings.DATABASES['default']['ENGINE'], "
+            "settings.CHANNEL_LAYERS['default']['BACKEND'])",
+        ],
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -27,7 +36,9 @@ def test_defaults_are_sqlite_and_the_in_memory_layer_with_debug_off():
 
 
 def test_database_and_redis_urls_select_postgresql_and_the_redis_layer():
-    result = start_django(SECRET_KEY="x", DATABASE_URL="postgres://u@127.0.0.1:5432/db", REDIS_URL="redis://127.0.0.1:6379/0")
+    result = start_django(
+        SECRET_KEY="x", DATABASE_URL="postgres://u@127.0.0.1:5432/db", REDIS_URL="redis://127.0.0.1:6379/0"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "django.db.backends.postgresql", "channels_redis.core.RedisChannelLayer"]
 

@@ -72,5 +72,7 @@ def planners_group():
     from django.contrib.auth.models import Group, Permission
 
     group, _ = Group.objects.get_or_create(name=PLANNERS)
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="exercises", codename__in=AUTHORING_PERMISSIONS))
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label="exercises", codename__in=AUTHORING_PERMISSIONS)
+    )
     return group

@@ -1,17 +1,31 @@
-"""Releasing injects to teams: the only place an inject gets released."""
+"""Releasing injects to teams: the only place an inject gets released.
+
+Exactly once, with any number of daphne processes and clock workers: the conditional
+update on `released_at` is the guard on every database, and on PostgreSQL the scheduled
+path also takes the exercise row with SKIP LOCKED so one worker at a time releases an
+exercise's due injects, in order.
+"""
+
+import logging
 
 from django.db import transaction
 from django.utils import timezone
 
 from exercises import fragments, realtime, selectors
-from exercises.models import Exercise, Inject, Release
+from exercises.models import Exercise, Inject, Release, Response, Trigger
 from exercises.services import Conflict, audit
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def release_inject(*, inject: Inject, by) -> list[Release]:
-    """Release the inject now to its addressed teams, exactly once."""
-    exercise = inject.exercise
+def release_inject(*, inject: Inject, by, scheduled: bool = False) -> list[Release]:
+    """Release the inject now to its addressed teams, exactly once.
+
+    A scheduled contingency inject goes only to the teams for which its condition holds;
+    released by hand it goes to every addressed team (the facilitator's override).
+    """
+    exercise = Exercise.objects.get(pk=inject.exercise_id)
     if not exercise.is_live:
         raise Conflict(
             "Start the exercise before releasing injects."
@@ -23,8 +37,11 @@ def release_inject(*, inject: Inject, by) -> list[Release]:
     if not Inject.objects.filter(pk=inject.pk, released_at__isnull=True).update(released_at=now):
         raise Conflict(f"Inject {inject.sequence} was already released.")
     inject.released_at = now
+    inject.exercise = exercise
     exercise_time = exercise.exercise_time(now)
     teams = list(inject.addressed_teams())
+    if scheduled and inject.trigger:
+        teams = [team for team in teams if contingency_holds(inject, team.code)]
     releases = Release.objects.bulk_create(
         [
             Release(inject=inject, team=team, released_at=now, exercise_time=exercise_time, released_by=by)
@@ -37,17 +54,65 @@ def release_inject(*, inject: Inject, by) -> list[Release]:
         kind="inject.released",
         obj=inject,
         at=now,
-        payload={"sequence": inject.sequence, "title": inject.title, "teams": [team.code for team in teams]},
+        payload={
+            "sequence": inject.sequence,
+            "title": inject.title,
+            "teams": [team.code for team in teams],
+            "scheduled": scheduled,
+            "contingency": inject.trigger or None,
+        },
     )
     if releases:
         realtime.send_after_commit(
             [realtime.team_group(exercise.pk, team.code) for team in teams], fragments.released_inject(releases[0])
         )
-    _push_msel_row(exercise.pk, inject.pk)
+    push_msel_row(exercise.pk, inject.pk)
+    push_delivery(exercise)
     return releases
 
 
-def _push_msel_row(exercise_id: int, inject_id: int) -> None:
+def contingency_holds(inject: Inject, team_code: str) -> bool:
+    """Has (or has not) the team claimed the trigger step by the inject's exercise time?"""
+    claimed = Response.objects.filter(
+        exercise_id=inject.exercise_id,
+        team_id=team_code,
+        protocol_steps=inject.trigger_step_id,
+        exercise_time__lte=inject.offset,
+    ).exists()
+    return claimed if inject.trigger == Trigger.CLAIMED else not claimed
+
+
+def release_due_injects(exercise_id: int, *, at=None) -> int:
+    """Release every inject of a running exercise that is due, in scheduled order.
+
+    Returns how many were released. Another worker busy with the same exercise makes
+    this one skip it (PostgreSQL); on SQLite the conditional update alone keeps it exact.
+    """
+    released = 0
+    with transaction.atomic():
+        exercise = (
+            Exercise.objects.select_for_update(skip_locked=True)
+            .filter(pk=exercise_id, status=Exercise.Status.RUNNING)
+            .first()
+        )
+        if exercise is None:
+            return 0
+        for inject in selectors.due_injects(exercise, at or timezone.now()):
+            try:
+                with transaction.atomic():
+                    release_inject(inject=inject, by=None, scheduled=True)
+            except Conflict:
+                continue  # released meanwhile by hand or by another worker
+            released += 1
+    return released
+
+
+def push_msel_row(exercise_id: int, inject_id: int) -> None:
     inject = selectors.msel_injects(exercise_id).get(pk=inject_id)
     realtime.send_after_commit([realtime.facilitators_group(exercise_id)], fragments.msel_row(inject, can_control=True))
     realtime.send_after_commit([realtime.evaluators_group(exercise_id)], fragments.msel_row(inject, can_control=False))
+
+
+def push_delivery(exercise: Exercise) -> None:
+    """The team × inject matrix and coverage, re-rendered once for the staff groups."""
+    realtime.send_after_commit(realtime.staff_groups(exercise.pk), fragments.delivery(exercise))

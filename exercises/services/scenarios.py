@@ -1,39 +1,54 @@
-"""Scenarios in the Conjunction scenario format (JSON, versioned; see docs/scenario-format.md).
+"""Scenarios: authoring their MSELs, and the Conjunction scenario format (JSON, versioned).
 
-Import is atomic: every problem is collected with where it is and why, and if there is
-any, nothing is written.
+The format is documented in docs/scenario-format.md. Import is atomic: every problem is
+collected with where it is and why, and if there is any, nothing is written. Every write
+here runs in one transaction and records one audit event (scenarios belong to no exercise).
 """
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 
 from exercises.models import (
+    Classification,
     CoreCapability,
     DeliveryMethod,
     InjectKind,
     Objective,
     ProtocolStep,
+    Releasability,
     Scenario,
     ScenarioInject,
     Team,
+    Trigger,
     format_exercise_time,
 )
 from exercises.scenario_time import parse_scenario_time
-from exercises.services import ServiceError, audit
+from exercises.services import Conflict, ServiceError, audit
 
 FORMAT = "conjunction-scenario"
 VERSION = 1
+MAX_SEQUENCE = 99999
+MAX_NAME = Scenario._meta.get_field("name").max_length
+MAX_TITLE = ScenarioInject._meta.get_field("title").max_length
+MAX_ORIGINATOR = ScenarioInject._meta.get_field("originator").max_length
+MAX_OBJECTIVE_CODE = Objective._meta.get_field("code").max_length
+
+# The MSEL fields of a scenario inject, as the JSON format names them.
+TEXT_FIELDS = ("title", "text", "originator", "expected_action", "notes")
+M2M_FIELDS = ("teams", "protocol_steps", "objectives", "releasable_to")
 
 
 @dataclass(frozen=True)
 class Problem:
     where: str  # e.g. "inject 3" or "row 7"
-    field: str
+    field: str  # a JSON key, or a spreadsheet column header
     reason: str
 
     def __str__(self):
-        return f"{self.where}, {self.field}: {self.reason}"
+        return f"{self.where}, {self.field}: {self.reason}" if self.field else f"{self.where}: {self.reason}"
 
 
 class InvalidScenario(ServiceError):
@@ -42,8 +57,13 @@ class InvalidScenario(ServiceError):
         self.problems = problems
 
 
+# --- Reading and writing the JSON format -------------------------------------------------
+
+
 def export_scenario(scenario: Scenario) -> dict:
-    injects = scenario.injects.prefetch_related("teams", "protocol_steps", "objectives").order_by("sequence")
+    injects = scenario.injects.select_related("trigger_step").prefetch_related(
+        "teams", "protocol_steps", "objectives", "releasable_to"
+    )
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -53,23 +73,30 @@ def export_scenario(scenario: Scenario) -> dict:
             {"code": o.code, "text": o.text, "core_capability": o.core_capability_id}
             for o in scenario.objectives.order_by("code")
         ],
-        "injects": [
-            {
-                "sequence": i.sequence,
-                "offset": format_exercise_time(i.offset),
-                "kind": i.kind,
-                "title": i.title,
-                "text": i.text,
-                "to": "all" if i.addressed_to_all else sorted(t.code for t in i.teams.all()),
-                "originator": i.originator,
-                "delivery_method": i.delivery_method,
-                "expected_action": i.expected_action,
-                "protocol_steps": sorted(s.code for s in i.protocol_steps.all()),
-                "objectives": sorted(o.code for o in i.objectives.all()),
-                "notes": i.notes,
-            }
-            for i in injects
-        ],
+        "injects": [export_inject(i) for i in injects.order_by("sequence")],
+    }
+
+
+def export_inject(inject: ScenarioInject) -> dict:
+    return {
+        "sequence": inject.sequence,
+        "offset": format_exercise_time(inject.offset),
+        "kind": inject.kind,
+        "title": inject.title,
+        "text": inject.text,
+        "to": "all" if inject.addressed_to_all else sorted(t.code for t in inject.teams.all()),
+        "originator": inject.originator,
+        "delivery_method": inject.delivery_method,
+        "expected_action": inject.expected_action,
+        "protocol_steps": sorted(s.code for s in inject.protocol_steps.all()),
+        "objectives": sorted(o.code for o in inject.objectives.all()),
+        "notes": inject.notes,
+        "classification": inject.classification,
+        "releasability": inject.releasability,
+        "releasable_to": sorted(t.code for t in inject.releasable_to.all()),
+        "on_demand": inject.on_demand,
+        "trigger": inject.trigger,
+        "trigger_step": inject.trigger_step_id,
     }
 
 
@@ -77,7 +104,7 @@ def import_scenario(data: dict, *, by=None, replace: bool = False) -> Scenario:
     """Create (or with `replace`, overwrite) the scenario described by `data`."""
     parsed = _parse(data)
     with transaction.atomic():
-        existing = Scenario.objects.filter(name=parsed["name"]).first()
+        existing = Scenario.objects.select_for_update().filter(name=parsed["name"]).first()
         if existing and not replace:
             raise InvalidScenario([Problem("scenario", "name", f"a scenario named {parsed['name']!r} already exists")])
         if existing:
@@ -94,22 +121,32 @@ def import_scenario(data: dict, *, by=None, replace: bool = False) -> Scenario:
             actor=by,
             kind="scenario.imported",
             obj=scenario,
-            payload={"name": scenario.name, "injects": len(parsed["injects"]), "replaced": bool(existing)},
+            payload={
+                "name": scenario.name,
+                "source": "json",
+                "injects": len(parsed["injects"]),
+                "replaced": bool(existing),
+            },
         )
     return scenario
 
 
 def write_msel(scenario: Scenario, objectives: list[dict], injects: list[dict]) -> None:
-    """Write validated objectives and injects into an empty scenario."""
-    by_code = {}
+    """Write validated objectives and injects into a scenario without injects.
+
+    An inject's objectives are codes: of the objectives given here, or else of those the
+    scenario already has."""
+    by_code = {o.code: o for o in scenario.objectives.all()}
     for objective in objectives:
         by_code[objective["code"]] = Objective.objects.create(scenario=scenario, **objective)
-    for row in injects:
-        teams, steps, objective_codes = row.pop("teams"), row.pop("protocol_steps"), row.pop("objectives")
+    for values in injects:
+        row = dict(values)
+        related = {name: row.pop(name) for name in M2M_FIELDS}
         inject = ScenarioInject.objects.create(scenario=scenario, **row)
-        inject.teams.set(teams)
-        inject.protocol_steps.set(steps)
-        inject.objectives.set([by_code[code] for code in objective_codes])
+        inject.teams.set(related["teams"])
+        inject.protocol_steps.set(related["protocol_steps"])
+        inject.releasable_to.set(related["releasable_to"])
+        inject.objectives.set([by_code[code] for code in related["objectives"]])
 
 
 def _parse(data) -> dict:
@@ -123,89 +160,224 @@ def _parse(data) -> dict:
     name = str(data.get("name") or "").strip()
     if not name:
         problems.append(Problem("scenario", "name", "is required"))
+    elif len(name) > MAX_NAME:
+        problems.append(Problem("scenario", "name", f"is longer than {MAX_NAME} characters"))
+    description = data.get("description") or ""
+    if not isinstance(description, str):
+        problems.append(Problem("scenario", "description", "must be text"))
+        description = ""
     capabilities = set(CoreCapability.objects.values_list("code", flat=True))
     objectives = []
-    for index, raw in enumerate(data.get("objectives") or [], start=1):
+    raw_objectives = data.get("objectives") or []
+    if not isinstance(raw_objectives, list):
+        problems.append(Problem("scenario", "objectives", "must be a list"))
+        raw_objectives = []
+    for index, raw in enumerate(raw_objectives, start=1):
         where = f"objective {index}"
-        code, text = str(raw.get("code") or "").strip(), str(raw.get("text") or "").strip()
+        if not isinstance(raw, dict):
+            problems.append(Problem(where, "", "must be an object with code, text and core_capability"))
+            continue
+        code, text = str(raw.get("code") or "").strip(), normalise_text(raw.get("text"))
         if not code:
             problems.append(Problem(where, "code", "is required"))
+        elif len(code) > MAX_OBJECTIVE_CODE:
+            problems.append(Problem(where, "code", f"is longer than {MAX_OBJECTIVE_CODE} characters"))
+        elif code in {o["code"] for o in objectives}:
+            problems.append(Problem(where, "code", f"{code} is used by another objective"))
         if not text:
             problems.append(Problem(where, "text", "is required"))
         if raw.get("core_capability") not in capabilities:
             problems.append(Problem(where, "core_capability", f"unknown capability {raw.get('core_capability')!r}"))
         objectives.append({"code": code, "text": text, "core_capability_id": raw.get("core_capability")})
     objective_codes = {o["code"] for o in objectives}
+    references = References()
     rows = []
-    for index, raw in enumerate(data.get("injects") or [], start=1):
-        row, row_problems = clean_msel_row(raw, objective_codes)
-        problems += [Problem(f"inject {index}", field, reason) for field, reason in row_problems]
+    raw_injects = data.get("injects") or []
+    if not isinstance(raw_injects, list):
+        problems.append(Problem("scenario", "injects", "must be a list"))
+        raw_injects = []
+    for index, raw in enumerate(raw_injects, start=1):
+        if not isinstance(raw, dict):
+            problems.append(Problem(f"inject {index}", "", "must be an object"))
+            rows.append({})
+            continue
+        row, row_problems = clean_msel_row(raw, objective_codes, references)
+        problems += [Problem(f"inject {index}", key, reason) for key, reason in row_problems]
         rows.append(row)
     problems += duplicate_sequences(rows, lambda index: f"inject {index}")
     if problems:
         raise InvalidScenario(problems)
-    return {"name": name, "description": str(data.get("description") or ""), "objectives": objectives, "injects": rows}
+    return {"name": name, "description": description, "objectives": objectives, "injects": rows}
 
 
-def clean_msel_row(raw: dict, objective_codes: set[str]) -> tuple[dict, list[tuple[str, str]]]:
-    """Validate one MSEL row given as plain values; return the model values and (field, reason) problems."""
+# --- Validating one MSEL row, wherever it comes from ---------------------------------------
+
+
+@dataclass
+class References:
+    """Teams and protocol steps by code, read once for a whole file."""
+
+    teams: dict = field(default_factory=lambda: {t.code: t for t in Team.objects.all()})
+    steps: dict = field(default_factory=lambda: {s.code: s for s in ProtocolStep.objects.all()})
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def normalise_text(value) -> str:
+    """Plain text as stored: trimmed, with \\n line ends and no control characters."""
+    text = "" if value is None else str(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL_CHARACTERS.sub("", text).strip()
+
+
+def _code_list(value) -> list[str] | None:
+    """A list of codes from a JSON list; None when it is not a list of strings."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        return None
+    return [item.strip() for item in value if item.strip()]
+
+
+def clean_msel_row(
+    raw: dict, objective_codes: set[str], references: References | None = None
+) -> tuple[dict, list[tuple[str, str]]]:
+    """Validate one MSEL row given as plain values (the JSON format's keys).
+
+    Return the model values and the (key, reason) problems. Keys the row leaves out take
+    their defaults (see docs/scenario-format.md)."""
+    references = references or References()
     problems = []
     row = {}
+    sequence = raw.get("sequence")
     try:
-        row["sequence"] = int(raw.get("sequence"))
-        if row["sequence"] < 1:
+        if isinstance(sequence, bool) or (isinstance(sequence, float) and not sequence.is_integer()):
+            raise ValueError
+        row["sequence"] = int(str(sequence).strip()) if isinstance(sequence, str) else int(sequence)
+        if not 1 <= row["sequence"] <= MAX_SEQUENCE:
             raise ValueError
     except (TypeError, ValueError):
-        problems.append(("sequence", "must be a whole number from 1"))
+        problems.append(("sequence", f"must be a whole number from 1 to {MAX_SEQUENCE}"))
         row["sequence"] = None
-    try:
-        row["offset"] = parse_scenario_time(raw.get("offset", ""))
-    except ValueError as error:
-        problems.append(("offset", str(error)))
+    offset = raw.get("offset", "")
+    if offset in (None, ""):
+        problems.append(("offset", "is required; write T+01:30, 01:30:00 or D+0 H+1 M+30"))
+    else:
+        try:
+            row["offset"] = parse_scenario_time(offset)
+        except ValueError as error:
+            problems.append(("offset", str(error)))
     kind = raw.get("kind")
     if kind not in InjectKind.values:
         problems.append(("kind", f"unknown inject type {kind!r}; use one of {', '.join(InjectKind.values)}"))
     row["kind"] = kind
     method = raw.get("delivery_method") or DeliveryMethod.MESSAGE
     if method not in DeliveryMethod.values:
-        problems.append(("delivery_method", f"unknown delivery method {method!r}"))
+        problems.append(
+            ("delivery_method", f"unknown delivery method {method!r}; use one of {', '.join(DeliveryMethod.values)}")
+        )
     row["delivery_method"] = method
-    for field, required in (
+    for key, required in (
         ("title", True),
         ("text", True),
         ("originator", False),
         ("expected_action", False),
         ("notes", False),
     ):
-        row[field] = str(raw.get(field) or "").strip()
-        if required and not row[field]:
-            problems.append((field, "is required"))
-    if len(row["title"]) > 200:
-        problems.append(("title", "is longer than 200 characters"))
+        row[key] = normalise_text(raw.get(key))
+        if required and not row[key]:
+            problems.append((key, "is required"))
+    for key, limit in (("title", MAX_TITLE), ("originator", MAX_ORIGINATOR)):
+        if len(row[key]) > limit:
+            problems.append((key, f"is longer than {limit} characters"))
+    for key in ("text", "expected_action", "notes"):
+        if len(row[key]) > settings.CONJUNCTION_MAX_TEXT:
+            problems.append((key, f"is longer than {settings.CONJUNCTION_MAX_TEXT} characters"))
+
     to = raw.get("to", "all")
     if to == "all" or to == ["all"]:
         row["addressed_to_all"], row["teams"] = True, []
     else:
-        codes = list(to) if isinstance(to, (list, tuple)) else []
-        teams = list(Team.objects.filter(code__in=codes))
-        unknown = sorted(set(codes) - {team.code for team in teams})
+        codes = _code_list(to) or []
+        unknown = sorted(set(codes) - set(references.teams))
         if not codes:
             problems.append(("to", "name 'all' or at least one team code"))
         if unknown:
             problems.append(("to", f"unknown team(s) {', '.join(unknown)}"))
-        row["addressed_to_all"], row["teams"] = False, teams
-    step_codes = list(raw.get("protocol_steps") or [])
-    steps = list(ProtocolStep.objects.filter(code__in=step_codes))
-    unknown = sorted(set(step_codes) - {step.code for step in steps})
+        row["addressed_to_all"], row["teams"] = False, [references.teams[c] for c in codes if c in references.teams]
+
+    step_codes = _code_list(raw.get("protocol_steps"))
+    if step_codes is None:
+        problems.append(("protocol_steps", "must be a list of protocol step codes"))
+        step_codes = []
+    unknown = sorted(set(step_codes) - set(references.steps))
     if unknown:
         problems.append(("protocol_steps", f"unknown protocol step(s) {', '.join(unknown)}"))
-    row["protocol_steps"] = steps
-    codes = list(raw.get("objectives") or [])
+    row["protocol_steps"] = [references.steps[c] for c in step_codes if c in references.steps]
+
+    codes = _code_list(raw.get("objectives"))
+    if codes is None:
+        problems.append(("objectives", "must be a list of objective codes"))
+        codes = []
     unknown = sorted(set(codes) - objective_codes)
     if unknown:
         problems.append(("objectives", f"unknown objective(s) {', '.join(unknown)}"))
-    row["objectives"] = codes
+    row["objectives"] = sorted(set(codes) & objective_codes)
+
+    classification = raw.get("classification") or Classification.UNCLASSIFIED
+    if classification not in Classification.values:
+        problems.append(
+            (
+                "classification",
+                f"unknown classification {classification!r}; use one of {', '.join(Classification.values)}",
+            )
+        )
+    row["classification"] = classification
+    releasability = raw.get("releasability") or Releasability.ALL_ALLIES
+    if releasability not in Releasability.values:
+        problems.append(
+            ("releasability", f"unknown releasability {releasability!r}; use one of {', '.join(Releasability.values)}")
+        )
+    row["releasability"] = releasability
+    releasable = _code_list(raw.get("releasable_to"))
+    if releasable is None:
+        problems.append(("releasable_to", "must be a list of team codes"))
+        releasable = []
+    unknown = sorted(set(releasable) - set(references.teams))
+    if unknown:
+        problems.append(("releasable_to", f"unknown team(s) {', '.join(unknown)}"))
+    row["releasable_to"] = [references.teams[c] for c in releasable if c in references.teams]
+
+    on_demand = raw.get("on_demand", False)
+    if not isinstance(on_demand, bool):
+        problems.append(("on_demand", "must be true or false"))
+        on_demand = False
+    row["on_demand"] = on_demand
+    trigger = raw.get("trigger") or ""
+    if trigger not in Trigger.values:
+        problems.append(("trigger", f"unknown trigger {trigger!r}; use one of not_claimed, claimed or leave it empty"))
+    row["trigger"] = trigger
+    step = raw.get("trigger_step") or None
+    if step is not None and (not isinstance(step, str) or step not in references.steps):
+        problems.append(("trigger_step", f"unknown protocol step {step!r}"))
+    row["trigger_step"] = references.steps.get(step) if isinstance(step, str) else None
+    problems += msel_row_rules(row)
     return row, problems
+
+
+def msel_row_rules(row: dict) -> list[tuple[str, str]]:
+    """Rules across fields of one row, the same for the browser form and every import."""
+    problems = []
+    if row.get("releasability") == Releasability.REL_TO and not row.get("releasable_to"):
+        problems.append(("releasable_to", "name the nations it is releasable to (releasability 'rel_to')"))
+    if row.get("releasability") != Releasability.REL_TO and row.get("releasable_to"):
+        problems.append(("releasable_to", "list nations only when the releasability is 'rel_to'"))
+    if row.get("trigger") and not row.get("trigger_step"):
+        problems.append(("trigger_step", "a contingency inject needs the protocol step its condition is on"))
+    if not row.get("trigger") and row.get("trigger_step"):
+        problems.append(("trigger", "choose the condition on the trigger step, or clear the trigger step"))
+    return problems
 
 
 def duplicate_sequences(rows: list[dict], where) -> list[Problem]:
@@ -221,3 +393,270 @@ def duplicate_sequences(rows: list[dict], where) -> list[Problem]:
             )
         seen.setdefault(sequence, index)
     return problems
+
+
+# --- Authoring ----------------------------------------------------------------------------
+
+
+def name_taken(name: str, *, exclude=None) -> bool:
+    others = Scenario.objects.filter(name__iexact=name)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    return others.exists()
+
+
+def _check_name(name: str, *, exclude=None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("A scenario needs a name.")
+    if len(name) > MAX_NAME:
+        raise ServiceError(f"Keep the name under {MAX_NAME} characters.")
+    if name_taken(name, exclude=exclude):
+        raise Conflict(f"A scenario named {name!r} already exists.")
+    return name
+
+
+def _locked(scenario: Scenario) -> Scenario:
+    """The scenario's row, locked until the transaction ends: one author's write at a time."""
+    return Scenario.objects.select_for_update().get(pk=scenario.pk)
+
+
+@transaction.atomic
+def create_scenario(*, name: str, description: str = "", by) -> Scenario:
+    scenario = Scenario.objects.create(name=_check_name(name), description=normalise_text(description))
+    audit.record(exercise=None, actor=by, kind="scenario.created", obj=scenario, payload={"name": scenario.name})
+    return scenario
+
+
+@transaction.atomic
+def rename_scenario(*, scenario: Scenario, name: str, description: str, by) -> Scenario:
+    scenario = _locked(scenario)
+    old_name, old_description = scenario.name, scenario.description
+    scenario.name = _check_name(name, exclude=scenario)
+    scenario.description = normalise_text(description)
+    scenario.save()
+    audit.record(
+        exercise=None,
+        actor=by,
+        kind="scenario.renamed",
+        obj=scenario,
+        payload={"from": old_name, "to": scenario.name, "description_changed": old_description != scenario.description},
+    )
+    return scenario
+
+
+def copy_name(scenario: Scenario) -> str:
+    """A free name for a copy: "Copy of X", then "Copy of X (2)"..."""
+    base = f"Copy of {scenario.name}"[: MAX_NAME - 5]
+    name, number = base, 2
+    while name_taken(name):
+        name, number = f"{base} ({number})", number + 1
+    return name
+
+
+@transaction.atomic
+def duplicate_scenario(*, scenario: Scenario, name: str = "", by) -> Scenario:
+    """A new scenario with the same description, objectives and injects (all their fields)."""
+    name = _check_name(name or copy_name(scenario))
+    data = export_scenario(scenario)
+    parsed = _parse({**data, "name": name})
+    copy = Scenario.objects.create(name=name, description=parsed["description"])
+    write_msel(copy, parsed["objectives"], parsed["injects"])
+    audit.record(
+        exercise=None,
+        actor=by,
+        kind="scenario.duplicated",
+        obj=copy,
+        payload={"from": scenario.name, "from_id": scenario.pk, "name": copy.name, "injects": len(parsed["injects"])},
+    )
+    return copy
+
+
+def _codes(values: dict) -> dict:
+    """What an audit payload says about an inject's values."""
+    summary = {}
+    for key, value in values.items():
+        if key in M2M_FIELDS:
+            summary[key] = sorted(getattr(item, "code", item) for item in value)
+        elif key == "offset":
+            summary[key] = format_exercise_time(value)
+        elif key == "trigger_step":
+            summary[key] = value.code if value is not None else None
+        else:
+            summary[key] = value
+    return summary
+
+
+def _current_values(inject: ScenarioInject) -> dict:
+    values = {name: getattr(inject, name) for name in EDITABLE_FIELDS}
+    values["teams"] = list(inject.teams.all())
+    values["protocol_steps"] = list(inject.protocol_steps.all())
+    values["objectives"] = list(inject.objectives.all())
+    values["releasable_to"] = list(inject.releasable_to.all())
+    return values
+
+
+EDITABLE_FIELDS = [
+    "sequence",
+    "offset",
+    "kind",
+    "title",
+    "text",
+    "addressed_to_all",
+    "originator",
+    "delivery_method",
+    "expected_action",
+    "notes",
+    "classification",
+    "releasability",
+    "on_demand",
+    "trigger",
+    "trigger_step",
+]
+
+
+def _set_related(inject: ScenarioInject, values: dict) -> None:
+    inject.teams.set([] if values["addressed_to_all"] else values["teams"])
+    inject.protocol_steps.set(values["protocol_steps"])
+    inject.objectives.set(values["objectives"])
+    inject.releasable_to.set(values["releasable_to"])
+
+
+def _check_objectives(scenario: Scenario, values: dict) -> None:
+    if any(o.scenario_id != scenario.pk for o in values["objectives"]):
+        raise ServiceError("An inject can only exercise objectives of its own scenario.")
+
+
+@transaction.atomic
+def add_inject(*, scenario: Scenario, values: dict, by) -> ScenarioInject:
+    """Add a MSEL row; `values` are validated model values (see forms_scenarios.InjectForm)."""
+    scenario = _locked(scenario)
+    _check_objectives(scenario, values)
+    if scenario.injects.filter(sequence=values["sequence"]).exists():
+        raise Conflict(f"Inject number {values['sequence']} is already used in this scenario.")
+    inject = ScenarioInject.objects.create(scenario=scenario, **{name: values[name] for name in EDITABLE_FIELDS})
+    _set_related(inject, values)
+    scenario.save(update_fields=["updated_at"])
+    audit.record(
+        exercise=None,
+        actor=by,
+        kind="scenario.inject_added",
+        obj=scenario,
+        payload={"inject": inject.pk, "sequence": inject.sequence, "title": inject.title},
+    )
+    return inject
+
+
+@transaction.atomic
+def change_inject(*, inject: ScenarioInject, values: dict, by) -> ScenarioInject:
+    scenario = _locked(inject.scenario)
+    inject = scenario.injects.get(pk=inject.pk)
+    _check_objectives(scenario, values)
+    if scenario.injects.filter(sequence=values["sequence"]).exclude(pk=inject.pk).exists():
+        raise Conflict(f"Inject number {values['sequence']} is already used in this scenario.")
+    before = _codes(_current_values(inject))
+    for name in EDITABLE_FIELDS:
+        setattr(inject, name, values[name])
+    inject.save()
+    _set_related(inject, values)
+    after = _codes(_current_values(inject))
+    scenario.save(update_fields=["updated_at"])
+    changed = sorted(key for key in after if after[key] != before[key])
+    audit.record(
+        exercise=None,
+        actor=by,
+        kind="scenario.inject_changed",
+        obj=scenario,
+        payload={
+            "inject": inject.pk,
+            "sequence": inject.sequence,
+            "changed": changed,
+            "before": {key: before[key] for key in changed},
+        },
+    )
+    return inject
+
+
+@transaction.atomic
+def delete_inject(*, inject: ScenarioInject, by) -> None:
+    scenario = _locked(inject.scenario)
+    inject = scenario.injects.get(pk=inject.pk)
+    payload = {"inject": inject.pk, **_codes(_current_values(inject))}
+    inject.delete()
+    scenario.save(update_fields=["updated_at"])
+    audit.record(exercise=None, actor=by, kind="scenario.inject_deleted", obj=scenario, payload=payload)
+
+
+MOVES = ("up", "down")
+
+
+@transaction.atomic
+def move_inject(*, inject: ScenarioInject, direction: str, by) -> ScenarioInject | None:
+    """Swap the inject with its neighbour in the MSEL (ordered by time, then number).
+
+    The two injects exchange their numbers and their scenario times, so that each takes the
+    other's place in the MSEL. Return the neighbour, or None when there is none."""
+    if direction not in MOVES:
+        raise ServiceError("Move an inject up or down.")
+    scenario = _locked(inject.scenario)
+    order = list(scenario.injects.order_by("offset", "sequence"))
+    index = next(i for i, item in enumerate(order) if item.pk == inject.pk)
+    other_index = index - 1 if direction == "up" else index + 1
+    if not 0 <= other_index < len(order):
+        return None
+    inject, other = order[index], order[other_index]
+    (inject.sequence, inject.offset), (other.sequence, other.offset) = (
+        (other.sequence, other.offset),
+        (inject.sequence, inject.offset),
+    )
+    # (scenario, sequence) is unique: park one row on 0 (never a real number) while swapping.
+    try:
+        with transaction.atomic():
+            ScenarioInject.objects.filter(pk=inject.pk).update(sequence=0)
+            other.save(update_fields=["sequence", "offset"])
+            inject.save(update_fields=["sequence", "offset"])
+    except IntegrityError as error:
+        raise Conflict("The MSEL changed meanwhile; reload the page and try again.") from error
+    scenario.save(update_fields=["updated_at"])
+    audit.record(
+        exercise=None,
+        actor=by,
+        kind="scenario.injects_reordered",
+        obj=scenario,
+        payload={
+            "inject": inject.pk,
+            "direction": direction,
+            "now": {"sequence": inject.sequence, "offset": format_exercise_time(inject.offset)},
+            "swapped_with": {"inject": other.pk, "sequence": other.sequence},
+        },
+    )
+    return other
+
+
+@transaction.atomic
+def replace_msel(*, rows: list[dict], scenario: Scenario | None = None, new_name: str = "", source: str, by):
+    """Replace a scenario's injects with validated rows (its objectives are kept), or create a
+    new scenario named `new_name` with them. One event: scenario.imported."""
+    if scenario is None:
+        scenario = Scenario.objects.create(name=_check_name(new_name))
+        replaced = 0
+    else:
+        scenario = _locked(scenario)
+        replaced = scenario.injects.count()
+        scenario.injects.all().delete()
+    write_msel(scenario, [], rows)
+    scenario.save(update_fields=["updated_at"])
+    audit.record(
+        exercise=None,
+        actor=by,
+        kind="scenario.imported",
+        obj=scenario,
+        payload={
+            "name": scenario.name,
+            "source": source,
+            "injects": len(rows),
+            "replaced": replaced,
+            "new": new_name != "",
+        },
+    )
+    return scenario

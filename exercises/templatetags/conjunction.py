@@ -20,3 +20,22 @@ def response_kinds():
 @register.simple_tag
 def max_text():
     return settings.CONJUNCTION_MAX_TEXT
+
+
+@register.filter
+def lookup(mapping, key):
+    """mapping[key] in a template, or None."""
+    return mapping.get(key) if mapping else None
+
+
+@register.simple_tag
+def speeds():
+    """Speed factors offered on the console (the service accepts any from 1 to 60)."""
+    return [1, 2, 5, 10, 20, 30, 60]
+
+
+@register.simple_tag
+def inject_kinds():
+    from exercises.models import InjectKind
+
+    return InjectKind.choices

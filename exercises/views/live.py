@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from exercises import selectors
-from exercises.forms import ResponseForm
+from exercises import fragments, selectors
+from exercises.forms import MessageForm, ResponseForm
 from exercises.models import Participant
-from exercises.services import ServiceError, clock, releases, responses
+from exercises.services import ServiceError, acknowledgements, clock, messages, releases, responses
 
 STAFF = {Participant.Role.FACILITATOR, Participant.Role.EVALUATOR}
 
@@ -62,34 +62,13 @@ def landing_url(participant: Participant) -> str:
 @require_GET
 @participant_required(*STAFF)
 def console(request, participant):
-    exercise = participant.exercise
-    return render(
-        request,
-        "exercises/console.html",
-        {
-            "participant": participant,
-            "exercise": exercise,
-            "injects": selectors.msel(exercise),
-            "responses": selectors.responses_for_exercise(exercise.pk),
-            "can_control": participant.is_facilitator,
-        },
-    )
+    return render(request, "exercises/console.html", fragments.console_context(participant))
 
 
 @require_GET
 @participant_required(Participant.Role.PLAYER)
 def team(request, participant):
-    exercise = participant.exercise
-    return render(
-        request,
-        "exercises/team.html",
-        {
-            "participant": participant,
-            "exercise": exercise,
-            "releases": selectors.releases_for_team(exercise.pk, participant.team_id),
-            "responses": selectors.responses_for_team(exercise.pk, participant.team_id),
-        },
-    )
+    return render(request, "exercises/team.html", fragments.team_context(participant))
 
 
 @require_POST
@@ -152,3 +131,38 @@ def respond(request, participant, inject_id):
     # Keep what the player typed, with the errors beside the fields.
     template = "exercises/fragments.html#response-form" if request.htmx else "exercises/respond.html"
     return render(request, template, {"inject": inject, "form": form, "participant": participant}, status=status)
+
+
+@require_POST
+@participant_required(Participant.Role.PLAYER)
+def acknowledge(request, participant, inject_id):
+    inject = selectors.released_inject_for_team(participant.exercise_id, participant.team_id, inject_id)
+    if inject is None:
+        raise Http404("No such inject for your team.")
+    try:
+        ack = acknowledgements.acknowledge(participant=participant, inject=inject, by=request.user)
+    except ServiceError as error:
+        return _refused(request, error)
+    if not request.htmx:
+        return redirect("team", participant.exercise_id)
+    return render(request, "exercises/fragments.html#acknowledgement", {"inject": inject, "ack": ack})
+
+
+@require_POST
+@participant_required(Participant.Role.PLAYER, Participant.Role.FACILITATOR)
+def send_message(request, participant):
+    form = MessageForm(request.POST, exercise=participant.exercise)
+    context = {"exercise": participant.exercise, "participant": participant}
+    if not form.is_valid():
+        context.update(text=request.POST.get("text", ""), to=request.POST.get("to", ""), error=form.error_text())
+        return render(request, "exercises/fragments.html#message-form", context, status=400)
+    try:
+        messages.send_message(
+            participant=participant, text=form.cleaned_data["text"], to_team=form.cleaned_data.get("to")
+        )
+    except ServiceError as error:
+        context.update(text=form.cleaned_data["text"], error=error.message)
+        return render(request, "exercises/fragments.html#message-form", context, status=error.status)
+    if not request.htmx:
+        return redirect(landing_url(participant))
+    return render(request, "exercises/fragments.html#message-form", {**context, "sent": True})

@@ -41,10 +41,31 @@
     if (badge) { badge.textContent = label; badge.dataset.state = state; }
   }
 
+  // Console filters of the responses feed (by team, by inject); re-applied to pushed items.
+  function applyFilters() {
+    var feed = document.getElementById("response-feed");
+    if (!feed) { return; }
+    var wanted = {};
+    document.querySelectorAll("select[data-filter]").forEach(function (select) { wanted[select.dataset.filter] = select.value; });
+    Array.prototype.forEach.call(feed.querySelectorAll(".response"), function (item) {
+      item.hidden = (wanted.team && item.dataset.team !== wanted.team) || (wanted.inject && item.dataset.inject !== wanted.inject);
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[data-filter]")) { applyFilters(); }
+  });
+
+  // Forms marked data-reset-on-success are cleared once the server accepted them.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (event.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) { form.reset(); }
+  });
+
   document.addEventListener("htmx:wsOpen", function () { setConnection("open", "Connecting…"); });
   document.addEventListener("htmx:wsClose", function () { setConnection("closed", "Reconnecting…"); });
   document.addEventListener("htmx:wsAfterMessage", function () {
     dedupe();
+    applyFilters();
     if (document.body.dataset.connection !== "live") { setConnection("live", "Live"); }
   });
   document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 250); });

@@ -137,6 +137,10 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
+# The clock worker: seconds between ticks, and whether each daphne process runs one too.
+CLOCK_INTERVAL = 0.25
+CLOCK_IN_PROCESS = env_bool("CLOCK_IN_PROCESS", default=True)
+
 # Longest response, message or inject text a user may submit.
 CONJUNCTION_MAX_TEXT = 4000
 

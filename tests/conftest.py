@@ -241,15 +241,27 @@ def live_daphne(transactional_db):
 
 
 @pytest.fixture
-def log_in(browser, live_daphne):
+def live_daphne_with_clock(transactional_db):
+    """daphne ticking the exercise clock in-process, as `make run` starts it."""
+    from tests.live import Daphne
+
+    with Daphne(clock=True) as server:
+        yield server
+
+
+@pytest.fixture
+def log_in(browser, request):
     """Open a fresh browser context (a separate person) logged in through the login page."""
     contexts = []
+    server = request.getfixturevalue(
+        "live_daphne_with_clock" if "live_daphne_with_clock" in request.fixturenames else "live_daphne"
+    )
 
     def open_as(user):
         context = browser.new_context()
         contexts.append(context)
         page = context.new_page()
-        page.goto(f"{live_daphne.url}/login/")
+        page.goto(f"{server.url}/login/")
         page.get_by_label("User name").fill(user.get_username())
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()

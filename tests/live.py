@@ -34,23 +34,33 @@ def test_database_url() -> str:
     raise RuntimeError(f"No live-server support for {connection.vendor}")
 
 
-class Daphne:
-    """Start daphne on a free port against the test database; stop it on exit."""
+def server_environment(**extra) -> dict:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": test_database_url(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
 
-    def __init__(self, port: int | None = None):
+
+class Daphne:
+    """Start daphne on a free port against the test database; stop it on exit.
+
+    With clock=True it ticks the exercise clock in-process, as `make run` does.
+    """
+
+    def __init__(self, port: int | None = None, clock: bool = False):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.clock = clock
         self.process = None
 
     def __enter__(self):
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": test_database_url(),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "PYTHONUNBUFFERED": "1",
-        }
-        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        env = server_environment(CLOCK_IN_PROCESS="1" if self.clock else "0")
         self.log = open(ROOT / f"test-daphne-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
@@ -79,3 +89,36 @@ class Daphne:
         self.log.close()
         if exc[0] is None:
             Path(self.log.name).unlink(missing_ok=True)
+
+
+class ClockWorker:
+    """`manage.py run_clock` as a separate process against the test database."""
+
+    def __init__(self, interval: float = 0.05):
+        self.interval = interval
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "run_clock", "--interval", str(self.interval)],
+            cwd=ROOT,
+            env=server_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        return self
+
+    def kill(self):
+        """Stop it the hard way, as a crash would."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.stdout.read() if self.process else ""

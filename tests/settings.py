@@ -3,7 +3,10 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
-os.environ.setdefault("SECURE_COOKIES", "0")  # the live daphne in browser tests speaks plain http
+os.environ.setdefault("SECURE_COOKIES", "0")
+os.environ.setdefault(
+    "CLOCK_IN_PROCESS", "0"
+)  # tests start clocks explicitly (tests/live.py)  # the live daphne in browser tests speaks plain http
 
 from config.settings import *  # noqa: E402, F403
 

@@ -1,0 +1,63 @@
+"""Exercise control in real browsers: the clock releases injects by itself; live control tools."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.test_live_exercise_browser import wait_for_socket
+
+pytestmark = pytest.mark.browser
+
+
+def test_at_60x_two_scheduled_injects_reach_the_team_in_order_without_a_click(personas, live_daphne_with_clock, log_in):
+    console = log_in(personas.facilitator)
+    usa = log_in(personas.usa_player)
+    wait_for_socket(console)
+    wait_for_socket(usa)
+    console.get_by_label("Speed").select_option("60")
+    console.get_by_role("button", name="Set speed").click()
+    console.get_by_role("button", name="Start exercise").click()
+    expect(console.get_by_role("timer")).to_contain_text("60×", timeout=3000)
+    # T+00:05 (USA only) and T+00:15 (all) arrive at 5 s and 15 s of real time: no click from here on.
+    first = usa.get_by_role("heading", name="Conjunction warning for USA-SAT 12")
+    expect(first).to_be_visible(timeout=8000)
+    second = usa.get_by_role("heading", name="Direct-ascent ASAT test detected")
+    expect(second).to_be_visible(timeout=15000)
+    titles = usa.locator("#inject-feed article h3").all_inner_texts()
+    assert titles == ["Direct-ascent ASAT test detected", "Conjunction warning for USA-SAT 12"], "newest first"
+    assert "UK-only intelligence" not in usa.content()
+    expect(console.locator(f"#inject-row-{personas.usa_only.pk}")).to_contain_text("Released")
+
+
+def test_ad_hoc_inject_messages_and_acknowledgement_flow_live(personas, live_daphne, log_in):
+    console = log_in(personas.facilitator)
+    gbr = log_in(personas.gbr_player)
+    wait_for_socket(console)
+    wait_for_socket(gbr)
+    console.get_by_role("button", name="Start exercise").click()
+
+    # An ad-hoc inject composed live reaches GBR at once.
+    console.get_by_label("Inject type").select_option("press")
+    console.get_by_label("Title").fill("Press query on debris")
+    console.get_by_label("Text", exact=True).fill("The BBC asks whether UK satellites are at risk.")
+    console.locator("form[data-reset-on-success]").get_by_label("GBR").check()
+    console.get_by_role("button", name="Release ad-hoc inject now").click()
+    expect(gbr.get_by_role("heading", name="Press query on debris")).to_be_visible(timeout=2000)
+
+    # GBR acknowledges; the console's delivery matrix shows it.
+    gbr.get_by_role("button", name=re.compile("Acknowledge inject .*Press query on debris")).click()
+    expect(gbr.locator("#inject-feed")).to_contain_text("Acknowledged by", timeout=2000)
+    expect(console.locator("#delivery")).to_contain_text("Acknowledged", timeout=2000)
+
+    # Control writes to GBR; GBR answers control.
+    console.get_by_label("Recipient").select_option("GBR")
+    console.get_by_label("Message", exact=True).fill("GBR, brief your minister by T+00:30.")
+    console.get_by_role("button", name="Send message").click()
+    expect(gbr.locator("#message-feed")).to_contain_text("brief your minister", timeout=2000)
+    gbr.get_by_label("Message to exercise control").fill("Minister briefed.")
+    gbr.get_by_role("button", name="Send message").click()
+    expect(console.locator("#message-feed")).to_contain_text("Minister briefed.", timeout=2000)
+
+    # Presence: GBR's player shows as connected.
+    expect(console.locator("#presence")).to_contain_text("Gbr_Player")

@@ -11,10 +11,9 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from exercises.routing import websocket_urlpatterns  # noqa: E402
-
-from django.conf import settings  # noqa: E402
 
 if settings.CLOCK_IN_PROCESS and "twisted.internet.reactor" in sys.modules:
     # Under daphne: tick the exercise clock inside this process too (see exercises/clock_worker.py).

@@ -212,8 +212,15 @@ class InjectForm(forms.Form):
         """The protocol step codes ticked (as submitted, or as stored)."""
         return {str(value) for value in (self["protocol_steps"].value() or [])}
 
-    def protocols(self):
-        return Protocol.objects.prefetch_related("steps")
+    def step_groups(self) -> list[dict]:
+        """The protocol steps by protocol, each with whether it is ticked; protocols with a tick start open."""
+        selected = self.selected_steps()
+        groups = []
+        for protocol in Protocol.objects.prefetch_related("steps"):
+            steps = [(step, step.code in selected) for step in protocol.steps.all()]
+            count = sum(checked for _step, checked in steps)
+            groups.append({"protocol": protocol, "steps": steps, "count": count, "open": count > 0})
+        return groups
 
 
 def initial_for(inject: ScenarioInject) -> dict:

@@ -21,3 +21,39 @@ urlpatterns = [
     path("exercises/<int:exercise_id>/messages/", live.send_message, name="send-message"),
     path("exercises/<int:exercise_id>/delivery/", control.delivery, name="delivery"),
 ]
+
+# Scenario authoring (MSELs): exercise planners only.
+from exercises.views import scenarios  # noqa: E402
+
+urlpatterns += [
+    path("scenarios/", scenarios.scenario_list, name="scenario-list"),
+    path("scenarios/new/", scenarios.create_scenario, name="scenario-create"),
+    path("scenarios/import/", scenarios.import_scenario, name="scenario-import"),
+    path("scenarios/import-msel/", scenarios.import_msel, name="msel-import"),
+    path("scenarios/<int:scenario_id>/", scenarios.scenario_detail, name="scenario-detail"),
+    path("scenarios/<int:scenario_id>/row/", scenarios.scenario_row, name="scenario-row"),
+    path("scenarios/<int:scenario_id>/rename/", scenarios.rename_scenario, name="scenario-rename"),
+    path("scenarios/<int:scenario_id>/duplicate/", scenarios.duplicate_scenario, name="scenario-duplicate"),
+    path("scenarios/<int:scenario_id>/export.json", scenarios.export_scenario, name="scenario-export"),
+    path("scenarios/<int:scenario_id>/msel.<slug:fmt>", scenarios.export_msel, name="msel-export"),
+    path("scenarios/<int:scenario_id>/injects/new/", scenarios.add_inject, name="scenario-inject-add"),
+    path("scenarios/<int:scenario_id>/injects/<int:inject_id>/", scenarios.inject_row, name="scenario-inject-row"),
+    path(
+        "scenarios/<int:scenario_id>/injects/<int:inject_id>/edit/", scenarios.edit_inject, name="scenario-inject-edit"
+    ),
+    path(
+        "scenarios/<int:scenario_id>/injects/<int:inject_id>/delete/",
+        scenarios.delete_inject,
+        name="scenario-inject-delete",
+    ),
+    path(
+        "scenarios/<int:scenario_id>/injects/<int:inject_id>/move/<slug:direction>/",
+        scenarios.move_inject,
+        name="scenario-inject-move",
+    ),
+    path(
+        "scenarios/<int:scenario_id>/injects/<int:inject_id>/preview/",
+        scenarios.preview_inject,
+        name="scenario-inject-preview",
+    ),
+]

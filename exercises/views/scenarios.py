@@ -97,7 +97,7 @@ def create_scenario(request):
         else:
             return _redirect(request, reverse("scenario-detail", args=[scenario.pk]))
     if request.htmx:
-        return render(request, f"{LIST}#create-form", {"create_form": form}, status=400)
+        return render(request, f"{LIST}#create-form", {"form": form}, status=400)
     return render(request, LIST, _library_context(create_form=form), status=400)
 
 
@@ -211,7 +211,7 @@ def export_msel(request, scenario_id, fmt):
 def _import_refused(request, partial: str, context_key: str, form, problems: list[Problem]):
     """The form again, with the list of problems (where, column, reason); nothing was written."""
     if request.htmx:
-        return render(request, f"{LIST}#{partial}", {context_key: form, "problems": problems}, status=400)
+        return render(request, f"{LIST}#{partial}", {"form": form, "problems": problems}, status=400)
     problems_key = "json_problems" if context_key == "json_form" else "msel_problems"
     return render(request, LIST, _library_context(**{context_key: form, problems_key: problems}), status=400)
 

@@ -24,7 +24,15 @@ from exercises.services.msel_spreadsheet import MAX_UPLOAD_BYTES
 MAX_TEXT = settings.CONJUNCTION_MAX_TEXT
 
 
-class ScenarioForm(forms.Form):
+class PlainLabels:
+    """Labels without Django's trailing colon: they read as the column names planners know."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ScenarioForm(PlainLabels, forms.Form):
     """A new scenario, or a scenario's new name and description."""
 
     name = forms.CharField(
@@ -43,7 +51,7 @@ class ScenarioForm(forms.Form):
         return name
 
 
-class DuplicateForm(forms.Form):
+class DuplicateForm(PlainLabels, forms.Form):
     name = forms.CharField(max_length=scenarios.MAX_NAME, required=False, label="Name of the copy")
 
     def clean_name(self):
@@ -60,7 +68,7 @@ def _step_choices():
     return [("", "—")] + [(f"{protocol.code} {protocol.title}", steps) for protocol, steps in groups.items()]
 
 
-class InjectForm(forms.Form):
+class InjectForm(PlainLabels, forms.Form):
     """One MSEL row of a scenario, every field the JSON format carries."""
 
     TO_ALL, TO_TEAMS = "all", "teams"
@@ -258,7 +266,7 @@ def initial_for_new(scenario: Scenario) -> dict:
     }
 
 
-class ScenarioFileForm(forms.Form):
+class ScenarioFileForm(PlainLabels, forms.Form):
     """A scenario in the Conjunction JSON format."""
 
     file = forms.FileField(label="Scenario file (.json)")
@@ -273,7 +281,7 @@ class ScenarioFileForm(forms.Form):
         return upload
 
 
-class MselFileForm(forms.Form):
+class MselFileForm(PlainLabels, forms.Form):
     """A MSEL spreadsheet, into an existing scenario (replacing its injects) or a new one."""
 
     file = forms.FileField(label="MSEL spreadsheet (.xlsx or .csv)")

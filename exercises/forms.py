@@ -1,7 +1,21 @@
 from django import forms
 from django.conf import settings
 
-from exercises.models import Inject, InjectKind, ProtocolStep, Response, Team, format_exercise_time
+from exercises.models import (
+    Adjudication,
+    Classification,
+    Feedback,
+    Inject,
+    InjectKind,
+    Objective,
+    Observation,
+    ProtocolStep,
+    Rating,
+    Releasability,
+    Response,
+    Team,
+    format_exercise_time,
+)
 from exercises.scenario_time import parse_scenario_time
 
 
@@ -162,4 +176,146 @@ class AdhocInjectForm(ErrorTextMixin, forms.Form):
         cleaned = super().clean()
         if not cleaned.get("addressed_to_all") and not cleaned.get("teams"):
             self.add_error("teams", "Choose the teams the inject goes to, or tick 'To all teams'.")
+        return cleaned
+
+
+class MarkingFields(forms.Form):
+    """Classification and releasability, with the REL TO nations."""
+
+    classification = forms.ChoiceField(choices=Classification.choices, initial=Classification.UNCLASSIFIED)
+    releasability = forms.ChoiceField(choices=Releasability.choices, initial=Releasability.ALL_ALLIES)
+    releasable_to = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        to_field_name="code",
+        widget=forms.CheckboxSelectMultiple,
+        label="REL TO nations",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("releasability") == Releasability.REL_TO and not cleaned.get("releasable_to"):
+            self.add_error("releasable_to", "Name the nations it is releasable to.")
+        return cleaned
+
+
+class ShareForm(ErrorTextMixin, MarkingFields):
+    source = forms.ChoiceField(label="Source")
+    title = forms.CharField(max_length=200, error_messages={"required": "Give the assessment a title."})
+    text = _text_field("assessment")
+    recipients = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.none(),
+        to_field_name="code",
+        widget=forms.CheckboxSelectMultiple,
+        label="Share with",
+        error_messages={"required": "Choose at least one allied team to share with."},
+    )
+    downgrade_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why downgrade (needed to share beyond the source's marking)",
+    )
+    downgrade_removed = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What was removed or sanitised"
+    )
+
+    def __init__(self, *args, participant, sources, **kwargs):
+        super().__init__(*args, **kwargs)
+        others = participant.exercise.teams.exclude(pk=participant.team_id)
+        self.fields["recipients"].queryset = others
+        self.fields["releasable_to"].queryset = participant.exercise.teams.all()
+        self.fields["source"].choices = sources
+        self.fields["source"].error_messages["invalid_choice"] = (
+            "Pick an inject your team received or one of its responses."
+        )
+
+
+class ObservationForm(ErrorTextMixin, forms.Form):
+    kind = forms.ChoiceField(choices=Observation.Kind.choices)
+    text = _text_field("observation")
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, to_field_name="code")
+    inject = forms.ModelChoiceField(queryset=Inject.objects.none(), required=False)
+    protocol_step = forms.ModelChoiceField(queryset=ProtocolStep.objects.all(), required=False)
+    objective = forms.ModelChoiceField(queryset=Objective.objects.none(), required=False)
+
+    def __init__(self, *args, exercise, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = exercise.teams.all()
+        self.fields["inject"].queryset = exercise.injects.all()
+        self.fields["objective"].queryset = exercise.objectives.all()
+
+
+class AdjudicationForm(ErrorTextMixin, forms.Form):
+    response = forms.ModelChoiceField(queryset=Response.objects.none())
+    protocol_step = forms.ModelChoiceField(queryset=ProtocolStep.objects.all())
+    verdict = forms.ChoiceField(choices=Adjudication.Verdict.choices)
+    note = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, exercise, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["response"].queryset = exercise.responses.all()
+
+
+class RatingForm(ErrorTextMixin, forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), to_field_name="code")
+    objective = forms.ModelChoiceField(queryset=Objective.objects.none())
+    rating = forms.ChoiceField(choices=Rating.Scale.choices)
+    explanation = _text_field("explanation of the rating")
+
+    def __init__(self, *args, exercise, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = exercise.teams.all()
+        self.fields["objective"].queryset = exercise.objectives.all()
+
+
+class FeedbackForm(ErrorTextMixin, forms.Form):
+    strengths = _text_field("strengths")
+    improvements = _text_field("areas for improvement")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(1, 4):
+            self.fields[f"action_{n}"] = forms.CharField(required=False, max_length=500, label=f"Corrective action {n}")
+            self.fields[f"priority_{n}"] = forms.ChoiceField(
+                choices=Feedback.Priority.choices, required=False, label=f"Priority of action {n}"
+            )
+            self.fields[f"owner_{n}"] = forms.CharField(required=False, max_length=120, label=f"Owner of action {n}")
+        for key, question in Feedback.QUESTIONS:
+            self.fields[f"rating_{key}"] = forms.TypedChoiceField(
+                choices=[(n, str(n)) for n in range(1, 6)],
+                coerce=int,
+                label=question,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Rate each statement from 1 (disagree) to 5 (agree)."},
+            )
+
+    def corrective_actions(self) -> list[dict]:
+        data = self.cleaned_data
+        return [
+            {"action": data[f"action_{n}"], "priority": data[f"priority_{n}"] or "medium", "owner": data[f"owner_{n}"]}
+            for n in range(1, 4)
+            if data.get(f"action_{n}")
+        ]
+
+    def ratings(self) -> dict:
+        return {key: self.cleaned_data[f"rating_{key}"] for key, _ in Feedback.QUESTIONS}
+
+
+class MarkedResponseForm(MarkingFields, ResponseForm):
+    """A response with its marking; by default it carries the marking of the inject it answers."""
+
+    def __init__(self, *args, inject=None, **kwargs):
+        super().__init__(*args, inject=inject, **kwargs)
+        if inject is not None:
+            self.fields["releasable_to"].queryset = inject.exercise.teams.all()
+            self.fields["classification"].initial = inject.classification
+            self.fields["releasability"].initial = inject.releasability
+            self.fields["classification"].required = False
+            self.fields["releasability"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.inject is not None:
+            cleaned["classification"] = cleaned.get("classification") or self.inject.classification
+            cleaned["releasability"] = cleaned.get("releasability") or self.inject.releasability
         return cleaned

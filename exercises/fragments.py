@@ -67,9 +67,10 @@ def team_context(participant) -> dict:
     return {
         "exercise": exercise,
         "participant": participant,
-        "releases": selectors.releases_for_team(exercise.pk, participant.team_id),
-        "responses": selectors.responses_for_team(exercise.pk, participant.team_id),
-        "messages": selectors.messages_for_team(exercise.pk, participant.team_id),
+        "releases": selectors.releases(participant),
+        "responses": selectors.responses(participant),
+        "messages": selectors.messages(participant),
+        "assessments": selectors.assessments_for(participant),
         "acks": selectors.acknowledged(exercise.pk, participant.team_id),
     }
 
@@ -80,8 +81,10 @@ def console_context(participant) -> dict:
         "exercise": exercise,
         "participant": participant,
         "injects": selectors.msel(exercise),
-        "responses": selectors.responses_for_exercise(exercise.pk),
-        "messages": selectors.messages_for_exercise(exercise.pk),
+        "responses": selectors.responses(participant),
+        "messages": selectors.messages(participant),
+        "assessments": selectors.assessments_for(participant),
+        "sharing": selectors.sharing_matrix(exercise),
         "presence": selectors.presence(exercise),
         "can_control": participant.is_facilitator,
         **delivery_context(exercise),
@@ -95,3 +98,14 @@ def team_state(participant) -> str:
 
 def control_state(participant) -> str:
     return _render("control-state", {**console_context(participant), "oob": True})
+
+
+def assessment(shared, *, viewer_team: str | None, new: bool) -> str:
+    """A shared assessment's card for one audience: a recipient team (who may acknowledge) or the
+    sender and staff (viewer_team None). New cards are prepended to the Combined Picture; later
+    versions (acknowledgements, comments) replace the card in place."""
+    return _render("assessment-push", {"assessment": shared, "viewer_team": viewer_team, "new": new})
+
+
+def sharing(exercise) -> str:
+    return _render("sharing", {"sharing": selectors.sharing_matrix(exercise), "oob": True})

@@ -213,13 +213,61 @@ class Releasability(models.TextChoices):
     NATIONAL = "national", "National only"
 
 
+FVEY = frozenset({"USA", "GBR", "CAN", "AUS", "NZL"})
+
+
+class Marked(models.Model):
+    """An item with an exercise classification and a releasability.
+
+    `owner_codes()` are the nations the item belongs to (national-only means them alone);
+    `releasable_to_codes` (a many-to-many on the concrete model) lists REL TO nations.
+    """
+
+    classification = models.CharField(
+        max_length=14, choices=Classification.choices, default=Classification.UNCLASSIFIED
+    )
+    releasability = models.CharField(max_length=10, choices=Releasability.choices, default=Releasability.ALL_ALLIES)
+
+    class Meta:
+        abstract = True
+
+    def owner_codes(self) -> set[str]:
+        raise NotImplementedError
+
+    def permits(self, team_code: str, *, rel_to: set[str] | None = None) -> bool:
+        """May the item go to this team under its marking?"""
+        if self.releasability == Releasability.ALL_ALLIES:
+            return True
+        if team_code in self.owner_codes():
+            return True
+        if self.releasability == Releasability.FVEY:
+            return team_code in FVEY
+        if self.releasability == Releasability.REL_TO:
+            codes = rel_to if rel_to is not None else set(self.releasable_to.values_list("code", flat=True))
+            return team_code in codes
+        return False
+
+    @property
+    def banner(self) -> str:
+        """The marking line shown wherever the item appears, e.g. EXERCISE SECRET // REL TO USA, GBR."""
+        classification = self.get_classification_display()
+        if self.releasability == Releasability.ALL_ALLIES:
+            return f"{classification} // REL TO ALL ALLIES"
+        if self.releasability == Releasability.FVEY:
+            return f"{classification} // REL TO FVEY"
+        if self.releasability == Releasability.NATIONAL:
+            return f"{classification} // {'/'.join(sorted(self.owner_codes()))} ONLY"
+        codes = sorted(set(self.releasable_to.values_list("code", flat=True)) | self.owner_codes())
+        return f"{classification} // REL TO {', '.join(codes)}"
+
+
 class Trigger(models.TextChoices):
     NONE = "", "Scheduled (no condition)"
     NOT_CLAIMED = "not_claimed", "If the team has NOT claimed the step by its time"
     CLAIMED = "claimed", "If the team HAS claimed the step by its time"
 
 
-class MselRow(models.Model):
+class MselRow(Marked):
     """The fields of one MSEL row, shared by a scenario's injects and an exercise's copies.
 
     A contingency inject (trigger set) is evaluated at its time for each addressed team and
@@ -237,10 +285,6 @@ class MselRow(models.Model):
     delivery_method = models.CharField(max_length=20, choices=DeliveryMethod.choices, default=DeliveryMethod.MESSAGE)
     expected_action = models.TextField(blank=True)
     notes = models.TextField(blank=True)
-    classification = models.CharField(
-        max_length=14, choices=Classification.choices, default=Classification.UNCLASSIFIED
-    )
-    releasability = models.CharField(max_length=10, choices=Releasability.choices, default=Releasability.ALL_ALLIES)
     on_demand = models.BooleanField(default=False, help_text="Kept off the timeline until released by hand.")
     trigger = models.CharField(max_length=12, choices=Trigger.choices, default=Trigger.NONE, blank=True)
     trigger_step = models.ForeignKey(ProtocolStep, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -255,6 +299,12 @@ class MselRow(models.Model):
     @property
     def scenario_time(self) -> str:
         return format_exercise_time(self.offset)
+
+    def owner_codes(self) -> set[str]:
+        """An inject marked national-only belongs to the teams it is addressed to."""
+        if self.addressed_to_all:
+            return set()
+        return {team.code for team in self.teams.all()}
 
 
 class ScenarioInject(MselRow):
@@ -431,8 +481,11 @@ class ImmutableModel(models.Model):
         raise ValidationError(f"{self._meta.verbose_name} cannot be deleted.")
 
 
-class Response(ImmutableModel):
-    """A team's decision, action or assessment. An amendment is a new version linked to the old one."""
+class Response(ImmutableModel, Marked):
+    """A team's decision, action or assessment. An amendment is a new version linked to the old one.
+
+    It belongs to its team: others see it only through a shared assessment.
+    """
 
     class Kind(models.TextChoices):
         DECISION = "decision", "Decision"
@@ -450,12 +503,16 @@ class Response(ImmutableModel):
     exercise_time = models.DurationField()
     amends = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="amended_by")
     version = models.PositiveSmallIntegerField(default=1)
+    releasable_to = models.ManyToManyField(Team, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
 
     def __str__(self):
         return f"{self.team_id} response v{self.version} at {format_exercise_time(self.exercise_time)}"
+
+    def owner_codes(self) -> set[str]:
+        return {self.team_id}
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -487,6 +544,190 @@ class AuditEvent(ImmutableModel):
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.kind}"
+
+
+class SharedAssessment(Marked):
+    """An assessment a team shares with chosen allies through the Combined Picture (joint centre).
+
+    It comes from an inject the team received or a response it made. Sharing beyond the
+    source's releasability needs a recorded downgrade: who, why and what was removed.
+    """
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="shared_assessments")
+    from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="assessments_shared")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    source_inject = models.ForeignKey(Inject, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    source_response = models.ForeignKey(Response, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    source_arrived_at = models.DateTimeField(help_text="When the source item reached the sharing team.")
+    title = models.CharField(max_length=200)
+    text = models.TextField(validators=[MaxLengthValidator(settings.CONJUNCTION_MAX_TEXT)])
+    recipients = models.ManyToManyField(Team, related_name="assessments_received")
+    releasable_to = models.ManyToManyField(Team, blank=True, related_name="+")
+    downgraded = models.BooleanField(default=False)
+    downgrade_reason = models.TextField(blank=True)
+    downgrade_removed = models.TextField(blank=True, help_text="What was removed or sanitised for release.")
+    shared_at = models.DateTimeField()
+    exercise_time = models.DurationField()
+
+    class Meta:
+        ordering = ["-shared_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source_inject__isnull=False, source_response__isnull=True)
+                | Q(source_inject__isnull=True, source_response__isnull=False),
+                name="assessment_has_one_source",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_team_id}: {self.title}"
+
+    def owner_codes(self) -> set[str]:
+        return {self.from_team_id}
+
+    @property
+    def seconds_to_share(self) -> float:
+        return (self.shared_at - self.source_arrived_at).total_seconds()
+
+
+class AssessmentAcknowledgement(models.Model):
+    assessment = models.ForeignKey(SharedAssessment, on_delete=models.CASCADE, related_name="acknowledgements")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["acknowledged_at"]
+        constraints = [models.UniqueConstraint(fields=["assessment", "team"], name="acknowledge_assessment_once")]
+
+    def __str__(self):
+        return f"{self.team_id} acknowledged {self.assessment}"
+
+    @property
+    def seconds_after_share(self) -> float:
+        return (self.acknowledged_at - self.assessment.shared_at).total_seconds()
+
+
+class AssessmentComment(models.Model):
+    assessment = models.ForeignKey(SharedAssessment, on_delete=models.CASCADE, related_name="comments")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(validators=[MaxLengthValidator(settings.CONJUNCTION_MAX_TEXT)])
+    written_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["written_at", "id"]
+
+    def __str__(self):
+        return f"{self.team_id} on {self.assessment}: {self.text[:40]}"
+
+
+class Observation(models.Model):
+    """An evaluator's note: a strength or an area for improvement, tied to what it is about."""
+
+    class Kind(models.TextChoices):
+        STRENGTH = "strength", "Strength"
+        IMPROVEMENT = "improvement", "Area for improvement"
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="observations")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    inject = models.ForeignKey(Inject, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    protocol_step = models.ForeignKey(ProtocolStep, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    objective = models.ForeignKey(Objective, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(validators=[MaxLengthValidator(settings.CONJUNCTION_MAX_TEXT)])
+    recorded_at = models.DateTimeField()
+    exercise_time = models.DurationField()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.text[:50]}"
+
+
+class Adjudication(models.Model):
+    """An evaluator's verdict on a protocol step a team claimed in a response."""
+
+    class Verdict(models.TextChoices):
+        MET = "met", "Met"
+        PARTIAL = "partial", "Partially met"
+        NOT_MET = "not_met", "Not met"
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="adjudications")
+    protocol_step = models.ForeignKey(ProtocolStep, on_delete=models.PROTECT, related_name="+")
+    verdict = models.CharField(max_length=8, choices=Verdict.choices)
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "protocol_step"], name="one_verdict_per_claim")]
+
+    def __str__(self):
+        return f"{self.protocol_step_id} {self.get_verdict_display()}"
+
+
+class Rating(models.Model):
+    """HSEEP P/S/M/U for a team on an objective: the app's suggestion and the evaluator's rating."""
+
+    class Scale(models.TextChoices):
+        P = "P", "P — Performed without challenges"
+        S = "S", "S — Performed with some challenges"
+        M = "M", "M — Performed with major challenges"
+        U = "U", "U — Unable to be performed"
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="ratings")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    objective = models.ForeignKey(Objective, on_delete=models.PROTECT, related_name="ratings")
+    rating = models.CharField(max_length=1, choices=Scale.choices)
+    suggested = models.CharField(max_length=1, choices=Scale.choices, blank=True)
+    explanation = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "objective"], name="one_rating_per_team_objective")]
+
+    def __str__(self):
+        return f"{self.team_id} {self.objective.code}: {self.rating}"
+
+    @property
+    def overridden(self) -> bool:
+        return bool(self.suggested) and self.suggested != self.rating
+
+
+class Feedback(models.Model):
+    """A player's participant feedback form (the hot wash), once the exercise has ended."""
+
+    QUESTIONS = [
+        ("realism", "The scenario was realistic for allied space operations."),
+        ("clarity", "The injects were clear and gave enough information to act."),
+        ("objectives", "The exercise tested the objectives it set out."),
+        ("sharing", "The exercise showed where allied information sharing breaks down."),
+        ("control", "Exercise control ran the exercise well (pace, answers, tools)."),
+    ]
+
+    class Priority(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    strengths = models.TextField()
+    improvements = models.TextField()
+    corrective_actions = models.JSONField(default=list, help_text="[{action, priority, owner}]")
+    ratings = models.JSONField(default=dict, help_text="question key → 1..5")
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["exercise", "user"], name="one_feedback_per_player")]
+
+    def __str__(self):
+        return f"Feedback from {self.user} ({self.team_id})"
 
 
 def format_exercise_time(value: timedelta | None) -> str:

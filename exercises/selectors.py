@@ -18,6 +18,7 @@ from exercises.models import (
     Participant,
     Release,
     Response,
+    SharedAssessment,
     format_exercise_time,
 )
 
@@ -54,35 +55,35 @@ def msel(exercise: Exercise) -> list[Inject]:
     return list(msel_injects(exercise.pk))
 
 
-def releases_for_team(exercise_id: int, team_code: str):
-    """What a team has been sent, newest first."""
+def releases(participant: Participant):
+    """The releases a participant may see (a player: their team's), newest first."""
     return (
-        Release.objects.filter(inject__exercise_id=exercise_id, team_id=team_code)
+        visible_to(participant, Release.objects.all())
         .select_related("inject")
-        .prefetch_related("inject__protocol_steps")
+        .prefetch_related("inject__protocol_steps", "inject__teams", "inject__releasable_to")
         .order_by("-released_at", "-id")
     )
 
 
-def released_inject_for_team(exercise_id: int, team_code: str, inject_id) -> Inject | None:
-    """The inject, only if it was released to the team; None otherwise (never another team's)."""
+def visible_inject(participant: Participant, inject_id) -> Inject | None:
+    """The inject if the participant may see it (a player: only once released to their team), else None."""
     return (
-        Inject.objects.filter(exercise_id=exercise_id, pk=inject_id, releases__team_id=team_code)
-        .prefetch_related("protocol_steps")
+        visible_to(participant, Inject.objects.filter(pk=inject_id))
+        .prefetch_related("protocol_steps", "teams", "releasable_to")
         .first()
     )
 
 
-def _responses():
-    return Response.objects.select_related("team", "author", "inject").prefetch_related("protocol_steps")
+def responses(participant: Participant):
+    return (
+        visible_to(participant, Response.objects.all())
+        .select_related("team", "author", "inject")
+        .prefetch_related("protocol_steps", "releasable_to")
+    )
 
 
-def responses_for_team(exercise_id: int, team_code: str):
-    return _responses().filter(exercise_id=exercise_id, team_id=team_code)
-
-
-def responses_for_exercise(exercise_id: int):
-    return _responses().filter(exercise_id=exercise_id)
+def messages(participant: Participant):
+    return visible_to(participant, Message.objects.all()).select_related("author", "from_team", "to_team")
 
 
 def can_author_scenarios(user) -> bool:
@@ -219,18 +220,6 @@ def presence(exercise: Exercise) -> list[tuple]:
     return rows
 
 
-def messages_for_team(exercise_id: int, team_code: str):
-    return (
-        Message.objects.filter(exercise_id=exercise_id)
-        .filter(Q(from_team_id=team_code) | Q(from_team__isnull=True, to_team__isnull=True) | Q(to_team_id=team_code))
-        .select_related("author", "from_team", "to_team")
-    )
-
-
-def messages_for_exercise(exercise_id: int):
-    return Message.objects.filter(exercise_id=exercise_id).select_related("author", "from_team", "to_team")
-
-
 def acknowledged(exercise_id: int, team_code: str) -> dict:
     """inject id → acknowledgement, for one team."""
     return {
@@ -239,3 +228,100 @@ def acknowledged(exercise_id: int, team_code: str) -> dict:
             "by"
         )
     }
+
+
+# Visibility: the one rule every view, consumer and export uses ----------------------------------
+
+EXERCISE_PATH = {
+    Inject: "exercise_id",
+    Release: "inject__exercise_id",
+    Response: "exercise_id",
+    SharedAssessment: "exercise_id",
+    Message: "exercise_id",
+}
+
+
+def visible_to(participant: Participant, queryset):
+    """What this participant may see of `queryset`, within their own exercise.
+
+    Facilitators and evaluators see everything of the exercise. A player sees an inject only
+    once it was released to their team, their own team's responses, the assessments their
+    team shared or received, and the messages to or from their team (or to all teams).
+    """
+    model = queryset.model
+    rows = queryset.filter(**{EXERCISE_PATH[model]: participant.exercise_id})
+    if not participant.is_player:
+        return rows
+    team = participant.team_id
+    if model is Inject:
+        return rows.filter(releases__team_id=team)
+    if model in (Release, Response):
+        return rows.filter(team_id=team)
+    if model is SharedAssessment:
+        return rows.filter(Q(from_team_id=team) | Q(recipients=team)).distinct()
+    if model is Message:
+        return rows.filter(Q(from_team_id=team) | Q(from_team__isnull=True, to_team__isnull=True) | Q(to_team_id=team))
+    raise TypeError(f"No visibility rule for {model.__name__}")
+
+
+def assessments_for(participant: Participant):
+    return (
+        visible_to(participant, SharedAssessment.objects.all())
+        .select_related("from_team", "author", "source_inject", "source_response")
+        .prefetch_related("recipients", "releasable_to", "acknowledgements__team", "comments__team", "comments__author")
+    )
+
+
+def sharing_matrix(exercise: Exercise) -> dict:
+    """Who shared with whom: per (from, to) the number of shares, how many were downgraded,
+    the median seconds from the source's arrival to the share and from the share to the
+    recipient's acknowledgement. A fixed number of queries."""
+    from statistics import median
+
+    teams = list(exercise.teams.all())
+    cells = defaultdict(lambda: {"count": 0, "downgraded": 0, "to_share": [], "to_ack": []})
+    shares = SharedAssessment.objects.filter(exercise=exercise).prefetch_related("recipients", "acknowledgements")
+    for share in shares:
+        acks = {ack.team_id: ack for ack in share.acknowledgements.all()}
+        for recipient in share.recipients.all():
+            cell = cells[(share.from_team_id, recipient.code)]
+            cell["count"] += 1
+            cell["downgraded"] += share.downgraded
+            cell["to_share"].append(share.seconds_to_share)
+            if recipient.code in acks:
+                cell["to_ack"].append((acks[recipient.code].acknowledged_at - share.shared_at).total_seconds())
+    grid = []
+    for sender in teams:
+        row = []
+        for recipient in teams:
+            cell = cells.get((sender.code, recipient.code))
+            if cell is None or sender == recipient:
+                row.append(None)
+                continue
+            row.append(
+                {
+                    "count": cell["count"],
+                    "downgraded": cell["downgraded"],
+                    "median_to_share": median(cell["to_share"]),
+                    "median_to_ack": median(cell["to_ack"]) if cell["to_ack"] else None,
+                    "acknowledged": len(cell["to_ack"]),
+                }
+            )
+        grid.append((sender, row))
+    return {"teams": teams, "grid": grid}
+
+
+def hot_wash(exercise: Exercise) -> dict:
+    """Participant feedback aggregated: mean rating per question, and every answer."""
+    from exercises.models import Feedback
+
+    forms = list(Feedback.objects.filter(exercise=exercise).select_related("team", "user").order_by("team__order"))
+    questions = []
+    for key, text in Feedback.QUESTIONS:
+        scores = [form.ratings.get(key) for form in forms if form.ratings.get(key)]
+        mean = round(sum(scores) / len(scores), 1) if scores else None
+        questions.append({"key": key, "text": text, "mean": mean, "answers": len(scores)})
+    actions = [{**action, "team": form.team_id} for form in forms for action in form.corrective_actions]
+    order = {"high": 0, "medium": 1, "low": 2}
+    actions.sort(key=lambda action: order.get(action.get("priority"), 3))
+    return {"forms": forms, "questions": questions, "actions": actions}

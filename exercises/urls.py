@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exercises.views import control, live
+from exercises.views import control, evaluation, live, sharing
 
 urlpatterns = [
     path("", live.home, name="home"),
@@ -20,6 +20,23 @@ urlpatterns = [
     ),
     path("exercises/<int:exercise_id>/messages/", live.send_message, name="send-message"),
     path("exercises/<int:exercise_id>/delivery/", control.delivery, name="delivery"),
+    path("exercises/<int:exercise_id>/share/", sharing.share, name="share-assessment"),
+    path(
+        "exercises/<int:exercise_id>/assessments/<int:assessment_id>/acknowledge/",
+        sharing.acknowledge,
+        name="acknowledge-assessment",
+    ),
+    path(
+        "exercises/<int:exercise_id>/assessments/<int:assessment_id>/comment/",
+        sharing.comment,
+        name="comment-assessment",
+    ),
+    path("exercises/<int:exercise_id>/evaluation/", evaluation.evaluation_page, name="evaluation"),
+    path("exercises/<int:exercise_id>/evaluation/observe/", evaluation.observe, name="observe"),
+    path("exercises/<int:exercise_id>/evaluation/adjudicate/", evaluation.adjudicate, name="adjudicate"),
+    path("exercises/<int:exercise_id>/evaluation/rate/", evaluation.rate, name="rate-team"),
+    path("exercises/<int:exercise_id>/feedback/", evaluation.feedback_form, name="feedback"),
+    path("exercises/<int:exercise_id>/hot-wash/", evaluation.hot_wash, name="hot-wash"),
 ]
 
 # Scenario authoring (MSELs): exercise planners only.

@@ -250,7 +250,7 @@ def live_daphne_with_clock(transactional_db):
 
 
 @pytest.fixture
-def log_in(browser, request):
+def log_in(browser, request, transactional_db):
     """Open a fresh browser context (a separate person) logged in through the login page."""
     contexts = []
     server = request.getfixturevalue(

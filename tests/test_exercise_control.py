@@ -230,13 +230,16 @@ def test_the_matrix_shows_delivered_acknowledged_responded_late(running):
     acknowledge(participant=gbr, inject=running.to_all, by=running.gbr_player)
     submit_response(participant=usa, inject=running.usa_only, kind="action", text="Assessed", protocol_steps=[])
     teams, rows = delivery_matrix(exercise)
-    states = {row.inject.sequence: {team.code: cell.state for team, cell in zip(teams, row.cells)} for row in rows}
+    states = {
+        row.inject.sequence: {team.code: cell.state for team, cell in zip(teams, row.cells, strict=True)}
+        for row in rows
+    }
     assert states[1] == {"USA": "responded", "GBR": "not_delivered", "CAN": "not_delivered"}
     assert states[3] == {"USA": "delivered", "GBR": "acknowledged", "CAN": "delivered"}
     window = min(running.to_all.protocol_steps.values_list("expected_minutes", flat=True))
     exercise = jump_to(exercise=exercise, exercise_time=timedelta(minutes=window + 1), by=running.facilitator)
     teams, rows = delivery_matrix(exercise)
-    late = {team.code: cell.state for team, cell in zip(teams, rows[1].cells)}
+    late = {team.code: cell.state for team, cell in zip(teams, rows[1].cells, strict=True)}
     assert late == {"USA": "late", "GBR": "late", "CAN": "late"}
 
 

@@ -39,7 +39,9 @@ def release_inject(*, inject: Inject, by, scheduled: bool = False) -> list[Relea
     inject.released_at = now
     inject.exercise = exercise
     exercise_time = exercise.exercise_time(now)
-    teams = list(inject.addressed_teams())
+    # The marking has the last word: an inject never reaches a team it is not releasable to.
+    rel_to = set(inject.releasable_to.values_list("code", flat=True))
+    teams = [team for team in inject.addressed_teams() if inject.permits(team.code, rel_to=rel_to)]
     if scheduled and inject.trigger:
         teams = [team for team in teams if contingency_holds(inject, team.code)]
     releases = Release.objects.bulk_create(

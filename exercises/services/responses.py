@@ -4,12 +4,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from exercises import fragments, realtime
-from exercises.models import Exercise, Participant, Response
+from exercises.models import Classification, Exercise, Participant, Releasability, Response
 from exercises.services import Conflict, ServiceError, audit
 
 
 @transaction.atomic
-def submit_response(*, participant: Participant, inject, kind: str, text: str, protocol_steps, amends=None) -> Response:
+def submit_response(
+    *,
+    participant: Participant,
+    inject,
+    kind: str,
+    text: str,
+    protocol_steps,
+    amends=None,
+    classification: str | None = None,
+    releasability: str | None = None,
+    releasable_to=(),
+) -> Response:
     """Record a team's response. `inject` must already be one released to the team (see selectors)."""
     exercise = participant.exercise
     if not participant.is_player:
@@ -41,8 +52,12 @@ def submit_response(*, participant: Participant, inject, kind: str, text: str, p
         exercise_time=exercise.exercise_time(now),
         amends=amends,
         version=version,
+        # By default a response carries the marking of the inject it answers.
+        classification=classification or (inject.classification if inject else Classification.UNCLASSIFIED),
+        releasability=releasability or (inject.releasability if inject else Releasability.NATIONAL),
     )
     response.protocol_steps.set(steps)
+    response.releasable_to.set(releasable_to)
     audit.record(
         exercise=exercise,
         actor=participant.user,
@@ -56,6 +71,7 @@ def submit_response(*, participant: Participant, inject, kind: str, text: str, p
             "protocol_steps": [step.code for step in steps],
             "amends": amends.pk if amends else None,
             "text": text,
+            "marking": response.banner,
         },
     )
     realtime.send_after_commit(

@@ -39,3 +39,16 @@ def inject_kinds():
     from exercises.models import InjectKind
 
     return InjectKind.choices
+
+
+@register.filter
+def acknowledgement_by(assessment, team_code):
+    """The team's acknowledgement of a shared assessment, or None (uses the prefetched rows)."""
+    return next((ack for ack in assessment.acknowledgements.all() if ack.team_id == team_code), None)
+
+
+@register.simple_tag
+def marking_choices():
+    from exercises.models import Classification, Releasability
+
+    return {"classifications": Classification.choices, "releasabilities": Releasability.choices}

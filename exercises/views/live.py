@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from exercises import fragments, selectors
-from exercises.forms import MessageForm, ResponseForm
+from exercises.forms import MarkedResponseForm, MessageForm
 from exercises.models import Participant
 from exercises.services import ServiceError, acknowledgements, clock, messages, releases, responses
 
@@ -101,10 +101,10 @@ def change_clock(request, participant, action):
 @require_POST
 @participant_required(Participant.Role.PLAYER)
 def respond(request, participant, inject_id):
-    inject = selectors.released_inject_for_team(participant.exercise_id, participant.team_id, inject_id)
+    inject = selectors.visible_inject(participant, inject_id)
     if inject is None:
         raise Http404("No such inject for your team.")
-    form = ResponseForm(request.POST, inject=inject)
+    form = MarkedResponseForm(request.POST, inject=inject)
     status = 200
     if form.is_valid():
         try:
@@ -114,6 +114,9 @@ def respond(request, participant, inject_id):
                 kind=form.cleaned_data["kind"],
                 text=form.cleaned_data["text"],
                 protocol_steps=form.cleaned_data["protocol_steps"],
+                classification=form.cleaned_data["classification"],
+                releasability=form.cleaned_data["releasability"],
+                releasable_to=form.cleaned_data.get("releasable_to") or [],
             )
         except ServiceError as error:
             form.add_error(None, error.message)
@@ -124,7 +127,7 @@ def respond(request, participant, inject_id):
             return render(
                 request,
                 "exercises/fragments.html#response-form",
-                {"inject": inject, "form": ResponseForm(inject=inject), "recorded": True},
+                {"inject": inject, "form": MarkedResponseForm(inject=inject), "recorded": True},
             )
     else:
         status = 400
@@ -136,7 +139,7 @@ def respond(request, participant, inject_id):
 @require_POST
 @participant_required(Participant.Role.PLAYER)
 def acknowledge(request, participant, inject_id):
-    inject = selectors.released_inject_for_team(participant.exercise_id, participant.team_id, inject_id)
+    inject = selectors.visible_inject(participant, inject_id)
     if inject is None:
         raise Http404("No such inject for your team.")
     try:

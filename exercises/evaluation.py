@@ -1,0 +1,84 @@
+"""The rating the app suggests for a team on an objective, from protocol coverage and timeliness.
+
+The rules (also in docs/evaluation.md):
+- Expected steps: the protocol steps linked to the injects that reached the team and that
+  serve the objective. No expected step → no suggestion.
+- Coverage: the share of expected steps the team claimed in a response to one of those
+  injects, not counting claims an evaluator adjudicated "not met" (a "partially met" claim
+  counts half).
+- Timeliness: the share of counted claims made within the step's expected time after the
+  inject reached the team.
+- P if coverage ≥ 90 % and timeliness ≥ 80 %; S if coverage ≥ 70 % and timeliness ≥ 50 %;
+  M if coverage ≥ 40 %; U otherwise.
+The evaluator's own rating is what the report uses; the suggestion is kept beside it.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from exercises.models import Adjudication, Release, Response
+
+THRESHOLDS = [("P", 0.9, 0.8), ("S", 0.7, 0.5), ("M", 0.4, 0.0)]
+
+
+@dataclass
+class Suggestion:
+    rating: str  # "" when there is nothing to rate
+    coverage: float
+    timeliness: float
+    expected: int
+    reason: str
+
+
+def rate(coverage: float, timeliness: float) -> str:
+    for rating, min_coverage, min_timeliness in THRESHOLDS:
+        if coverage >= min_coverage and timeliness >= min_timeliness:
+            return rating
+    return "U"
+
+
+def suggest_rating(exercise, team_code: str, objective) -> Suggestion:
+    releases = {
+        release.inject_id: release
+        for release in Release.objects.filter(
+            inject__exercise=exercise, team_id=team_code, inject__objectives=objective
+        )
+        .select_related("inject")
+        .prefetch_related("inject__protocol_steps")
+    }
+    expected = {}  # step code → (inject id, deadline as exercise time)
+    for release in releases.values():
+        for step in release.inject.protocol_steps.all():
+            deadline = release.exercise_time + timedelta(minutes=step.expected_minutes)
+            if step.code not in expected or deadline > expected[step.code][1]:
+                expected[step.code] = (release.inject_id, deadline)
+    if not expected:
+        return Suggestion("", 0.0, 0.0, 0, "No protocol step was expected of this team for this objective.")
+    verdicts = {
+        (a.response_id, a.protocol_step_id): a.verdict
+        for a in Adjudication.objects.filter(response__exercise=exercise, response__team_id=team_code)
+    }
+    credit, on_time = {}, {}
+    responses = Response.objects.filter(exercise=exercise, team_id=team_code, inject_id__in=releases).prefetch_related(
+        "protocol_steps"
+    )
+    for response in responses:
+        for step in response.protocol_steps.all():
+            if step.code not in expected:
+                continue
+            verdict = verdicts.get((response.pk, step.code))
+            value = {Adjudication.Verdict.NOT_MET: 0.0, Adjudication.Verdict.PARTIAL: 0.5}.get(verdict, 1.0)
+            if value > credit.get(step.code, 0.0):
+                credit[step.code] = value
+                on_time[step.code] = response.exercise_time <= expected[step.code][1]
+    coverage = sum(credit.values()) / len(expected)
+    counted = [code for code, value in credit.items() if value > 0]
+    timeliness = sum(on_time[code] for code in counted) / len(counted) if counted else 0.0
+    rating = rate(coverage, timeliness)
+    return Suggestion(
+        rating,
+        coverage,
+        timeliness,
+        len(expected),
+        f"{round(coverage * 100)} % of {len(expected)} expected steps covered, {round(timeliness * 100)} % on time.",
+    )

@@ -1,0 +1,41 @@
+"""The hot wash: each player's participant feedback form once the exercise has ended."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from exercises.models import Exercise, Feedback, Participant
+from exercises.services import Conflict, ServiceError, audit
+
+
+def submit_feedback(
+    *, participant: Participant, strengths: str, improvements: str, corrective_actions: list, ratings: dict
+) -> Feedback:
+    if not participant.is_player:
+        raise ServiceError("The participant feedback form is for players.")
+    exercise = participant.exercise
+    if exercise.status != Exercise.Status.ENDED:
+        raise Conflict("The feedback form opens when the exercise ends.")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            feedback = Feedback.objects.create(
+                exercise=exercise,
+                user=participant.user,
+                team_id=participant.team_id,
+                strengths=strengths,
+                improvements=improvements,
+                corrective_actions=corrective_actions,
+                ratings=ratings,
+                submitted_at=now,
+            )
+            audit.record(
+                exercise=exercise,
+                actor=participant.user,
+                kind="feedback.submitted",
+                obj=feedback,
+                at=now,
+                payload={"team": participant.team_id, "ratings": ratings, "corrective_actions": corrective_actions},
+            )
+    except IntegrityError as error:
+        raise Conflict("You have already sent your feedback for this exercise.") from error
+    return feedback

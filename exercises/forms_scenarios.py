@@ -61,6 +61,11 @@ class DuplicateForm(PlainLabels, forms.Form):
         return name
 
 
+class ObjectiveChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.code} {obj.text}"
+
+
 def _step_choices():
     groups = {}
     for step in ProtocolStep.objects.select_related("protocol"):
@@ -109,9 +114,9 @@ class InjectForm(PlainLabels, forms.Form):
         label="Delivery method", choices=DeliveryMethod.choices, initial=DeliveryMethod.MESSAGE
     )
     expected_action = forms.CharField(
-        label="Expected action", widget=forms.Textarea(attrs={"rows": 2}), max_length=MAX_TEXT, required=False
+        label="Expected action", widget=forms.Textarea(attrs={"rows": 3}), max_length=MAX_TEXT, required=False
     )
-    objectives = forms.ModelMultipleChoiceField(
+    objectives = ObjectiveChoiceField(
         label="Objectives", queryset=Objective.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     protocol_steps = forms.ModelMultipleChoiceField(
@@ -119,7 +124,7 @@ class InjectForm(PlainLabels, forms.Form):
     )
     notes = forms.CharField(
         label="Notes for controllers and evaluators",
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         max_length=MAX_TEXT,
         required=False,
     )

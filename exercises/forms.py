@@ -52,6 +52,7 @@ class ResponseForm(forms.Form):
 
 def _text_field(what: str):
     return forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
         max_length=settings.CONJUNCTION_MAX_TEXT,
         strip=True,
         error_messages={
@@ -200,6 +201,9 @@ class MarkingFields(forms.Form):
 
 
 class ShareForm(ErrorTextMixin, MarkingFields):
+    field_order = ["source", "title", "text", "recipients", "classification", "releasability", "releasable_to",
+                   "downgrade_reason", "downgrade_removed"]
+
     source = forms.ChoiceField(label="Source")
     title = forms.CharField(max_length=200, error_messages={"required": "Give the assessment a title."})
     text = _text_field("assessment")

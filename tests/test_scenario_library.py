@@ -323,6 +323,8 @@ def test_a_bad_file_lists_every_problem_with_its_place_and_writes_nothing(librar
         ({"name": ""}, "name"),
         ({"objectives": "OBJ-1"}, "objectives"),
         ({"injects": {"sequence": 1}}, "injects"),
+        ({"objectives": [{"code": "OBJ-1", "text": "x", "core_capability": ["planning"]}]}, "core_capability"),
+        ({"objectives": ["OBJ-1"]}, ""),
     ],
 )
 def test_a_malformed_file_is_refused_with_a_reason(library, change, field):

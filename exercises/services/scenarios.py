@@ -104,12 +104,13 @@ def import_scenario(data: dict, *, by=None, replace: bool = False) -> Scenario:
     """Create (or with `replace`, overwrite) the scenario described by `data`."""
     parsed = _parse(data)
     with transaction.atomic():
-        existing = Scenario.objects.select_for_update().filter(name=parsed["name"]).first()
+        existing = Scenario.objects.select_for_update().filter(name__iexact=parsed["name"]).first()
         if existing and not replace:
-            raise InvalidScenario([Problem("scenario", "name", f"a scenario named {parsed['name']!r} already exists")])
+            raise InvalidScenario([Problem("scenario", "name", f"a scenario named {existing.name!r} already exists")])
         if existing:
             existing.injects.all().delete()
             existing.objectives.all().delete()
+            existing.name = parsed["name"]
             existing.description = parsed["description"]
             existing.save()
             scenario = existing
@@ -186,7 +187,7 @@ def _parse(data) -> dict:
             problems.append(Problem(where, "code", f"{code} is used by another objective"))
         if not text:
             problems.append(Problem(where, "text", "is required"))
-        if raw.get("core_capability") not in capabilities:
+        if not isinstance(raw.get("core_capability"), str) or raw["core_capability"] not in capabilities:
             problems.append(Problem(where, "core_capability", f"unknown capability {raw.get('core_capability')!r}"))
         objectives.append({"code": code, "text": text, "core_capability_id": raw.get("core_capability")})
     objective_codes = {o["code"] for o in objectives}

@@ -19,6 +19,7 @@ from datetime import timedelta
 from exercises.models import Adjudication, Release, Response
 
 THRESHOLDS = [("P", 0.9, 0.8), ("S", 0.7, 0.5), ("M", 0.4, 0.0)]
+CREDIT = {Adjudication.Verdict.NOT_MET: 0.0, Adjudication.Verdict.PARTIAL: 0.5}
 
 
 @dataclass
@@ -37,48 +38,53 @@ def rate(coverage: float, timeliness: float) -> str:
     return "U"
 
 
-def suggest_rating(exercise, team_code: str, objective) -> Suggestion:
-    releases = {
-        release.inject_id: release
-        for release in Release.objects.filter(
-            inject__exercise=exercise, team_id=team_code, inject__objectives=objective
-        )
-        .select_related("inject")
-        .prefetch_related("inject__protocol_steps")
-    }
-    expected = {}  # step code → (inject id, deadline as exercise time)
-    for release in releases.values():
+def compute_suggestion(releases, responses, verdicts: dict) -> Suggestion:
+    """The suggestion from data already loaded (no queries):
+
+    releases: the team's releases of injects serving the objective, with inject.protocol_steps prefetched;
+    responses: the team's responses to those injects, with protocol_steps prefetched;
+    verdicts: (response id, step code) → verdict.
+    """
+    expected = {}  # step code → deadline as exercise time
+    for release in releases:
         for step in release.inject.protocol_steps.all():
             deadline = release.exercise_time + timedelta(minutes=step.expected_minutes)
-            if step.code not in expected or deadline > expected[step.code][1]:
-                expected[step.code] = (release.inject_id, deadline)
+            expected[step.code] = max(deadline, expected.get(step.code, deadline))
     if not expected:
         return Suggestion("", 0.0, 0.0, 0, "No protocol step was expected of this team for this objective.")
-    verdicts = {
-        (a.response_id, a.protocol_step_id): a.verdict
-        for a in Adjudication.objects.filter(response__exercise=exercise, response__team_id=team_code)
-    }
     credit, on_time = {}, {}
-    responses = Response.objects.filter(exercise=exercise, team_id=team_code, inject_id__in=releases).prefetch_related(
-        "protocol_steps"
-    )
     for response in responses:
         for step in response.protocol_steps.all():
             if step.code not in expected:
                 continue
-            verdict = verdicts.get((response.pk, step.code))
-            value = {Adjudication.Verdict.NOT_MET: 0.0, Adjudication.Verdict.PARTIAL: 0.5}.get(verdict, 1.0)
+            value = CREDIT.get(verdicts.get((response.pk, step.code)), 1.0)
             if value > credit.get(step.code, 0.0):
                 credit[step.code] = value
-                on_time[step.code] = response.exercise_time <= expected[step.code][1]
+                on_time[step.code] = response.exercise_time <= expected[step.code]
     coverage = sum(credit.values()) / len(expected)
     counted = [code for code, value in credit.items() if value > 0]
     timeliness = sum(on_time[code] for code in counted) / len(counted) if counted else 0.0
-    rating = rate(coverage, timeliness)
     return Suggestion(
-        rating,
+        rate(coverage, timeliness),
         coverage,
         timeliness,
         len(expected),
         f"{round(coverage * 100)} % of {len(expected)} expected steps covered, {round(timeliness * 100)} % on time.",
     )
+
+
+def suggest_rating(exercise, team_code: str, objective) -> Suggestion:
+    """Load one team's data for one objective and compute the suggestion."""
+    releases = list(
+        Release.objects.filter(inject__exercise=exercise, team_id=team_code, inject__objectives=objective)
+        .select_related("inject")
+        .prefetch_related("inject__protocol_steps")
+    )
+    responses = Response.objects.filter(
+        exercise=exercise, team_id=team_code, inject_id__in=[release.inject_id for release in releases]
+    ).prefetch_related("protocol_steps")
+    verdicts = {
+        (a.response_id, a.protocol_step_id): a.verdict
+        for a in Adjudication.objects.filter(response__exercise=exercise, response__team_id=team_code)
+    }
+    return compute_suggestion(releases, responses, verdicts)

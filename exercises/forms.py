@@ -5,6 +5,7 @@ from exercises.models import (
     Adjudication,
     Classification,
     Feedback,
+    ImprovementItem,
     Inject,
     InjectKind,
     Objective,
@@ -201,8 +202,17 @@ class MarkingFields(forms.Form):
 
 
 class ShareForm(ErrorTextMixin, MarkingFields):
-    field_order = ["source", "title", "text", "recipients", "classification", "releasability", "releasable_to",
-                   "downgrade_reason", "downgrade_removed"]
+    field_order = [
+        "source",
+        "title",
+        "text",
+        "recipients",
+        "classification",
+        "releasability",
+        "releasable_to",
+        "downgrade_reason",
+        "downgrade_removed",
+    ]
 
     source = forms.ChoiceField(label="Source")
     title = forms.CharField(max_length=200, error_messages={"required": "Give the assessment a title."})
@@ -323,3 +333,25 @@ class MarkedResponseForm(MarkingFields, ResponseForm):
             cleaned["classification"] = cleaned.get("classification") or self.inject.classification
             cleaned["releasability"] = cleaned.get("releasability") or self.inject.releasability
         return cleaned
+
+
+class ImprovementItemForm(forms.ModelForm):
+    class Meta:
+        model = ImprovementItem
+        fields = [
+            "core_capability",
+            "issue",
+            "corrective_action",
+            "capability_element",
+            "responsible",
+            "point_of_contact",
+            "start_date",
+            "completion_date",
+        ]
+        widgets = {
+            "issue": forms.Textarea(attrs={"rows": 2}),
+            "corrective_action": forms.Textarea(attrs={"rows": 2}),
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "completion_date": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {"responsible": "Primary responsible nation or organisation"}

@@ -545,6 +545,13 @@ class AuditEvent(ImmutableModel):
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.kind}"
 
+    @property
+    def detail(self) -> str:
+        """The payload as `key: value` pairs, for people reading the journal."""
+        return "; ".join(
+            f"{key}: {value}" for key, value in (self.payload or {}).items() if value not in (None, "", [], {})
+        )
+
 
 class SharedAssessment(Marked):
     """An assessment a team shares with chosen allies through the Combined Picture (joint centre).
@@ -728,6 +735,39 @@ class Feedback(models.Model):
 
     def __str__(self):
         return f"Feedback from {self.user} ({self.team_id})"
+
+
+class ImprovementItem(models.Model):
+    """A row of the improvement plan (HSEEP AAR/IP Appendix A), edited in the app."""
+
+    class Element(models.TextChoices):
+        PLANNING = "planning", "Planning"
+        ORGANISATION = "organisation", "Organisation"
+        EQUIPMENT = "equipment", "Equipment"
+        TRAINING = "training", "Training"
+        EXERCISE = "exercise", "Exercise"
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="improvement_plan")
+    core_capability = models.ForeignKey(
+        CoreCapability, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issue = models.TextField(help_text="The issue or area for improvement.")
+    corrective_action = models.TextField()
+    capability_element = models.CharField(max_length=14, choices=Element.choices, default=Element.PLANNING)
+    responsible = models.CharField(max_length=160, help_text="Primary responsible nation or organisation.")
+    point_of_contact = models.CharField(max_length=160, blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    completion_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.issue[:60]
+
+    def clean(self):
+        if self.start_date and self.completion_date and self.completion_date < self.start_date:
+            raise ValidationError({"completion_date": "The completion date cannot be before the start date."})
 
 
 def format_exercise_time(value: timedelta | None) -> str:

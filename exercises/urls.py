@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exercises.views import control, evaluation, live, sharing
+from exercises.views import control, evaluation, live, reports, sharing
 
 urlpatterns = [
     path("", live.home, name="home"),
@@ -37,6 +37,12 @@ urlpatterns = [
     path("exercises/<int:exercise_id>/evaluation/rate/", evaluation.rate, name="rate-team"),
     path("exercises/<int:exercise_id>/feedback/", evaluation.feedback_form, name="feedback"),
     path("exercises/<int:exercise_id>/hot-wash/", evaluation.hot_wash, name="hot-wash"),
+    path("exercises/<int:exercise_id>/report/", reports.report, name="report"),
+    path("exercises/<int:exercise_id>/report.<slug:fmt>", reports.download, name="report-export"),
+    path("exercises/<int:exercise_id>/improvement-plan/", reports.plan, name="improvement-plan"),
+    path("exercises/<int:exercise_id>/improvement-plan/<int:item_id>/", reports.edit_item, name="improvement-item"),
+    path("exercises/<int:exercise_id>/improvement-plan/<int:item_id>/delete/", reports.delete_item,
+         name="improvement-item-delete"),
 ]
 
 # Scenario authoring (MSELs): exercise planners only.

@@ -52,3 +52,16 @@ def marking_choices():
     from exercises.models import Classification, Releasability
 
     return {"classifications": Classification.choices, "releasabilities": Releasability.choices}
+
+
+@register.filter
+def minutes(value):
+    """A timedelta in minutes with one decimal."""
+    from exercises.reports.data import minutes as in_minutes
+
+    return in_minutes(value)
+
+
+@register.filter
+def step_count(row, status):
+    return row.count(status)

@@ -1,0 +1,199 @@
+"""The JSON archive of a whole exercise: raw records plus the computed metrics.
+
+Format `conjunction-exercise-archive`, version 1 (documented in docs/archive-format.md).
+`import_archive` loads it into a fresh database losslessly: primary keys are kept, users and
+reference data (teams, capabilities, protocols) are created when missing, and exporting the
+imported exercise again gives the same archive (but for `exported_at`).
+"""
+
+import json
+
+from django.contrib.auth import get_user_model
+from django.core import serializers
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.utils import timezone
+
+from exercises import models
+from exercises.models import format_exercise_time
+from exercises.reports.data import build_report
+from exercises.services import ServiceError, audit
+
+FORMAT = "conjunction-exercise-archive"
+VERSION = 1
+
+# Exercise-scoped models, in an order where every row's foreign keys come before it.
+EXERCISE_MODELS = [
+    (models.Exercise, "pk"),
+    (models.Objective, "exercise"),
+    (models.Inject, "exercise"),
+    (models.Participant, "exercise"),
+    (models.Release, "inject__exercise"),
+    (models.Acknowledgement, "inject__exercise"),
+    (models.Message, "exercise"),
+    (models.Response, "exercise"),
+    (models.SharedAssessment, "exercise"),
+    (models.AssessmentAcknowledgement, "assessment__exercise"),
+    (models.AssessmentComment, "assessment__exercise"),
+    (models.Observation, "exercise"),
+    (models.Adjudication, "response__exercise"),
+    (models.Rating, "exercise"),
+    (models.Feedback, "exercise"),
+    (models.ImprovementItem, "exercise"),
+    (models.AuditEvent, "exercise"),
+]
+REFERENCE_MODELS = [models.Team, models.CoreCapability, models.Protocol, models.ProtocolStep]
+
+
+class InvalidArchive(ServiceError):
+    pass
+
+
+def _serialize(queryset) -> list[dict]:
+    return json.loads(serializers.serialize("json", queryset.order_by("pk"), use_natural_foreign_keys=True))
+
+
+def export_archive(exercise: models.Exercise) -> dict:
+    records = {}
+    for model, path in EXERCISE_MODELS:
+        records[model._meta.label_lower] = _serialize(model.objects.filter(**{path: exercise.pk}))
+    for row in records["exercises.exercise"]:
+        row["fields"]["scenario"] = None  # carried by name in "scenario": its id differs between databases
+    step_codes = set(
+        models.Inject.protocol_steps.through.objects.filter(inject__exercise=exercise).values_list(
+            "protocolstep_id", flat=True
+        )
+    )
+    step_codes |= set(
+        models.Response.protocol_steps.through.objects.filter(response__exercise=exercise).values_list(
+            "protocolstep_id", flat=True
+        )
+    )
+    steps = models.ProtocolStep.objects.filter(code__in=step_codes)
+    reference = {
+        "exercises.team": _serialize(models.Team.objects.all()),
+        "exercises.corecapability": _serialize(
+            models.CoreCapability.objects.filter(objectives__exercise=exercise).distinct()
+        ),
+        "exercises.protocol": _serialize(models.Protocol.objects.filter(steps__in=steps).distinct()),
+        "exercises.protocolstep": _serialize(steps),
+    }
+    users = get_user_model().objects.filter(participations__exercise=exercise) | get_user_model().objects.filter(
+        pk__in=models.AuditEvent.objects.filter(exercise=exercise).values("actor")
+    )
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": timezone.now().isoformat(),
+        "exercise": {"id": exercise.pk, "name": exercise.name, "status": exercise.status},
+        "scenario": (
+            {"name": exercise.scenario.name, "description": exercise.scenario.description}
+            if exercise.scenario
+            else None
+        ),
+        "users": [
+            {"username": u.get_username(), "first_name": u.first_name, "last_name": u.last_name}
+            for u in users.distinct().order_by("username")
+        ],
+        "reference": reference,
+        "records": records,
+        "metrics": metrics(exercise),
+    }
+
+
+def metrics(exercise) -> dict:
+    """What the report computes, kept beside the raw records."""
+    report = build_report(exercise)
+    return {
+        "coverage": [
+            {
+                "team": c.team.code,
+                "expected": c.expected,
+                "on_time": c.on_time,
+                "late": c.late,
+                "missed": c.missed,
+                "percent": c.percent,
+            }
+            for c in report.coverage
+        ],
+        "injects_by_team": [
+            {
+                "inject": row.inject.sequence,
+                "team": row.team.code,
+                "released": format_exercise_time(row.released_at),
+                "seconds_to_acknowledge": row.to_acknowledge.total_seconds() if row.to_acknowledge else None,
+                "seconds_to_first_response": row.to_first_response.total_seconds() if row.to_first_response else None,
+                "steps": {s.step.code: s.status for s in row.steps},
+            }
+            for row in report.inject_rows
+        ],
+        "sharing": [
+            {"from": sender.code, "to": recipient.code, **cell}
+            for sender, row in report.sharing["grid"]
+            for recipient, cell in zip(report.sharing["teams"], row, strict=True)
+            if cell
+        ],
+        "suggested_ratings": [
+            {
+                "objective": item.objective.code,
+                "team": team.code,
+                "suggested": suggestion.rating,
+                "rating": rating.rating if rating else None,
+            }
+            for item in report.analysis
+            for team, rating, suggestion in item.ratings
+        ],
+        "hot_wash": report.hot_wash["questions"],
+    }
+
+
+def import_archive(data: dict, *, by=None) -> models.Exercise:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InvalidArchive(f"This is not a Conjunction exercise archive (format must be {FORMAT!r}).")
+    if data.get("version") != VERSION:
+        raise InvalidArchive(f"This Conjunction reads archive version {VERSION}, not {data.get('version')!r}.")
+    exercise_id = data["exercise"]["id"]
+    if models.Exercise.objects.filter(pk=exercise_id).exists():
+        raise InvalidArchive(f"Exercise {exercise_id} already exists here; import into a fresh database.")
+    with transaction.atomic():
+        User = get_user_model()
+        for user in data["users"]:
+            created, made = User.objects.get_or_create(
+                username=user["username"], defaults={"first_name": user["first_name"], "last_name": user["last_name"]}
+            )
+            if made:
+                created.set_unusable_password()
+                created.save()
+        for label in ("exercises.team", "exercises.corecapability", "exercises.protocol", "exercises.protocolstep"):
+            for obj in serializers.deserialize("json", json.dumps(data["reference"][label])):
+                if not type(obj.object).objects.filter(pk=obj.object.pk).exists():
+                    obj.save()
+        scenario = None
+        if data.get("scenario"):
+            scenario, _ = models.Scenario.objects.get_or_create(
+                name=data["scenario"]["name"], defaults={"description": data["scenario"]["description"]}
+            )
+        for model, _ in EXERCISE_MODELS:
+            rows = data["records"][model._meta.label_lower]
+            if model is models.Exercise:
+                for row in rows:
+                    row["fields"]["scenario"] = scenario.pk if scenario else None
+            for obj in serializers.deserialize("json", json.dumps(rows)):
+                obj.save()
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(no_style(), [m for m, _ in EXERCISE_MODELS]):
+                cursor.execute(statement)
+        exercise = models.Exercise.objects.get(pk=exercise_id)
+        # Journaled outside the exercise's own journal, so that the archive round-trips unchanged.
+        audit.record(
+            exercise=None,
+            actor=by,
+            kind="exercise.imported",
+            obj=exercise,
+            payload={
+                "exercise": exercise.pk,
+                "name": exercise.name,
+                "records": sum(len(rows) for rows in data["records"].values()),
+            },
+        )
+    return exercise

@@ -1,0 +1,387 @@
+"""The after-action report in each format, all from one `Report` (exercises/reports/data.py).
+
+HTML and PDF come from the same template (templates/reports/aar.html); the PDF adds the
+print stylesheet's page numbers and the marking banner on every page. DOCX is built with
+python-docx because agencies edit AARs in Word. CSV is one file per table, zipped.
+"""
+
+import csv
+import io
+import zipfile
+
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+
+from exercises.models import format_exercise_time
+from exercises.reports import charts
+from exercises.reports.data import Report, minutes
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inline_svg(svg: bytes) -> str:
+    """matplotlib's SVG without its XML prologue, ready to sit inside HTML."""
+    text = svg.decode()
+    return text[text.index("<svg") :]
+
+
+def html(report: Report, *, for_pdf: bool = False, can_edit_plan: bool = False) -> str:
+    rendered = {key: inline_svg(svg) for key, svg in charts.render_all(report, "svg").items()}
+    return render_to_string(
+        "reports/aar.html",
+        {"report": report, "charts": rendered, "for_pdf": for_pdf, "can_edit_plan": can_edit_plan},
+    )
+
+
+def pdf(report: Report) -> bytes:
+    from weasyprint import CSS, HTML
+
+    stylesheets = [CSS(filename=finders.find("css/report.css"))]
+    return HTML(string=html(report, for_pdf=True)).write_pdf(stylesheets=stylesheets)
+
+
+def docx(report: Report) -> bytes:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = section.page_height, section.page_width
+    for margin in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, margin, Cm(1.5))
+    section.header.paragraphs[0].text = report.classification_banner
+    document.styles["Normal"].font.size = Pt(9)
+    exercise = report.exercise
+
+    document.add_paragraph(report.classification_banner)
+    document.add_heading("After-Action Report / Improvement Plan", level=0)
+    document.add_paragraph(exercise.name + (f" — {exercise.scenario.name}" if exercise.scenario else ""))
+
+    document.add_heading("1. Exercise overview", level=1)
+    _table(
+        document,
+        ["Item", "Value"],
+        [
+            ["Exercise name", exercise.name],
+            ["Dates", _dates(exercise)],
+            ["Scope", f"{len(report.injects)} injects, {len(report.teams)} national teams"],
+            ["Core capabilities", "; ".join(c.name for c in report.capabilities)],
+            ["Threat or hazard and scenario", exercise.scenario.description if exercise.scenario else ""],
+            ["Participating nations", ", ".join(f"{t.name} ({t.code})" for t in report.teams)],
+            ["Points of contact", "; ".join(_name(p.user) for p in report.facilitators)],
+        ],
+    )
+    _table(
+        document,
+        ["Objective", "Core capability"],
+        [[f"{o.code} {o.text}", o.core_capability.name] for o in report.objectives],
+    )
+
+    document.add_heading("2. Analysis of capabilities", level=1)
+    _table(
+        document,
+        ["Objective", "Core capability", *[t.code for t in report.teams]],
+        [
+            [
+                item.objective.code,
+                item.objective.core_capability.name,
+                *[
+                    (rating.rating if rating else (f"{suggestion.rating}?" if suggestion.rating else "—"))
+                    for _, rating, suggestion in item.ratings
+                ],
+            ]
+            for item in report.analysis
+        ],
+    )
+    for item in report.analysis:
+        document.add_heading(f"{item.objective.code} — {item.objective.core_capability.name}", level=2)
+        document.add_paragraph(item.objective.text)
+        for team, rating, _ in item.ratings:
+            if rating:
+                document.add_paragraph(f"{team.code}: {rating.rating} — {rating.explanation}")
+        document.add_heading("Strengths", level=3)
+        for o in item.strengths:
+            document.add_paragraph(_observation(o), style="List Bullet")
+        document.add_heading("Areas for improvement", level=3)
+        for o in item.improvements:
+            document.add_paragraph(_observation(o), style="List Bullet")
+
+    images = charts.render_all(report, "png")
+    document.add_heading("3. Timeline", level=1)
+    document.add_picture(io.BytesIO(images["injects_and_responses"]), width=Cm(22))
+    _table(
+        document,
+        ["Exercise time", "Event", "Detail"],
+        [[format_exercise_time(event.exercise_time), label, event.detail] for event, label in report.timeline],
+    )
+    document.add_heading("4. Injects by team", level=1)
+    document.add_picture(io.BytesIO(images["response_times"]), width=Cm(22))
+    _table(
+        document,
+        [
+            "Inject",
+            "Team",
+            "Released",
+            "To acknowledge (min)",
+            "To first response (min)",
+            "On time / late / missed",
+            "Adjudication",
+        ],
+        [
+            [
+                f"{row.inject.sequence}. {row.inject.title}",
+                row.team.code,
+                format_exercise_time(row.released_at),
+                minutes(row.to_acknowledge),
+                minutes(row.to_first_response),
+                f"{row.count('on time')} / {row.count('late')} / {row.count('missed')}",
+                ", ".join(f"{s.step.code}: {s.verdict}" for s in row.steps if s.verdict),
+            ]
+            for row in report.inject_rows
+        ],
+    )
+    document.add_heading("5. Protocol coverage", level=1)
+    document.add_picture(io.BytesIO(images["coverage"]), width=Cm(16))
+    _table(
+        document,
+        ["Team", "Expected", "On time", "Late", "Missed", "Covered"],
+        [[c.team.code, c.expected, c.on_time, c.late, c.missed, f"{c.percent}%"] for c in report.coverage],
+    )
+    document.add_heading("6. Information sharing", level=1)
+    document.add_picture(io.BytesIO(images["sharing"]), width=Cm(12))
+    for share in report.shares:
+        document.add_paragraph(
+            f"[{share.banner}] {share.from_team_id} → {', '.join(t.code for t in share.recipients.all())} "
+            f"at {format_exercise_time(share.exercise_time)}: {share.title}"
+            + (
+                f" (downgraded: {share.downgrade_reason}; removed: {share.downgrade_removed})"
+                if share.downgraded
+                else ""
+            )
+        )
+    document.add_heading("7. Hot wash", level=1)
+    _table(
+        document,
+        ["Statement", "Mean (1–5)", "Answers"],
+        [[q["text"], q["mean"] if q["mean"] is not None else "—", q["answers"]] for q in report.hot_wash["questions"]],
+    )
+    for action in report.hot_wash["actions"]:
+        document.add_paragraph(
+            f"{action['priority'].title()} ({action['team']}): {action['action']}", style="List Bullet"
+        )
+    document.add_heading("Appendix A: Improvement plan", level=1)
+    _table(
+        document,
+        [
+            "Core capability",
+            "Issue",
+            "Corrective action",
+            "Capability element",
+            "Responsible",
+            "Point of contact",
+            "Start",
+            "Completion",
+        ],
+        [
+            [
+                i.core_capability.name if i.core_capability else "",
+                i.issue,
+                i.corrective_action,
+                i.get_capability_element_display(),
+                i.responsible,
+                i.point_of_contact,
+                _date(i.start_date),
+                _date(i.completion_date),
+            ]
+            for i in report.improvement_plan
+        ],
+    )
+    document.add_heading("Appendix B: Participants", level=1)
+    _table(
+        document,
+        ["Name", "Role", "Team"],
+        [[_name(p.user), p.get_role_display(), p.team.name if p.team else ""] for p in report.participants],
+    )
+    document.add_heading("Appendix C: Journal", level=1)
+    _table(
+        document,
+        ["Time (UTC)", "Exercise time", "Who", "What", "Detail"],
+        [
+            [
+                e.occurred_at.strftime("%H:%M:%S"),
+                format_exercise_time(e.exercise_time),
+                e.actor.get_username() if e.actor else "system",
+                e.kind,
+                e.detail,
+            ]
+            for e in report.journal
+        ],
+    )
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_tables(report: Report) -> dict[str, list[list]]:
+    """One table per file: responses, releases, shares, observations, ratings, journal."""
+    return {
+        "responses.csv": [
+            [
+                "id",
+                "team",
+                "author",
+                "inject",
+                "kind",
+                "exercise_time",
+                "submitted_at",
+                "version",
+                "protocol_steps",
+                "marking",
+                "text",
+            ]
+        ]
+        + [
+            [
+                r.pk,
+                r.team_id,
+                r.author.get_username(),
+                r.inject.sequence if r.inject else "",
+                r.kind,
+                format_exercise_time(r.exercise_time),
+                r.submitted_at.isoformat(),
+                r.version,
+                " ".join(s.code for s in r.protocol_steps.all()),
+                r.banner,
+                r.text,
+            ]
+            for r in report.responses
+        ],
+        "releases.csv": [["inject", "title", "team", "exercise_time", "released_at", "released_by"]]
+        + [
+            [
+                r.inject.sequence,
+                r.inject.title,
+                r.team_id,
+                format_exercise_time(r.exercise_time),
+                r.released_at.isoformat(),
+                r.released_by.get_username() if r.released_by_id else "clock",
+            ]
+            for r in report.releases
+        ],
+        "shares.csv": [
+            [
+                "id",
+                "from",
+                "to",
+                "title",
+                "marking",
+                "downgraded",
+                "downgrade_reason",
+                "removed",
+                "seconds_to_share",
+                "acknowledged_by",
+                "text",
+            ]
+        ]
+        + [
+            [
+                s.pk,
+                s.from_team_id,
+                " ".join(t.code for t in s.recipients.all()),
+                s.title,
+                s.banner,
+                "yes" if s.downgraded else "no",
+                s.downgrade_reason,
+                s.downgrade_removed,
+                f"{s.seconds_to_share:.0f}",
+                " ".join(a.team_id for a in s.acknowledgements.all()),
+                s.text,
+            ]
+            for s in report.shares
+        ],
+        "observations.csv": [["kind", "team", "inject", "protocol_step", "objective", "exercise_time", "by", "text"]]
+        + [
+            [
+                o.get_kind_display(),
+                o.team_id or "",
+                o.inject.sequence if o.inject else "",
+                o.protocol_step_id or "",
+                o.objective.code if o.objective else "",
+                format_exercise_time(o.exercise_time),
+                o.by.get_username(),
+                o.text,
+            ]
+            for o in report.observations
+        ],
+        "ratings.csv": [["team", "objective", "rating", "suggested", "explanation", "by"]]
+        + [
+            [r.team_id, r.objective.code, r.rating, r.suggested, r.explanation, r.by.get_username()]
+            for r in report.ratings
+        ],
+        "journal.csv": [["occurred_at", "exercise_time", "actor", "kind", "object_type", "object_id", "payload"]]
+        + [
+            [
+                e.occurred_at.isoformat(),
+                format_exercise_time(e.exercise_time),
+                e.actor.get_username() if e.actor else "",
+                e.kind,
+                e.object_type,
+                e.object_id,
+                e.detail,
+            ]
+            for e in report.journal
+        ],
+    }
+
+
+def neutralise(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_zip(report: Report) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in csv_tables(report).items():
+            text = io.StringIO()
+            writer = csv.writer(text)
+            for row in rows:
+                writer.writerow([neutralise(cell) for cell in row])
+            archive.writestr(name, text.getvalue())
+    return buffer.getvalue()
+
+
+def _table(document, header, rows):
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Light Grid Accent 1"
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = str(text)
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row, strict=True):
+            cell.text = "" if text is None else str(text)
+    return table
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _date(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def _dates(exercise) -> str:
+    start = exercise.started_at.strftime("%d %B %Y %H:%M UTC") if exercise.started_at else "not started"
+    end = f" – {exercise.ended_at.strftime('%d %B %Y %H:%M UTC')}" if exercise.ended_at else ""
+    return start + end
+
+
+def _observation(o) -> str:
+    where = (
+        f" (inject {o.inject.sequence}{', ' + o.protocol_step_id if o.protocol_step_id else ''})" if o.inject else ""
+    )
+    return f"{o.team_id + ': ' if o.team_id else ''}{o.text}{where}"

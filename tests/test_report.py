@@ -1,0 +1,372 @@
+"""The after-action report: metrics against hand-computed values, every format read back, constant queries."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from exercises.models import (
+    AuditEvent,
+    CoreCapability,
+    Exercise,
+    Inject,
+    Objective,
+    ProtocolStep,
+    Release,
+    Response,
+    Team,
+)
+from exercises.reports import documents
+from exercises.reports.archive import export_archive
+from exercises.reports.data import build_report
+from exercises.reports.exports import export
+from exercises.services.acknowledgements import acknowledge
+from exercises.services.clock import change_status
+from exercises.services.evaluation import adjudicate, rate_team, record_observation
+from exercises.services.improvement_plan import add_item
+from exercises.services.releases import release_inject
+from exercises.services.responses import submit_response
+from tests.test_access import PERSONAS, check, login_as
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def at(release_time, minutes):
+    return release_time + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def played(running):
+    """A small exercise with known times.
+
+    Inject 1 (USA; CONJ-1 expected E1 min, CONJ-2 expected E2 min) is released; USA acknowledges
+    2 min after release, responds at +3 min claiming CONJ-1 (on time), and at E2+5 min claiming
+    CONJ-2 (late). Inject 3 (to all) reaches USA, GBR, CAN; only GBR responds, claiming nothing.
+    """
+    exercise = running.exercise
+    objective = Objective.objects.create(
+        exercise=exercise,
+        code="OBJ-1",
+        text="Assess and notify",
+        core_capability=CoreCapability.objects.get(code="situational-assessment"),
+    )
+    running.usa_only.objectives.set([objective])
+    release_inject(inject=running.usa_only, by=running.facilitator)
+    release_inject(inject=running.to_all, by=running.facilitator)
+    usa = exercise.participants.select_related("exercise").get(team_id="USA")
+    gbr = exercise.participants.select_related("exercise").get(team_id="GBR")
+    base = Release.objects.get(inject=running.usa_only, team_id="USA").exercise_time
+    ack = acknowledge(participant=usa, inject=running.usa_only, by=running.usa_player)
+    type(ack).objects.filter(pk=ack.pk).update(exercise_time=at(base, 2))
+    first = submit_response(
+        participant=usa,
+        inject=running.usa_only,
+        kind="action",
+        text="Assessed the CDM",
+        protocol_steps=ProtocolStep.objects.filter(code="CONJ-1"),
+    )
+    e2 = ProtocolStep.objects.get(code="CONJ-2").expected_minutes
+    second = submit_response(
+        participant=usa,
+        inject=running.usa_only,
+        kind="action",
+        text="Notified allies",
+        protocol_steps=ProtocolStep.objects.filter(code="CONJ-2"),
+    )
+    Response.objects.filter(pk=first.pk).update(exercise_time=at(base, 3))
+    Response.objects.filter(pk=second.pk).update(exercise_time=at(base, e2 + 5))
+    submit_response(
+        participant=gbr,
+        inject=running.to_all,
+        kind="assessment",
+        text="ASAT debris <script>x</script>",
+        protocol_steps=[],
+    )
+    staff = exercise.participants.select_related("exercise").get(user=running.evaluator)
+    adjudicate(participant=staff, response=first, protocol_step=ProtocolStep.objects.get(code="CONJ-1"), verdict="met")
+    record_observation(
+        participant=staff,
+        kind="strength",
+        text="USA assessed the CDM within minutes.",
+        team=usa.team,
+        inject=running.usa_only,
+        objective=objective,
+    )
+    rate_team(participant=staff, team=usa.team, objective=objective, rating="S", explanation="Notified late.")
+    add_item(
+        participant=staff,
+        issue="Slow allied notification",
+        corrective_action="Pre-agreed CSPOC message",
+        capability_element="planning",
+        responsible="USSPACECOM",
+        point_of_contact="J3",
+    )
+    running.base, running.e2, running.objective = base, e2, objective
+    return running
+
+
+def test_metrics_match_hand_computed_values(played):
+    report = build_report(played.exercise)
+    rows = {(row.inject.sequence, row.team.code): row for row in report.inject_rows}
+    usa = rows[(1, "USA")]
+    assert usa.to_acknowledge == timedelta(minutes=2)
+    assert usa.to_first_response == timedelta(minutes=3)
+    assert {s.step.code: s.status for s in usa.steps} == {"CONJ-1": "on time", "CONJ-2": "late"}
+    assert [s.verdict for s in usa.steps if s.step.code == "CONJ-1"] == ["Met"]
+    assert rows[(3, "CAN")].to_first_response is None
+    assert {s.status for s in rows[(3, "CAN")].steps} == {"missed"}
+    assert (1, "GBR") not in rows, "inject 1 never reached GBR"
+    coverage = {c.team.code: c for c in report.coverage}
+    steps_3 = Inject.objects.get(pk=played.to_all.pk).protocol_steps.count()
+    assert (coverage["USA"].expected, coverage["USA"].on_time, coverage["USA"].late, coverage["USA"].missed) == (
+        2 + steps_3,
+        1,
+        1,
+        steps_3,
+    )
+    [analysis] = report.analysis
+    usa_rating = next(r for team, r, s in analysis.ratings if team.code == "USA")
+    usa_suggestion = next(s for team, r, s in analysis.ratings if team.code == "USA")
+    assert (usa_rating.rating, usa_suggestion.coverage, usa_suggestion.timeliness) == ("S", 1.0, 0.5)
+    assert [o.text for o in analysis.strengths] == ["USA assessed the CDM within minutes."]
+
+
+def test_the_html_report_has_every_section_and_escapes_what_teams_wrote(played, client):
+    client.force_login(played.facilitator)
+    page = client.get(reverse("report", args=[played.exercise.pk])).content.decode()
+    for heading in (
+        "1. Exercise overview",
+        "2. Analysis of capabilities",
+        "3. Timeline",
+        "4. Injects by team",
+        "5. Protocol coverage",
+        "6. Information sharing",
+        "7. Hot wash",
+        "Appendix A: Improvement plan",
+        "Appendix B: Participants",
+        "Appendix C: Journal",
+    ):
+        assert heading in page
+    assert page.count("<svg") == 4
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "Pre-agreed CSPOC message" in page
+
+
+def test_the_pdf_holds_the_sections_page_numbers_and_the_marking(played):
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(export(played.exercise, "pdf")))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for heading in (
+        "Exercise overview",
+        "Analysis of capabilities",
+        "Timeline",
+        "Protocol coverage",
+        "Information sharing",
+        "Improvement plan",
+        "Journal",
+    ):
+        assert heading in text
+    assert f"Page 1 of {len(reader.pages)}" in text
+    assert reader.pages[-1].extract_text().count("EXERCISE UNCLASSIFIED // EXERCISE CONTROL AND EVALUATORS") >= 1
+
+
+def test_the_docx_opens_in_python_docx(played):
+    from docx import Document
+
+    document = Document(io.BytesIO(export(played.exercise, "docx")))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert "1. Exercise overview" in headings and "Appendix A: Improvement plan" in headings
+    assert len(document.inline_shapes) == 4, "the four charts"
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert "Pre-agreed CSPOC message" in cells
+
+
+def test_the_csv_zip_parses_and_neutralises_formulas(played):
+    gbr = played.exercise.participants.select_related("exercise").get(team_id="GBR")
+    submit_response(
+        participant=gbr, inject=played.to_all, kind="action", text='=HYPERLINK("http://x")', protocol_steps=[]
+    )
+    with zipfile.ZipFile(io.BytesIO(export(played.exercise, "csv"))) as archive:
+        assert sorted(archive.namelist()) == [
+            "journal.csv",
+            "observations.csv",
+            "ratings.csv",
+            "releases.csv",
+            "responses.csv",
+            "shares.csv",
+        ]
+        responses = list(csv.DictReader(io.StringIO(archive.read("responses.csv").decode())))
+        ratings = list(csv.DictReader(io.StringIO(archive.read("ratings.csv").decode())))
+    assert len(responses) == 4
+    assert '\'=HYPERLINK("http://x")' in [r["text"] for r in responses]
+    assert ratings[0]["rating"] == "S" and ratings[0]["suggested"] == "P" or ratings[0]["suggested"] in "PSMU"
+
+
+def test_the_json_archive_round_trips_through_import_exercise_into_a_fresh_database(played, tmp_path):
+    archive_path = tmp_path / "archive.json"
+    call_command("export_aar", str(played.exercise.pk), "--format", "json", "--output", str(archive_path))
+    original = json.loads(archive_path.read_text())
+    assert original["format"] == "conjunction-exercise-archive"
+    assert len(original["records"]["exercises.response"]) == 3
+    fresh = tmp_path / "fresh.sqlite3"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": f"sqlite:///{fresh}"}
+    env.pop("REDIS_URL", None)
+
+    def manage(*args):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout
+
+    manage("migrate", "--noinput")
+    assert "Imported exercise" in manage("import_exercise", str(archive_path))
+    again_path = tmp_path / "again.json"
+    manage("export_aar", str(played.exercise.pk), "--format", "json", "--output", str(again_path))
+    again = json.loads(again_path.read_text())
+    original.pop("exported_at")
+    again.pop("exported_at")
+    assert again == original
+
+
+def test_an_archive_cannot_overwrite_an_existing_exercise(played):
+    from exercises.reports.archive import InvalidArchive, import_archive
+
+    with pytest.raises(InvalidArchive, match="already exists"):
+        import_archive(export_archive(played.exercise))
+    with pytest.raises(InvalidArchive, match="not a Conjunction exercise archive"):
+        import_archive({"format": "something else"})
+
+
+def grow(personas, extra_injects, extra_responses):
+    """Add injects to all teams and responses, to measure queries at another size."""
+    exercise = personas.exercise
+    for n in range(extra_injects):
+        inject = Inject.objects.create(
+            exercise=exercise,
+            sequence=200 + n,
+            offset=timedelta(minutes=30 + n),
+            kind="debris",
+            title=f"Track {n}",
+            text="Track update.",
+        )
+        inject.protocol_steps.set(ProtocolStep.objects.filter(code__in=["DEBRIS-1", "DEBRIS-2"]))
+        release_inject(inject=inject, by=personas.facilitator)
+        for participant in exercise.participants.select_related("exercise").filter(role="player"):
+            for _ in range(extra_responses):
+                submit_response(
+                    participant=participant,
+                    inject=inject,
+                    kind="action",
+                    text="Tracked",
+                    protocol_steps=ProtocolStep.objects.filter(code="DEBRIS-1"),
+                )
+
+
+def count_queries(exercise) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        report = build_report(exercise)
+        documents.csv_tables(report)
+        from django.template.loader import render_to_string
+
+        render_to_string("reports/aar.html", {"report": report, "charts": {}})
+    return len(queries)
+
+
+def test_the_report_does_not_run_a_query_per_row(played):
+    small = count_queries(played.exercise)
+    grow(played, extra_injects=6, extra_responses=3)
+    Team.objects.filter(code="AUS")  # noqa: B018 - nothing
+    played.exercise.teams.add(Team.objects.get(code="AUS"))
+    large = count_queries(Exercise.objects.get(pk=played.exercise.pk))
+    assert Response.objects.filter(exercise=played.exercise).count() > 30
+    assert large == small, f"{small} queries for the small exercise, {large} for the large one"
+
+
+REPORT_ACCESS = {
+    "facilitator": 200,
+    "evaluator": 200,
+    "usa_player": 403,
+    "gbr_player": 403,
+    "other_facilitator": 404,
+    "other_player": 404,
+    "no_role": 404,
+    "anonymous": "login",
+}
+
+
+@pytest.mark.parametrize("who", PERSONAS)
+@pytest.mark.parametrize("fmt", ["html", "csv", "json"])
+def test_players_cannot_export(client, running, who, fmt):
+    login_as(client, running, who)
+    check(client.get(reverse("report-export", args=[running.exercise.pk, fmt])), REPORT_ACCESS[who])
+
+
+@pytest.mark.parametrize("who", PERSONAS)
+@pytest.mark.parametrize("name", ["report", "improvement-plan"])
+def test_report_pages_by_persona(client, running, who, name):
+    login_as(client, running, who)
+    check(client.get(reverse(name, args=[running.exercise.pk])), REPORT_ACCESS[who])
+
+
+def test_the_improvement_plan_is_edited_in_the_app_and_journaled(played, client):
+    client.force_login(played.evaluator)
+    item = played.exercise.improvement_plan.get()
+    reply = client.post(
+        reverse("improvement-item", args=[played.exercise.pk, item.pk]),
+        {
+            "issue": "Slow allied notification",
+            "corrective_action": "Standing CSPOC notification template",
+            "capability_element": "training",
+            "responsible": "USSPACECOM",
+            "point_of_contact": "J3",
+            "start_date": "2027-01-10",
+            "completion_date": "2027-01-01",
+        },
+    )
+    assert reply.status_code == 400 and "cannot be before the start date" in reply.content.decode()
+    reply = client.post(
+        reverse("improvement-item", args=[played.exercise.pk, item.pk]),
+        {
+            "issue": "Slow allied notification",
+            "corrective_action": "Standing CSPOC notification template",
+            "capability_element": "training",
+            "responsible": "USSPACECOM",
+            "point_of_contact": "J3",
+            "start_date": "2027-01-10",
+            "completion_date": "2027-03-01",
+        },
+    )
+    assert reply.status_code == 302
+    item.refresh_from_db()
+    assert item.corrective_action == "Standing CSPOC notification template"
+    assert AuditEvent.objects.get(kind="improvement.changed").payload["before"]["corrective_action"] == (
+        "Pre-agreed CSPOC message"
+    )
+    client.post(reverse("improvement-item-delete", args=[played.exercise.pk, item.pk]))
+    assert not played.exercise.improvement_plan.exists()
+
+
+def test_export_aar_command_writes_every_format(played, tmp_path):
+    for fmt in ("html", "pdf", "docx", "csv", "json"):
+        path = tmp_path / f"report.{fmt}"
+        call_command("export_aar", str(played.exercise.pk), "--format", fmt, "--output", str(path))
+        assert path.stat().st_size > 1000, fmt
+
+
+def test_an_ended_exercise_reports_its_dates(played):
+    change_status(exercise=played.exercise, action="end", by=played.facilitator)
+    page = documents.html(build_report(played.exercise))
+    assert "Ended" in page

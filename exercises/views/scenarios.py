@@ -395,7 +395,9 @@ def move_inject(request, scenario_id, inject_id, direction):
     except ServiceError as error:
         if not request.htmx:
             return render(request, "exercises/refused.html", {"message": error.message}, status=error.status)
-        return _rows(request, scenario, error.message)
+        response = _rows(request, scenario, error.message)
+        response.status_code = error.status
+        return response
     if not request.htmx:
         return redirect(f"{reverse('scenario-detail', args=[scenario.pk])}#inject-row-{inject.pk}")
     inject.refresh_from_db()

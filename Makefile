@@ -24,7 +24,7 @@ run: install
 	@echo ""
 	@echo "Conjunction is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo ""
-	DJANGO_DEBUG=1 $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	DJANGO_DEBUG=1 $(BIN)/python -m config.serve -b $(HOST) -p $(PORT)
 
 # Chromium for the browser tests comes from Debian (Playwright's own download cannot work here).
 browser:

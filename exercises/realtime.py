@@ -41,3 +41,14 @@ def send_after_commit(groups, html: str) -> None:
             async_to_sync(layer.group_send)(group, {"type": "fragment", "html": html})
 
     transaction.on_commit(send)
+
+
+def user_group(user_id: int) -> str:
+    """Every open socket of one user, so that logging out closes them all."""
+    return f"user.{user_id}"
+
+
+def end_user_sockets(sender, request, user, **kwargs):
+    """Receiver of Django's user_logged_out: close that user's sockets in every process."""
+    if user is not None:
+        async_to_sync(get_channel_layer().group_send)(user_group(user.pk), {"type": "session.ended"})

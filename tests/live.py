@@ -63,7 +63,7 @@ class Daphne:
         env = server_environment(CLOCK_IN_PROCESS="1" if self.clock else "0")
         self.log = open(ROOT / f"test-daphne-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(self.port)],
             cwd=ROOT,
             env=env,
             stdout=self.log,

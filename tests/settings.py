@@ -13,3 +13,5 @@ from config.settings import *  # noqa: E402, F403
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests only
+SECURE_SSL_REDIRECT = False  # the test servers speak plain http
+SECURE_HSTS_SECONDS = 0

@@ -1,7 +1,7 @@
 """`make run` loads the library and the demo: both idempotent, the demo refused in production."""
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
@@ -18,7 +18,7 @@ def test_demo_creates_every_login_and_is_idempotent(library, capsys):
     assert Exercise.objects.filter(name="Demo exercise").count() == 1
     exercise = Exercise.objects.get(name="Demo exercise")
     for username in DEMO_LOGINS:
-        assert authenticate(username=username, password="conjunction") is not None, username
+        assert get_user_model().objects.get(username=username).check_password("conjunction"), username
     roles = {p.user.username: (p.role, p.team_id) for p in Participant.objects.filter(exercise=exercise)}
     assert roles["control"] == ("facilitator", None)
     assert roles["evaluator"] == ("evaluator", None)
@@ -42,7 +42,7 @@ def test_the_library_holds_the_seven_allies_and_the_protocols(library):
 def test_the_demo_password_comes_from_the_environment(library, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "another-secret")
     call_command("demo")
-    assert authenticate(username="usa", password="another-secret") is not None
+    assert get_user_model().objects.get(username="usa").check_password("another-secret")
 
 
 def test_scenario_edits_never_rewrite_a_past_run(personas):

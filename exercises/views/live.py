@@ -1,18 +1,25 @@
 """Thin views: authorize by role and team, call a selector or a service, render."""
 
+import logging
 from functools import wraps
+
+from django.conf import settings
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.decorators import ratelimit
 
 from exercises import fragments, selectors
 from exercises.forms import MarkedResponseForm, MessageForm
 from exercises.models import Participant
 from exercises.services import ServiceError, acknowledgements, clock, messages, releases, responses
+
+logger = logging.getLogger(__name__)
 
 STAFF = {Participant.Role.FACILITATOR, Participant.Role.EVALUATOR}
 
@@ -34,6 +41,18 @@ def participant_required(*roles):
         return wrapped
 
     return decorator
+
+
+def rate_limited(request, exception):
+    """django-ratelimit's answer when one user submits too fast (RATELIMIT_VIEW)."""
+    return _refused(request, TooFast("You are sending too fast; wait a moment, then send again. Nothing was lost."))
+
+
+class TooFast(ServiceError):
+    status = 429
+
+
+DATABASE_DOWN = "The exercise database did not answer, so this was not saved. Your text is kept: send it again."
 
 
 def _refused(request, error: ServiceError):
@@ -99,6 +118,7 @@ def change_clock(request, participant, action):
 
 
 @require_POST
+@ratelimit(key="user_or_ip", rate=settings.SUBMISSION_RATE, method="POST", block=True)
 @participant_required(Participant.Role.PLAYER)
 def respond(request, participant, inject_id):
     inject = selectors.visible_inject(participant, inject_id)
@@ -121,6 +141,10 @@ def respond(request, participant, inject_id):
         except ServiceError as error:
             form.add_error(None, error.message)
             status = error.status
+        except DatabaseError:
+            logger.exception("Response not saved: database error")
+            form.add_error(None, DATABASE_DOWN)
+            status = 503
         else:
             if not request.htmx:
                 return redirect("team", participant.exercise_id)
@@ -152,6 +176,7 @@ def acknowledge(request, participant, inject_id):
 
 
 @require_POST
+@ratelimit(key="user_or_ip", rate=settings.SUBMISSION_RATE, method="POST", block=True)
 @participant_required(Participant.Role.PLAYER, Participant.Role.FACILITATOR)
 def send_message(request, participant):
     form = MessageForm(request.POST, exercise=participant.exercise)
@@ -166,6 +191,10 @@ def send_message(request, participant):
     except ServiceError as error:
         context.update(text=form.cleaned_data["text"], error=error.message)
         return render(request, "exercises/fragments.html#message-form", context, status=error.status)
+    except DatabaseError:
+        logger.exception("Message not saved: database error")
+        context.update(text=form.cleaned_data["text"], error=DATABASE_DOWN)
+        return render(request, "exercises/fragments.html#message-form", context, status=503)
     if not request.htmx:
         return redirect(landing_url(participant))
     return render(request, "exercises/fragments.html#message-form", {**context, "sent": True})

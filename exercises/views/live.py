@@ -4,7 +4,6 @@ import logging
 from functools import wraps
 
 from django.conf import settings
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError

@@ -51,6 +51,11 @@ class TooFast(ServiceError):
     status = 429
 
 
+def submission_rate(group, request) -> str:
+    """How many responses or messages one user may send (settings.SUBMISSION_RATE, read per request)."""
+    return settings.SUBMISSION_RATE
+
+
 DATABASE_DOWN = "The exercise database did not answer, so this was not saved. Your text is kept: send it again."
 
 
@@ -117,7 +122,7 @@ def change_clock(request, participant, action):
 
 
 @require_POST
-@ratelimit(key="user_or_ip", rate=settings.SUBMISSION_RATE, method="POST", block=True)
+@ratelimit(key="user_or_ip", rate=submission_rate, method="POST", block=True)
 @participant_required(Participant.Role.PLAYER)
 def respond(request, participant, inject_id):
     inject = selectors.visible_inject(participant, inject_id)
@@ -175,7 +180,7 @@ def acknowledge(request, participant, inject_id):
 
 
 @require_POST
-@ratelimit(key="user_or_ip", rate=settings.SUBMISSION_RATE, method="POST", block=True)
+@ratelimit(key="user_or_ip", rate=submission_rate, method="POST", block=True)
 @participant_required(Participant.Role.PLAYER, Participant.Role.FACILITATOR)
 def send_message(request, participant):
     form = MessageForm(request.POST, exercise=participant.exercise)

@@ -68,5 +68,17 @@
     applyFilters();
     if (document.body.dataset.connection !== "live") { setConnection("live", "Live"); }
   });
-  document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 250); });
+  // Refusals (400 with errors beside the fields, 403, 404, 409, 429, 503) are answers meant for
+  // the page: htmx-config swaps them in. Under DEBUG, django-htmx's debug script would instead
+  // replace the whole page with them, so stop them at the body; a 500 still reaches it.
+  function keepRefusalsInPlace(event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && [400, 403, 404, 409, 429, 503].indexOf(xhr.status) >= 0) { event.stopPropagation(); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.body.addEventListener("htmx:beforeOnLoad", keepRefusalsInPlace);
+    tick();
+    setInterval(tick, 250);
+  });
 })();

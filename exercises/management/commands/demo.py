@@ -1,4 +1,5 @@
-"""Create the demo accounts and a ready-to-run exercise of the default scenario (idempotent)."""
+"""Create the demo accounts, a ready-to-run exercise of the default scenario, and a completed
+rehearsal of it whose report control and the evaluator can open at once (idempotent)."""
 
 import json
 import os
@@ -9,9 +10,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from exercises.models import Exercise, Participant, Scenario, Team
 from exercises.services.exercises import add_participant, create_exercise, planners_group
+from exercises.services.rehearsal import simulate_exercise
 
 DEMO_EXERCISE = "Demo exercise"
 DEFAULT_SCENARIO_FILE = "default.json"
+REHEARSAL_PREFIX = "Rehearsal: "
 
 
 class Command(BaseCommand):
@@ -48,10 +51,26 @@ class Command(BaseCommand):
                 user.groups.add(planners_group())
             if not Participant.objects.filter(exercise=exercise, user=user, role=role, team=team).exists():
                 add_participant(exercise=exercise, user=user, role=role, team=team)
+        rehearsal = self.rehearsal(scenario, teams)
         self.stdout.write(self.style.SUCCESS(f"Demo exercise ready: {exercise.name} (scenario {scenario.name})."))
+        self.stdout.write(f"Completed rehearsal with bot teams, for its report: {rehearsal.name}.")
         self.stdout.write(f"Logins (password {password!r}):")
         for username, _full_name, role, team in logins:
             self.stdout.write(f"  {username:<10} {role}{' of ' + team.code if team else ''}")
+
+    def rehearsal(self, scenario, teams):
+        """A completed exercise played by bot teams, once; control and the evaluator staff it too."""
+        name = f"{REHEARSAL_PREFIX}{scenario.name}"
+        exercise = Exercise.objects.filter(name=name).first()
+        if exercise is None:
+            self.stdout.write(f"Rehearsing {scenario.name!r} with bot teams (a few seconds)...")
+            exercise = simulate_exercise(scenario=scenario, name=name, teams=teams)
+        User = get_user_model()
+        for username, role in [("control", Participant.Role.FACILITATOR), ("evaluator", Participant.Role.EVALUATOR)]:
+            user = User.objects.get(username=username)
+            if not Participant.objects.filter(exercise=exercise, user=user, role=role).exists():
+                add_participant(exercise=exercise, user=user, role=role)
+        return exercise
 
 
 def default_scenario_name() -> str:

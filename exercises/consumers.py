@@ -1,17 +1,20 @@
 """Websocket consumers: authorize, join the groups, send the current state, forward fragments.
 
-Players never send data over the socket (responses go through the HTTP form path), so
-incoming frames are ignored — and counted: a socket that floods is closed. Rejection is
-accept-then-close with a 44xx code, which the htmx ws extension does not reconnect on; a
-failure of ours closes with 1013 ("try again later"), which it does reconnect on, so a page
-never goes silently stale.
+Players never send data over the socket (responses go through the HTTP form path): the only
+frame a page sends is its periodic sync report; anything else is ignored — and counted: a
+socket that floods is closed. Rejection is accept-then-close with a 44xx code, on which the
+page does not reconnect; a failure of ours closes with 4013 ("try again later") or 4012
+("service restart"), on which it does (static/js/conjunction.js), so a page never goes
+silently stale.
 """
 
+import json
 import logging
 import time
 
 from asgiref.sync import async_to_sync
 from channels.generic.websocket import WebsocketConsumer
+from redis.exceptions import RedisError
 
 from exercises import fragments, realtime, selectors
 from exercises.models import Participant
@@ -22,7 +25,11 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4403
 CLOSE_SESSION_ENDED = 4401
 CLOSE_FLOODING = 4429
-CLOSE_TRY_AGAIN = 1013  # htmx reconnects on this one
+# Daphne (autobahn) lets an application close only with 1000 or 3000-4999, so the htmx ws
+# extension's own reconnect codes (1006, 1011, 1012, 1013) cannot be sent from here. These two
+# say "reconnect" and static/js/conjunction.js reconnects on them.
+CLOSE_TRY_AGAIN = 4013
+CLOSE_SERVICE_RESTART = 4012
 
 FLOOD_RATE = 5.0  # frames per second a socket may send (they are ignored anyway)
 FLOOD_BURST = 20.0
@@ -32,6 +39,18 @@ class ExerciseSocket(WebsocketConsumer):
     """Common shape: the subclass says which roles may connect, which groups to join, what state to send."""
 
     roles: set[str] = set()
+
+    async def __call__(self, scope, receive, send):
+        """Channels' own receive loop fails when the channel layer goes away (Redis restarting): close with
+        4012 so the page reconnects and is sent the whole state, instead of an internal error."""
+        try:
+            await super().__call__(scope, receive, send)
+        except (ConnectionError, OSError, RedisError) as error:
+            logger.warning("Channel layer lost (%s); asking the page to reconnect", error)
+            try:
+                await send({"type": "websocket.close", "code": CLOSE_SERVICE_RESTART})
+            except Exception:
+                logger.info("The socket was already gone")
 
     def connect(self):
         self.accept()
@@ -62,7 +81,7 @@ class ExerciseSocket(WebsocketConsumer):
                 logger.exception("Could not record the disconnection")
 
     def receive(self, text_data=None, bytes_data=None):
-        """Nothing is accepted from the browser over the socket; a flood closes the socket."""
+        """The browser sends only its periodic sync report; anything else is ignored; a flood closes the socket."""
         now = time.monotonic()
         self.tokens = min(FLOOD_BURST, self.tokens + (now - self.refilled_at) * FLOOD_RATE)
         self.refilled_at = now
@@ -70,6 +89,35 @@ class ExerciseSocket(WebsocketConsumer):
         if self.tokens < 0:
             logger.warning("Closing a flooding socket of user %s", self.scope["user"].pk)
             self.close(code=CLOSE_FLOODING)
+            return
+        try:
+            report = json.loads(text_data or "")
+        except (TypeError, ValueError):
+            return
+        if isinstance(report, dict) and report.get("type") == "sync" and isinstance(report.get("counts"), dict):
+            self.resync(report["counts"])
+
+    def resync(self, page_counts: dict):
+        """Repair what at-most-once delivery may have lost.
+
+        The page reports how many items it shows. Groups are re-joined (a restarted Redis has
+        forgotten them) and, when the page's counts differ from the database's, the whole
+        current state is sent again. Authorized again, as at connect: the user may have lost
+        their role since.
+        """
+        participant = selectors.participation(self.scope["user"], self.scope["url_route"]["kwargs"]["exercise_id"])
+        if participant is None or participant.role not in self.roles:
+            self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        try:
+            for group in self.groups_joined:
+                async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
+            expected = selectors.item_counts(participant)
+            if any(page_counts.get(key) != value for key, value in expected.items()):
+                self.send(text_data=self.state(participant))
+        except Exception:
+            logger.exception("Could not resync a socket; asking the page to reconnect")
+            self.close(code=CLOSE_TRY_AGAIN)
 
     def fragment(self, event):
         try:

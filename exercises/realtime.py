@@ -40,7 +40,9 @@ def send_after_commit(groups, html: str) -> None:
         for group in groups:
             async_to_sync(layer.group_send)(group, {"type": "fragment", "html": html})
 
-    transaction.on_commit(send)
+    # robust: a channel layer that is down (Redis restarting) must not turn a committed write into an
+    # error for the user. The record is in the database; pages resync (consumers.ExerciseSocket.resync).
+    transaction.on_commit(send, robust=True)
 
 
 def user_group(user_id: int) -> str:

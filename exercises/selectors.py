@@ -325,3 +325,19 @@ def hot_wash(exercise: Exercise) -> dict:
     order = {"high": 0, "medium": 1, "low": 2}
     actions.sort(key=lambda action: order.get(action.get("priority"), 3))
     return {"forms": forms, "questions": questions, "actions": actions}
+
+
+def item_counts(participant: Participant) -> dict:
+    """How many items of each feed the participant's page should show (the sync check)."""
+    counts = {
+        "responses": responses(participant).count(),
+        "messages": messages(participant).count(),
+        "assessments": visible_to(participant, SharedAssessment.objects.all()).count(),
+    }
+    if participant.is_player:
+        counts["injects"] = releases(participant).count()
+    else:
+        counts["released"] = Inject.objects.filter(
+            exercise_id=participant.exercise_id, released_at__isnull=False
+        ).count()
+    return counts

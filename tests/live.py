@@ -53,14 +53,15 @@ class Daphne:
     With clock=True it ticks the exercise clock in-process, as `make run` does.
     """
 
-    def __init__(self, port: int | None = None, clock: bool = False):
+    def __init__(self, port: int | None = None, clock: bool = False, env: dict | None = None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.clock = clock
+        self.extra_env = env or {}
         self.process = None
 
     def __enter__(self):
-        env = server_environment(CLOCK_IN_PROCESS="1" if self.clock else "0")
+        env = server_environment(CLOCK_IN_PROCESS="1" if self.clock else "0", **self.extra_env)
         self.log = open(ROOT / f"test-daphne-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(self.port)],
@@ -122,3 +123,32 @@ class ClockWorker:
             except subprocess.TimeoutExpired:
                 self.kill()
         return self.process.stdout.read() if self.process else ""
+
+
+class RedisServer:
+    """A private redis-server on a free port, for tests that restart Redis under a running daphne."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)

@@ -278,7 +278,7 @@ def test_an_error_while_sending_state_closes_with_a_code_htmx_reconnects_on(runn
         await usa.connect()
         return await usa.receive_output(timeout=5)
 
-    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 1013}
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4013}
 
 
 def test_a_database_outage_refuses_the_response_clearly_and_keeps_the_text(running, client, monkeypatch):

@@ -184,3 +184,41 @@ def test_the_evaluator_view_has_no_controls(running):
         await evaluator.disconnect()
 
     run(scenario)
+
+
+def test_a_sync_report_repairs_a_lost_push_and_restores_the_groups(running):
+    """As after a Redis restart: the socket's group membership is gone and a push is lost."""
+    sockets = Sockets(running)
+    usa_only = running.usa_only
+    group = f"exercise.{running.exercise.pk}.team.USA"
+
+    async def scenario():
+        usa = sockets.open(team_path(running), "usa_player")
+        state = (await connect_and_first_message(usa))["text"]
+        assert "USA-SAT 12" not in state
+        from channels.layers import get_channel_layer
+
+        from exercises.models import Connection
+
+        connection = await sync_to_async(Connection.objects.get)(participant__team_id="USA")
+        # Forget the membership the way a restarted Redis does, then release: the push is lost.
+        await get_channel_layer().group_discard(group, connection.channel_name)
+        await sync_to_async(release_inject)(inject=usa_only, by=running.facilitator)
+        assert await usa.receive_nothing(timeout=0.5)
+        await usa.send_to(
+            text_data='{"type": "sync", "counts": {"injects": 0, "responses": 0, "messages": 0, "assessments": 0}}'
+        )
+        repaired = await usa.receive_from(timeout=5)
+        assert "USA-SAT 12" in repaired and 'id="inject-feed" hx-swap-oob="innerHTML"' in repaired
+        # The group was re-joined: the next push arrives by itself.
+        await sync_to_async(release_inject)(inject=running_to_all, by=running.facilitator)
+        assert "ASAT test" in await usa.receive_from(timeout=5)
+        # A page that is up to date gets nothing back.
+        await usa.send_to(
+            text_data='{"type": "sync", "counts": {"injects": 2, "responses": 0, "messages": 0, "assessments": 0}}'
+        )
+        assert await usa.receive_nothing(timeout=0.5)
+        await usa.disconnect()
+
+    running_to_all = running.to_all
+    run(scenario)

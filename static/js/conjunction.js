@@ -61,8 +61,44 @@
     if (event.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) { form.reset(); }
   });
 
-  document.addEventListener("htmx:wsOpen", function () { setConnection("open", "Connecting…"); });
-  document.addEventListener("htmx:wsClose", function () { setConnection("closed", "Reconnecting…"); });
+  // Every 30 s the page tells the server how many items it shows; the server re-joins its groups
+  // and, if anything was lost on the way (a restarted Redis, a dropped push), sends the state again.
+  var socket = null;
+  function countOf(selector) { return document.querySelectorAll(selector).length; }
+  function sendSyncReport() {
+    if (!socket || document.body.dataset.connection !== "live") { return; }
+    var counts = {
+      responses: countOf("#response-feed > .response"),
+      messages: countOf("#message-feed > .message"),
+      assessments: countOf("#combined-picture > .assessment")
+    };
+    if (document.getElementById("inject-feed")) { counts.injects = countOf("#inject-feed > .inject"); }
+    if (document.getElementById("msel-body")) { counts.released = countOf("#msel-body > tr.released"); }
+    socket.send(JSON.stringify({type: "sync", counts: counts}));
+  }
+  setInterval(sendSyncReport, 30000);
+
+  document.addEventListener("htmx:wsOpen", function (event) {
+    socket = event.detail.socketWrapper;
+    setConnection("open", "Connecting…");
+  });
+  // The server asks the page to reconnect with 4012 (channel layer lost) or 4013 (try again
+  // later); daphne cannot send the ws extension's own codes. 44xx refusals are final.
+  var retries = 0;
+  document.addEventListener("htmx:wsOpen", function () { retries = 0; });
+  document.addEventListener("htmx:wsClose", function (event) {
+    var code = event.detail.event && event.detail.event.code;
+    if (code === 4012 || code === 4013) {
+      var delay = Math.min(30000, 1000 * Math.pow(2, retries)) * (0.5 + Math.random() / 2);
+      retries += 1;
+      setTimeout(event.detail.socketWrapper.reconnect, delay);
+    }
+    if (code >= 4400 && code < 4500) {
+      setConnection("closed", code === 4401 ? "Logged out" : "Disconnected");
+    } else {
+      setConnection("closed", "Reconnecting…");
+    }
+  });
   document.addEventListener("htmx:wsAfterMessage", function () {
     dedupe();
     applyFilters();

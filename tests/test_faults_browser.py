@@ -1,0 +1,34 @@
+"""(a) daphne killed and restarted under an open page: it reconnects by itself and shows what was
+released meanwhile."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+from tests.live import Daphne
+from tests.test_faults import release_in_another_process, run_in_another_process
+
+
+@pytest.mark.browser
+def test_daphne_killed_and_restarted_under_an_open_page_loses_nothing(personas, browser, transactional_db):
+    run_in_another_process(
+        "from exercises.models import Exercise; from exercises.services.clock import change_status; "
+        f"change_status(exercise=Exercise.objects.get(pk={personas.exercise.pk}), action='start', by=None)"
+    )
+    daphne = Daphne()
+    with daphne:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{daphne.url}/login/")
+        page.get_by_label("User name").fill("usa_player")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_selector("body[data-connection=live]", timeout=10000)
+        daphne.process.kill()  # a crash: no goodbye to the browser
+        daphne.process.wait(timeout=10)
+        expect(page.locator("#connection")).to_have_text("Reconnecting…", timeout=10000)
+        release_in_another_process(personas.usa_only.pk, personas.facilitator.pk)  # released while daphne is down
+    with Daphne(port=daphne.port):
+        expect(page.get_by_role("heading", name="Conjunction warning for USA-SAT 12")).to_be_visible(timeout=60000)
+        expect(page.locator("#connection")).to_have_text("Live")
+        context.close()

@@ -41,8 +41,11 @@ urlpatterns = [
     path("exercises/<int:exercise_id>/report.<slug:fmt>", reports.download, name="report-export"),
     path("exercises/<int:exercise_id>/improvement-plan/", reports.plan, name="improvement-plan"),
     path("exercises/<int:exercise_id>/improvement-plan/<int:item_id>/", reports.edit_item, name="improvement-item"),
-    path("exercises/<int:exercise_id>/improvement-plan/<int:item_id>/delete/", reports.delete_item,
-         name="improvement-item-delete"),
+    path(
+        "exercises/<int:exercise_id>/improvement-plan/<int:item_id>/delete/",
+        reports.delete_item,
+        name="improvement-item-delete",
+    ),
 ]
 
 # Scenario authoring (MSELs): exercise planners only.

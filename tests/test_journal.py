@@ -43,3 +43,32 @@ def test_a_player_has_exactly_one_team(personas):
 def test_every_write_in_the_setup_left_a_journal_entry(personas):
     kinds = set(AuditEvent.objects.filter(exercise=personas.exercise).values_list("kind", flat=True))
     assert {"exercise.created", "participant.assigned"} <= kinds
+
+
+def test_an_exported_archive_verifies_against_the_journal(personas, tmp_path):
+    import json
+
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    from exercises.services.clock import change_status
+
+    change_status(exercise=personas.exercise, action="start", by=personas.facilitator)
+    path = tmp_path / "archive.json"
+    call_command("export_aar", str(personas.exercise.pk), "--format", "json", "--output", str(path))
+    call_command("verify_archive", str(path))
+
+    data = json.loads(path.read_text())
+    data["records"]["exercises.auditevent"][0]["fields"]["kind"] = "forged"
+    path.write_text(json.dumps(data))
+    with pytest.raises(CommandError, match="does not verify"):
+        call_command("verify_archive", str(path))
+
+    call_command("export_aar", str(personas.exercise.pk), "--format", "json", "--output", str(path))
+    event = AuditEvent.objects.filter(exercise=personas.exercise).first()
+    with connection.cursor() as cursor:  # tampering behind the application's back
+        cursor.execute("UPDATE exercises_auditevent SET kind = %s WHERE id = %s", ["tampered", event.pk])
+    from exercises.reports.archive import verify_archive
+
+    problems = verify_archive(json.loads(path.read_text()))
+    assert problems == [f"Journal event {event.pk} (exercise.created) differs from this database."]

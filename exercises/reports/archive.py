@@ -6,6 +6,7 @@ reference data (teams, capabilities, protocols) are created when missing, and ex
 imported exercise again gives the same archive (but for `exported_at`).
 """
 
+import hashlib
 import json
 
 from django.contrib.auth import get_user_model
@@ -97,8 +98,41 @@ def export_archive(exercise: models.Exercise) -> dict:
         ],
         "reference": reference,
         "records": records,
+        "journal_sha256": journal_digest(records["exercises.auditevent"]),
         "metrics": metrics(exercise),
     }
+
+
+def journal_digest(events: list[dict]) -> str:
+    """SHA-256 of the journal records as archived (canonical JSON)."""
+    canonical = json.dumps(events, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def verify_archive(data: dict) -> list[str]:
+    """Check an archive against itself and against this database's journal; return the problems.
+
+    - the archive's journal matches its own digest (nothing in the file was edited);
+    - every archived journal event is in the database, unchanged;
+    - the database's journal for the exercise has no event the archive lacks, up to the export.
+    """
+    problems = []
+    archived = data.get("records", {}).get("exercises.auditevent", [])
+    if journal_digest(archived) != data.get("journal_sha256"):
+        problems.append("The archive's journal does not match its digest: the file was changed after export.")
+    exercise_id = data.get("exercise", {}).get("id")
+    stored = {row["pk"]: row for row in _serialize(models.AuditEvent.objects.filter(exercise_id=exercise_id))}
+    for row in archived:
+        if row["pk"] not in stored:
+            problems.append(f"Journal event {row['pk']} ({row['fields']['kind']}) is not in this database.")
+        elif stored[row["pk"]] != row:
+            problems.append(f"Journal event {row['pk']} ({row['fields']['kind']}) differs from this database.")
+    exported_at = data.get("exported_at", "")
+    archived_ids = {row["pk"] for row in archived}
+    for pk, row in stored.items():
+        if pk not in archived_ids and row["fields"]["occurred_at"] <= exported_at:
+            problems.append(f"Journal event {pk} ({row['fields']['kind']}) is in this database but not in the archive.")
+    return problems
 
 
 def metrics(exercise) -> dict:

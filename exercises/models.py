@@ -771,8 +771,8 @@ class ImprovementItem(models.Model):
 
 
 def format_exercise_time(value: timedelta | None) -> str:
-    """T+HH:MM:SS, the way controllers read exercise time."""
-    if value is None:
+    """T+HH:MM:SS, the way controllers read exercise time ("" for anything that is not a duration)."""
+    if not isinstance(value, timedelta):
         return ""
     total = int(value.total_seconds())
     sign = "-" if total < 0 else "+"

@@ -31,17 +31,41 @@ def exercise_groups(exercise) -> list[str]:
     return staff_groups(exercise.pk) + [team_group(exercise.pk, code) for code in exercise.team_codes()]
 
 
+async def _send_to_groups(groups: list[str], message: dict) -> None:
+    layer = get_channel_layer()
+    for group in groups:
+        await layer.group_send(group, message)
+
+
 def send_after_commit(groups, html: str) -> None:
     """Queue `html` for each group once the surrounding transaction commits."""
     groups = list(groups)
 
     def send():
-        layer = get_channel_layer()
-        for group in groups:
-            async_to_sync(layer.group_send)(group, {"type": "fragment", "html": html})
+        async_to_sync(_send_to_groups)(groups, {"type": "fragment", "html": html})
 
     # robust: a channel layer that is down (Redis restarting) must not turn a committed write into an
     # error for the user. The record is in the database; pages resync (consumers.ExerciseSocket.resync).
+    transaction.on_commit(send, robust=True)
+
+
+def render_and_send_once_after_commit(key: str, groups, render) -> None:
+    """Render `render()` at commit and send it, once per transaction for this key.
+
+    For views of a whole exercise (the delivery matrix, the sharing matrix): a transaction that
+    releases ten injects renders the matrix once, after the last of them, not ten times.
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        getattr(callback, "conjunction_key", None) == key for _, callback, _ in connection.run_on_commit
+    ):
+        return
+    groups = list(groups)
+
+    def send():
+        async_to_sync(_send_to_groups)(groups, {"type": "fragment", "html": render()})
+
+    send.conjunction_key = key
     transaction.on_commit(send, robust=True)
 
 

@@ -216,3 +216,28 @@ def test_a_worker_killed_mid_exercise_catches_up_after_restart_and_releases_noth
         assert AuditEvent.objects.filter(kind="inject.released", object_id=str(inject.pk)).count() == 1
         assert inject.releases.count() == len(set(inject.releases.values_list("team_id", flat=True)))
     assert Team.objects.exists()
+
+
+def test_a_contingency_that_fires_for_no_team_does_not_stop_the_clock(contingency, django_capture_on_commit_callbacks):
+    """Every team claimed the step: the contingency reaches nobody, and later injects still go out."""
+    Inject.objects.filter(pk=contingency.to_all.pk).update(trigger=Trigger.CLAIMED)  # nobody claimed: fires for none
+    later = Inject.objects.create(
+        exercise=contingency.exercise,
+        sequence=50,
+        offset=timedelta(minutes=16),
+        kind="press",
+        title="Later press query",
+        text="Any comment?",
+    )
+    jump_to(exercise=contingency.exercise, exercise_time=timedelta(minutes=17), by=contingency.facilitator)
+    with django_capture_on_commit_callbacks(execute=True):
+        tick()
+    assert not Release.objects.filter(inject=contingency.to_all).exists()
+    assert Inject.objects.get(pk=contingency.to_all.pk).released_at is not None, "evaluated once"
+    assert Release.objects.filter(inject=later).count() == 3
+    from exercises import fragments, selectors
+
+    row = fragments.msel_row(
+        selectors.msel_injects(contingency.exercise.pk).get(pk=contingency.to_all.pk), can_control=True
+    )
+    assert "no team met its condition" in row

@@ -15,3 +15,10 @@ class Conflict(ServiceError):
     """The write clashes with the current state (released twice, exercise ended...)."""
 
     status = 409
+
+
+def current_exercise(participant):
+    """The participant's exercise as stored now: its status and clock, never a stale copy."""
+    from exercises.models import Exercise
+
+    return Exercise.objects.get(pk=participant.exercise_id)

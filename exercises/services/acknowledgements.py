@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from exercises import fragments, realtime
 from exercises.models import Acknowledgement, Participant
-from exercises.services import Conflict, ServiceError, audit
+from exercises.services import Conflict, ServiceError, audit, current_exercise
 from exercises.services.releases import push_delivery
 
 
@@ -13,7 +13,9 @@ def acknowledge(*, participant: Participant, inject, by) -> Acknowledgement:
     """`inject` must be one released to the participant's team (see selectors)."""
     if not participant.is_player:
         raise ServiceError("Only players acknowledge injects for their team.")
-    exercise = participant.exercise
+    exercise = current_exercise(participant)
+    if not exercise.is_live:
+        raise Conflict("Injects can be acknowledged while the exercise runs.")
     now = timezone.now()
     try:
         with transaction.atomic():

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from exercises.evaluation import suggest_rating
 from exercises.models import Adjudication, Observation, Participant, Rating
-from exercises.services import ServiceError, audit
+from exercises.services import ServiceError, audit, current_exercise
 
 
 def _staff(participant: Participant):
@@ -18,7 +18,13 @@ def record_observation(
     *, participant: Participant, kind: str, text: str, team=None, inject=None, protocol_step=None, objective=None
 ) -> Observation:
     _staff(participant)
-    exercise = participant.exercise
+    exercise = current_exercise(participant)
+    if team is not None and not exercise.teams.filter(pk=team.pk).exists():
+        raise ServiceError(f"{team.code} does not take part in this exercise.")
+    if (inject is not None and inject.exercise_id != exercise.pk) or (
+        objective is not None and objective.exercise_id != exercise.pk
+    ):
+        raise ServiceError("That inject or objective belongs to another exercise.")
     now = timezone.now()
     observation = Observation.objects.create(
         exercise=exercise,
@@ -79,7 +85,9 @@ def adjudicate(*, participant: Participant, response, protocol_step, verdict: st
 def rate_team(*, participant: Participant, team, objective, rating: str, explanation: str) -> Rating:
     """Rate a team on an objective; the app's suggestion is stored beside the evaluator's rating."""
     _staff(participant)
-    exercise = participant.exercise
+    exercise = current_exercise(participant)
+    if not exercise.teams.filter(pk=team.pk).exists():
+        raise ServiceError(f"{team.code} does not take part in this exercise.")
     if objective.exercise_id != exercise.pk:
         raise ServiceError("That objective belongs to another exercise.")
     if not explanation.strip():

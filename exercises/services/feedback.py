@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exercises.models import Exercise, Feedback, Participant
-from exercises.services import Conflict, ServiceError, audit
+from exercises.services import Conflict, ServiceError, audit, current_exercise
 
 
 def submit_feedback(
@@ -12,7 +12,7 @@ def submit_feedback(
 ) -> Feedback:
     if not participant.is_player:
         raise ServiceError("The participant feedback form is for players.")
-    exercise = participant.exercise
+    exercise = current_exercise(participant)
     if exercise.status != Exercise.Status.ENDED:
         raise Conflict("The feedback form opens when the exercise ends.")
     now = timezone.now()

@@ -5,13 +5,13 @@ from django.utils import timezone
 
 from exercises import fragments, realtime
 from exercises.models import Exercise, Message, Participant
-from exercises.services import Conflict, ServiceError, audit
+from exercises.services import Conflict, ServiceError, audit, current_exercise
 
 
 @transaction.atomic
 def send_message(*, participant: Participant, text: str, to_team=None) -> Message:
     """A facilitator writes to one team or (to_team None) to all; a player writes to control."""
-    exercise = participant.exercise
+    exercise = current_exercise(participant)
     if exercise.status == Exercise.Status.ENDED:
         raise Conflict("The exercise has ended.")
     if participant.is_player:

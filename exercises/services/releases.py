@@ -116,5 +116,7 @@ def push_msel_row(exercise_id: int, inject_id: int) -> None:
 
 
 def push_delivery(exercise: Exercise) -> None:
-    """The team × inject matrix and coverage, re-rendered once for the staff groups."""
-    realtime.send_after_commit(realtime.staff_groups(exercise.pk), fragments.delivery(exercise))
+    """The team × inject matrix and coverage, rendered once per transaction (at commit) for staff."""
+    realtime.render_and_send_once_after_commit(
+        f"delivery.{exercise.pk}", realtime.staff_groups(exercise.pk), lambda: fragments.delivery(exercise)
+    )

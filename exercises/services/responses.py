@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from exercises import fragments, realtime
 from exercises.models import Classification, Exercise, Participant, Releasability, Response
-from exercises.services import Conflict, ServiceError, audit
+from exercises.services import Conflict, ServiceError, audit, current_exercise
 
 
 @transaction.atomic
@@ -22,7 +22,7 @@ def submit_response(
     releasable_to=(),
 ) -> Response:
     """Record a team's response. `inject` must already be one released to the team (see selectors)."""
-    exercise = participant.exercise
+    exercise = current_exercise(participant)
     if not participant.is_player:
         raise ServiceError("Only players respond for a team.")
     if exercise.status == Exercise.Status.DRAFT:

@@ -374,6 +374,8 @@ def msel_row_rules(row: dict) -> list[tuple[str, str]]:
         problems.append(("releasable_to", "name the nations it is releasable to (releasability 'rel_to')"))
     if row.get("releasability") != Releasability.REL_TO and row.get("releasable_to"):
         problems.append(("releasable_to", "list nations only when the releasability is 'rel_to'"))
+    if row.get("releasability") == Releasability.NATIONAL and row.get("addressed_to_all"):
+        problems.append(("to", "a national-only inject goes to its nation(s): address it to them, not to all"))
     if row.get("trigger") and not row.get("trigger_step"):
         problems.append(("trigger_step", "a contingency inject needs the protocol step its condition is on"))
     if not row.get("trigger") and row.get("trigger_step"):

@@ -19,7 +19,7 @@ from exercises.models import (
     Release,
     SharedAssessment,
 )
-from exercises.services import Conflict, ServiceError, audit
+from exercises.services import Conflict, ServiceError, audit, current_exercise
 
 CLASSIFICATION_ORDER = list(Classification.values)  # unclassified < confidential < secret
 
@@ -44,7 +44,7 @@ def share_assessment(
     """
     if not participant.is_player:
         raise ServiceError("Teams share assessments; facilitators and evaluators observe them.")
-    exercise = participant.exercise
+    exercise = current_exercise(participant)
     if exercise.status != exercise.Status.RUNNING and exercise.status != exercise.Status.PAUSED:
         raise Conflict("Sharing is open while the exercise runs.")
     team = participant.team_id
@@ -156,7 +156,10 @@ def push_assessment(assessment: SharedAssessment, *, new: bool = False) -> None:
     realtime.send_after_commit(
         realtime.staff_groups(exercise_id), fragments.assessment(assessment, viewer_team=None, new=new)
     )
-    realtime.send_after_commit(realtime.staff_groups(exercise_id), fragments.sharing(assessment.exercise))
+    exercise = assessment.exercise
+    realtime.render_and_send_once_after_commit(
+        f"sharing.{exercise_id}", realtime.staff_groups(exercise_id), lambda: fragments.sharing(exercise)
+    )
 
 
 def _recipient_check(participant, assessment):

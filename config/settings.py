@@ -144,6 +144,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Caches: shared through Redis when there is one (rate limits must hold across daphne processes).
+# django-ratelimit lists only memcached and django-redis as "officially supported" (W001); Django's own
+# RedisCache increments atomically too, which is all it needs.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -154,10 +157,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SILENCED_SYSTEM_CHECKS = [
-        "django_ratelimit.E003",
-        "django_ratelimit.W001",
-    ]  # the embedded setup is one process: its cache is shared enough
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")  # the embedded setup is one process: its cache is shared
 
 # Security: secure cookies, HSTS and HTTPS redirect in production (behind TLS), a strict CSP.
 SESSION_COOKIE_HTTPONLY = True

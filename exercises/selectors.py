@@ -7,12 +7,14 @@ and their own team's responses; facilitators and evaluators see the whole exerci
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from statistics import median
 
 from django.db.models import Prefetch, Q
 
 from exercises.models import (
     Acknowledgement,
     Exercise,
+    Feedback,
     Inject,
     Message,
     Participant,
@@ -273,14 +275,16 @@ def assessments_for(participant: Participant):
 
 
 def sharing_matrix(exercise: Exercise) -> dict:
-    """Who shared with whom: per (from, to) the number of shares, how many were downgraded,
-    the median seconds from the source's arrival to the share and from the share to the
-    recipient's acknowledgement. A fixed number of queries."""
-    from statistics import median
-
-    teams = list(exercise.teams.all())
-    cells = defaultdict(lambda: {"count": 0, "downgraded": 0, "to_share": [], "to_ack": []})
+    """Who shared with whom in the exercise (see sharing_grid). A fixed number of queries."""
     shares = SharedAssessment.objects.filter(exercise=exercise).prefetch_related("recipients", "acknowledgements")
+    return sharing_grid(list(exercise.teams.all()), shares)
+
+
+def sharing_grid(teams: list, shares) -> dict:
+    """Per (sender, recipient): the number of shares, how many were downgraded, the median seconds
+    from the source's arrival to the share and from the share to the recipient's acknowledgement.
+    `shares` have recipients and acknowledgements prefetched."""
+    cells = defaultdict(lambda: {"count": 0, "downgraded": 0, "to_share": [], "to_ack": []})
     for share in shares:
         acks = {ack.team_id: ack for ack in share.acknowledgements.all()}
         for recipient in share.recipients.all():
@@ -295,7 +299,7 @@ def sharing_matrix(exercise: Exercise) -> dict:
         row = []
         for recipient in teams:
             cell = cells.get((sender.code, recipient.code))
-            if cell is None or sender == recipient:
+            if cell is None or sender.code == recipient.code:
                 row.append(None)
                 continue
             row.append(
@@ -312,18 +316,23 @@ def sharing_matrix(exercise: Exercise) -> dict:
 
 
 def hot_wash(exercise: Exercise) -> dict:
-    """Participant feedback aggregated: mean rating per question, and every answer."""
-    from exercises.models import Feedback
+    """Participant feedback of the exercise, aggregated (see summarise_feedback)."""
+    return summarise_feedback(Feedback.objects.filter(exercise=exercise).select_related("team", "user"))
 
-    forms = list(Feedback.objects.filter(exercise=exercise).select_related("team", "user").order_by("team__order"))
+
+def summarise_feedback(forms) -> dict:
+    """Mean rating per question, corrective actions by priority, and every form by team."""
+    forms = sorted(forms, key=lambda form: form.team.order)
     questions = []
     for key, text in Feedback.QUESTIONS:
         scores = [form.ratings.get(key) for form in forms if form.ratings.get(key)]
         mean = round(sum(scores) / len(scores), 1) if scores else None
         questions.append({"key": key, "text": text, "mean": mean, "answers": len(scores)})
-    actions = [{**action, "team": form.team_id} for form in forms for action in form.corrective_actions]
     order = {"high": 0, "medium": 1, "low": 2}
-    actions.sort(key=lambda action: order.get(action.get("priority"), 3))
+    actions = sorted(
+        ({**action, "team": form.team_id} for form in forms for action in form.corrective_actions),
+        key=lambda action: order.get(action.get("priority"), 3),
+    )
     return {"forms": forms, "questions": questions, "actions": actions}
 
 

@@ -8,10 +8,10 @@ from this one structure.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
-from statistics import median
 
 from django.db.models import Prefetch
 
+from exercises import selectors
 from exercises.evaluation import compute_suggestion
 from exercises.models import (
     Acknowledgement,
@@ -182,9 +182,9 @@ def build_report(exercise: Exercise) -> Report:
         analysis=analysis,
         inject_rows=inject_rows,
         coverage=coverage,
-        sharing=_sharing(teams, shares),
+        sharing=selectors.sharing_grid(teams, shares),
         shares=shares,
-        hot_wash=_hot_wash(feedback),
+        hot_wash=selectors.summarise_feedback(feedback),
         improvement_plan=plan,
         timeline=[(event, TIMELINE_KINDS[event.kind]) for event in journal if event.kind in TIMELINE_KINDS],
         journal=journal,
@@ -270,58 +270,6 @@ def _analysis(objectives, teams, releases, responses_by, verdicts, ratings, obse
 
 def _objective_injects(releases, objective):
     return {r.inject_id for r in releases if any(o.pk == objective.pk for o in r.inject.objectives.all())}
-
-
-def _sharing(teams, shares):
-    cells = defaultdict(lambda: {"count": 0, "downgraded": 0, "to_share": [], "to_ack": []})
-    for share in shares:
-        acks = {ack.team_id: ack for ack in share.acknowledgements.all()}
-        for recipient in share.recipients.all():
-            cell = cells[(share.from_team_id, recipient.code)]
-            cell["count"] += 1
-            cell["downgraded"] += share.downgraded
-            cell["to_share"].append(share.seconds_to_share)
-            if recipient.code in acks:
-                cell["to_ack"].append((acks[recipient.code].acknowledged_at - share.shared_at).total_seconds())
-    grid = []
-    for sender in teams:
-        row = []
-        for recipient in teams:
-            cell = cells.get((sender.code, recipient.code))
-            if cell is None or sender.code == recipient.code:
-                row.append(None)
-                continue
-            row.append(
-                {
-                    "count": cell["count"],
-                    "downgraded": cell["downgraded"],
-                    "median_to_share": median(cell["to_share"]),
-                    "median_to_ack": median(cell["to_ack"]) if cell["to_ack"] else None,
-                    "acknowledged": len(cell["to_ack"]),
-                }
-            )
-        grid.append((sender, row))
-    return {"teams": teams, "grid": grid}
-
-
-def _hot_wash(feedback):
-    questions = []
-    for key, text in Feedback.QUESTIONS:
-        scores = [form.ratings.get(key) for form in feedback if form.ratings.get(key)]
-        questions.append(
-            {
-                "key": key,
-                "text": text,
-                "mean": round(sum(scores) / len(scores), 1) if scores else None,
-                "answers": len(scores),
-            }
-        )
-    order = {"high": 0, "medium": 1, "low": 2}
-    actions = sorted(
-        ({**action, "team": form.team_id} for form in feedback for action in form.corrective_actions),
-        key=lambda action: order.get(action.get("priority"), 3),
-    )
-    return {"forms": sorted(feedback, key=lambda f: f.team.order), "questions": questions, "actions": actions}
 
 
 def _highest_classification(injects, responses, shares) -> str:

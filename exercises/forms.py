@@ -10,6 +10,7 @@ from exercises.models import (
     InjectKind,
     Objective,
     Observation,
+    Participant,
     ProtocolStep,
     Rating,
     Releasability,
@@ -322,8 +323,8 @@ class MarkedResponseForm(MarkingFields, ResponseForm):
         super().__init__(*args, inject=inject, **kwargs)
         if inject is not None:
             self.fields["releasable_to"].queryset = inject.exercise.teams.all()
-            self.fields["classification"].initial = inject.classification
-            self.fields["releasability"].initial = inject.releasability
+            self.fields["classification"].initial = self.initial.get("classification", inject.classification)
+            self.fields["releasability"].initial = self.initial.get("releasability", inject.releasability)
             self.fields["classification"].required = False
             self.fields["releasability"].required = False
 
@@ -355,3 +356,51 @@ class ImprovementItemForm(forms.ModelForm):
             "completion_date": forms.DateInput(attrs={"type": "date"}),
         }
         labels = {"responsible": "Primary responsible nation or organisation"}
+
+
+class PlanExerciseForm(forms.Form):
+    name = forms.CharField(max_length=160, error_messages={"required": "Name the exercise."})
+    scenario = forms.ModelChoiceField(queryset=None, error_messages={"required": "Choose the scenario to run."})
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.all(),
+        to_field_name="code",
+        widget=forms.CheckboxSelectMultiple,
+        label="Participating teams",
+        error_messages={"required": "Choose at least one participating team."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        from exercises.models import Scenario
+
+        super().__init__(*args, **kwargs)
+        self.fields["scenario"].queryset = Scenario.objects.all()
+        self.fields["teams"].initial = list(Team.objects.values_list("code", flat=True))
+
+
+class ParticipantForm(forms.Form):
+    username = forms.CharField(max_length=150, label="User name")
+    role = forms.ChoiceField(choices=Participant.Role.choices)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        to_field_name="code",
+        help_text="Players only: the one team they play for.",
+    )
+
+    def __init__(self, *args, exercise, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = exercise.teams.all()
+
+    def clean_username(self):
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(username=self.cleaned_data["username"]).first()
+        if user is None:
+            raise forms.ValidationError("No account has that user name; an administrator creates accounts.")
+        return user
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == Participant.Role.PLAYER and not cleaned.get("team"):
+            self.add_error("team", "A player plays for exactly one team: choose it.")
+        return cleaned

@@ -1,14 +1,22 @@
 from django.urls import path
 
-from exercises.views import control, evaluation, live, reports, sharing
+from exercises.views import control, evaluation, live, planning, reports, sharing
 
 urlpatterns = [
     path("", live.home, name="home"),
+    path("exercises/new/", planning.plan, name="plan-exercise"),
+    path("exercises/<int:exercise_id>/participants/", planning.participants, name="participants"),
+    path(
+        "exercises/<int:exercise_id>/participants/<int:participant_id>/remove/",
+        planning.remove,
+        name="remove-participant",
+    ),
     path("exercises/<int:exercise_id>/", live.console, name="console"),
     path("exercises/<int:exercise_id>/team/", live.team, name="team"),
     path("exercises/<int:exercise_id>/injects/<int:inject_id>/release/", live.release_inject, name="release-inject"),
     path("exercises/<int:exercise_id>/injects/<int:inject_id>/respond/", live.respond, name="respond"),
     path("exercises/<int:exercise_id>/clock/<slug:action>/", live.change_clock, name="change-clock"),
+    path("exercises/<int:exercise_id>/responses/<int:response_id>/amend/", live.amend, name="amend-response"),
     path("exercises/<int:exercise_id>/speed/", control.set_speed, name="clock-speed"),
     path("exercises/<int:exercise_id>/jump/", control.jump, name="clock-jump"),
     path("exercises/<int:exercise_id>/injects/<int:inject_id>/hold/", control.hold, name="hold-inject"),

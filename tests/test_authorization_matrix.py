@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from exercises.models import Team
 from exercises.routing import websocket_urlpatterns
 from exercises.services.releases import release_inject
+from exercises.services.responses import submit_response
 from exercises.services.sharing import share_assessment
 
 PERSONAS = [
@@ -59,6 +60,10 @@ EXPECTED = {
     "login": {"GET": EVERYONE, "POST": EVERYONE},
     "logout": {"GET": NOT_ALLOWED, "POST": {persona: "login" for persona in PERSONAS}},
     "home": {"GET": HOME, "POST": NOT_ALLOWED},
+    "plan-exercise": {"GET": PLANNER, "POST": PLANNER},
+    "participants": {"GET": FACILITATOR, "POST": FACILITATOR},
+    "remove-participant": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
+    "amend-response": {"GET": USA_ONLY, "POST": USA_ONLY},
     "console": {"GET": STAFF, "POST": NOT_ALLOWED},
     "team": {"GET": PLAYERS, "POST": NOT_ALLOWED},
     "release-inject": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
@@ -174,12 +179,17 @@ def world(running):
         releasability="all",
     )
     item = ImprovementItem.objects.create(exercise=exercise, issue="i", corrective_action="a", responsible="r")
+    usa = Participant.objects.select_related("exercise", "team").get(exercise=exercise, team_id="USA")
+    usa_response = submit_response(participant=usa, inject=running.usa_only, kind="action", text="r", protocol_steps=[])
     scenario = Scenario.objects.get(name="Alpha scenario")
     e, i = exercise.pk, running.usa_only.pk
     running.args = {
         "login": [],
         "logout": [],
         "home": [],
+        "plan-exercise": [],
+        "remove-participant": [e, Participant.objects.get(exercise=exercise, user=running.evaluator).pk],
+        "amend-response": [e, usa_response.pk],
         "change-clock": [e, "pause"],
         "report-export": [e, "csv"],
         "release-inject": [e, running.gbr_only.pk],

@@ -76,3 +76,25 @@ def planners_group():
         *Permission.objects.filter(content_type__app_label="exercises", codename__in=AUTHORING_PERMISSIONS)
     )
     return group
+
+
+@transaction.atomic
+def plan_exercise(*, scenario, name: str, teams, by) -> Exercise:
+    """A planner starts a new run of a scenario and becomes its facilitator."""
+    exercise = create_exercise(scenario=scenario, name=name, teams=teams, by=by)
+    add_participant(exercise=exercise, user=by, role=Participant.Role.FACILITATOR, by=by)
+    return exercise
+
+
+@transaction.atomic
+def remove_participant(*, participant: Participant, by) -> None:
+    if participant.user_id == by.pk:
+        raise ServiceError("You cannot remove yourself; ask another facilitator.")
+    audit.record(
+        exercise=participant.exercise,
+        actor=by,
+        kind="participant.removed",
+        obj=participant,
+        payload={"user": participant.user.get_username(), "role": participant.role, "team": participant.team_id},
+    )
+    participant.delete()

@@ -10,7 +10,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from exercises import fragments, selectors
@@ -70,6 +70,8 @@ def home(request):
     """Send each user where their role puts them; with several exercises, list them."""
     mine = selectors.participations(request.user)
     if not mine:
+        if selectors.can_author_scenarios(request.user):
+            return redirect("plan-exercise")
         raise PermissionDenied("You have no role in any exercise. Ask your facilitator to add you.")
     if len(mine) == 1:
         return redirect(landing_url(mine[0]))
@@ -202,3 +204,55 @@ def send_message(request, participant):
     if not request.htmx:
         return redirect(landing_url(participant))
     return render(request, "exercises/fragments.html#message-form", {**context, "sent": True})
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="user_or_ip", rate=submission_rate, method="POST", block=True)
+@participant_required(Participant.Role.PLAYER)
+def amend(request, participant, response_id):
+    """A new version of one of the team's responses; the submitted one stays as it was."""
+    original = selectors.responses(participant).filter(pk=response_id).first()
+    if original is None:
+        raise Http404("No such response of your team.")
+    inject = original.inject
+    initial = {
+        "kind": original.kind,
+        "text": original.text,
+        "classification": original.classification,
+        "releasability": original.releasability,
+        "protocol_steps": [step.code for step in original.protocol_steps.all()],
+        "releasable_to": [team.code for team in original.releasable_to.all()],
+    }
+    form = MarkedResponseForm(request.POST or None, inject=inject, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                responses.submit_response(
+                    participant=participant,
+                    inject=inject,
+                    kind=form.cleaned_data["kind"],
+                    text=form.cleaned_data["text"],
+                    protocol_steps=form.cleaned_data["protocol_steps"],
+                    classification=form.cleaned_data["classification"],
+                    releasability=form.cleaned_data["releasability"],
+                    releasable_to=form.cleaned_data.get("releasable_to") or [],
+                    amends=original,
+                )
+            except ServiceError as error:
+                form.add_error(None, error.message)
+                status = error.status
+            except DatabaseError:
+                logger.exception("Amendment not saved: database error")
+                form.add_error(None, DATABASE_DOWN)
+                status = 503
+            else:
+                return redirect("team", participant.exercise_id)
+        else:
+            status = 400
+    return render(
+        request,
+        "exercises/amend.html",
+        {"form": form, "original": original, "participant": participant, "exercise": participant.exercise},
+        status=status,
+    )

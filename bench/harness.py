@@ -9,6 +9,7 @@ so the coordinator's "just before the POST" and the clients' arrival times share
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -37,6 +38,7 @@ TEAMS = ["USA", "GBR", "CAN", "AUS", "NZL", "DEU", "FRA"]
 
 # Every release or response the clients must notice carries a marker like "BMk3x0042".
 MARKER_RE = re.compile(r"BM[0-9a-z]+x[0-9]+")
+RECONNECT_CODES = {1006, 1012, 1013, 4012, 4013}
 RUN_ID = "".join(random.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(5))
 
 
@@ -49,7 +51,9 @@ def log(*parts) -> None:
 
 
 def emit(figures: dict) -> None:
-    """The benchmark's one JSON line of figures, on stdout."""
+    """The benchmark's one JSON line of figures, on stdout (with the load average: the machine is shared)."""
+    figures.setdefault("machine", {})["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    figures["candidate_fixes"] = {key: value for key, value in os.environ.items() if key.startswith("BENCH_")}
     print(json.dumps(figures, sort_keys=False), flush=True)
 
 
@@ -105,9 +109,10 @@ def setup_django(env: dict) -> None:
     from bench.views import create_table
     from exercises.models import Team
 
-    call_command("migrate", verbosity=0, interactive=False)
-    if not Team.objects.exists():
-        call_command("load_library", verbosity=0)
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON line of figures
+        call_command("migrate", verbosity=0, interactive=False)
+        if not Team.objects.exists():
+            call_command("load_library", verbosity=0)
     create_table()
 
 
@@ -146,6 +151,7 @@ def machine() -> dict:
     import psutil
 
     return {
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
         "cpu_model": _cpu_model(),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
@@ -189,7 +195,7 @@ class Server:
     def command(self) -> list[str]:
         if self.kind == "raw":
             return [sys.executable, "-m", "bench.raw_server", "--port", str(self.port)]
-        app = "bench.bare_asgi:application" if self.kind == "bare" else "config.asgi:application"
+        app = "bench.bare_asgi:application" if self.kind == "bare" else "bench.asgi:application"
         return [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(self.port), app]
 
     def start(self, timeout: float = 60) -> "Server":
@@ -740,11 +746,15 @@ class _ClientWorker:
                 sock.error = f"{type(error).__name__}: {error}"[:200]
             sock.close_code = code
             self.close_codes[str(code)] = self.close_codes.get(str(code), 0) + 1
-            # htmx reconnects after 1006, 1012 and 1013 only (a failed connect shows as 1006 in a browser).
-            if sock.closing or not sock.reconnect or (isinstance(code, int) and code not in (1006, 1012, 1013)):
+            # The htmx ws extension reconnects after 1006, 1012 and 1013 (a failed connect shows as 1006 in a
+            # browser), with full jitter up to 2^min(retries, 6) s; static/js/conjunction.js reconnects after
+            # the server's 4012/4013, waiting min(30, 2^retries) s × (0.5–1). 44xx and 1000 are final.
+            if sock.closing or not sock.reconnect or (isinstance(code, int) and code not in RECONNECT_CODES):
                 return
-            # htmx 2 ws extension: full jitter, up to 2^min(retries, 6) seconds.
-            await asyncio.sleep(random.random() * 2 ** min(retries, 6))
+            if code in (4012, 4013):
+                await asyncio.sleep(min(30.0, 2.0**retries) * (0.5 + random.random() / 2))
+            else:
+                await asyncio.sleep(random.random() * 2 ** min(retries, 6))
             retries += 1
 
     async def open(self, arg):
@@ -852,12 +862,16 @@ class _ClientWorker:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
         async def player(job):
-            async with httpx.AsyncClient(base_url=job["base"], timeout=60, limits=limits) as client:
+            async with httpx.AsyncClient(base_url=job["base"], timeout=120, limits=limits) as client:
                 client.cookies.set("sessionid", job["session"], domain="127.0.0.1")
-                page = await client.get(job["prime"])  # the team page: sets the CSRF cookie, as a browser's visit does
+                try:  # the team page: sets the CSRF cookie, as a browser's visit does
+                    page = await client.get(job["prime"])
+                    status = page.status_code
+                except Exception as error:
+                    status = type(error).__name__
                 token = client.cookies.get("csrftoken") or ""
-                if page.status_code != 200 or not token:
-                    rows.append((None, 0.0, 0.0, f"prime {page.status_code}"))
+                if status != 200 or not token:
+                    rows.extend((request["marker"], 0.0, 0.0, f"team page {status}") for request in job["requests"])
                     return
                 headers = {"X-CSRFToken": token, "HX-Request": "true", "Origin": job["base"]}
                 await asyncio.sleep(max(0.0, start_at - time.monotonic()))

@@ -197,6 +197,7 @@ def main():
             kind: phase(kind, f"paced {rate}/s", pool, console, bench, server, steps, args, rate=rate, total=total)
             for kind in ("baseline", "app")
         }
+        results["console_socket"] = console.snapshot()
         results["server_errors"] = server.log_errors()[:5]
         results["daphne_rss_mb"] = round(server.rss_mb(), 1)
     results["saturation"] = sat

@@ -1,0 +1,105 @@
+"""The app's ASGI application for the benchmarks, with candidate fixes that can be switched on.
+
+    daphne bench.asgi:application      (DJANGO_SETTINGS_MODULE=bench.settings)
+
+With no BENCH_* variable set this is exactly config.asgi.application. The switches let a benchmark
+measure a proposed change to the core before anyone makes it there:
+
+- BENCH_HTTP_LIMIT=N: at most N HTTP requests inside Django at once per process; the rest wait in
+  the event loop. Django runs each sync request in a thread of its own (ThreadSensitiveContext) with
+  its own database connection, so without a bound 200 concurrent submissions open 200 threads and
+  up to 200 PostgreSQL connections (max_connections is 100 by default).
+- BENCH_ASYNC_CONSUMERS=1: the team and control sockets as AsyncWebsocketConsumers. The database
+  work of connect/disconnect runs in database_sync_to_async as before, but forwarding a fragment is
+  a coroutine on the event loop: no hop to the one thread all sync consumers share (and that a
+  release's own work competes for) per socket and message.
+"""
+
+import asyncio
+import os
+
+from config import asgi as app_asgi
+
+application = app_asgi.application
+
+if os.environ.get("BENCH_ASYNC_CONSUMERS") == "1":
+    from channels.auth import AuthMiddlewareStack
+    from channels.db import database_sync_to_async
+    from channels.generic.websocket import AsyncWebsocketConsumer
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from channels.security.websocket import AllowedHostsOriginValidator
+    from django.urls import path
+
+    from exercises import consumers, selectors
+    from exercises.services import presence
+
+    class AsyncExerciseSocket(AsyncWebsocketConsumer):
+        """exercises.consumers.ExerciseSocket, with the same rules, as an async consumer."""
+
+        rules = consumers.ExerciseSocket
+
+        async def connect(self):
+            await self.accept()
+            self.groups_joined = []
+            exercise_id = self.scope["url_route"]["kwargs"]["exercise_id"]
+            participant = await database_sync_to_async(selectors.participation)(self.scope["user"], exercise_id)
+            if participant is None or participant.role not in self.rules.roles:
+                await self.close(code=consumers.CLOSE_UNAUTHORIZED)
+                return
+            for group in self.rules.groups_for(None, participant):
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.append(group)
+            await database_sync_to_async(presence.connected)(participant=participant, channel_name=self.channel_name)
+            try:
+                await self.send(text_data=await database_sync_to_async(self.rules.state)(None, participant))
+            except Exception:
+                consumers.logger.exception("Could not send state on connect")
+                await self.close(code=consumers.CLOSE_TRY_AGAIN)
+
+        async def disconnect(self, code):
+            for group in getattr(self, "groups_joined", []):
+                await self.channel_layer.group_discard(group, self.channel_name)
+            if getattr(self, "groups_joined", None):
+                await database_sync_to_async(presence.disconnected)(channel_name=self.channel_name)
+
+        async def receive(self, text_data=None, bytes_data=None):
+            """Nothing is accepted from the browser over the socket."""
+
+        async def fragment(self, event):
+            await self.send(text_data=event["html"])
+
+    class AsyncTeamSocket(AsyncExerciseSocket):
+        rules = consumers.TeamSocket
+
+    class AsyncControlSocket(AsyncExerciseSocket):
+        rules = consumers.ControlSocket
+
+    application = ProtocolTypeRouter(
+        {
+            "http": app_asgi.django_asgi_app,
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(
+                    URLRouter(
+                        [
+                            path("ws/exercises/<int:exercise_id>/team/", AsyncTeamSocket.as_asgi()),
+                            path("ws/exercises/<int:exercise_id>/control/", AsyncControlSocket.as_asgi()),
+                        ]
+                    )
+                )
+            ),
+        }
+    )
+
+_limit = int(os.environ.get("BENCH_HTTP_LIMIT", "0") or 0)
+if _limit:
+    _inner = application
+    _slots = None
+
+    async def application(scope, receive, send):  # noqa: F811
+        global _slots
+        if scope["type"] != "http":
+            return await _inner(scope, receive, send)
+        if _slots is None:
+            _slots = asyncio.Semaphore(_limit)  # created on daphne's loop
+        async with _slots:
+            return await _inner(scope, receive, send)

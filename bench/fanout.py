@@ -72,14 +72,14 @@ def connect_all(pool: ClientPool, sockets: list[dict], args) -> dict:
     return {"seconds": round(time.monotonic() - started, 1), "needed_a_retry": opened["retried"]}
 
 
-def run_app(args, env, n: int, pool: ClientPool) -> tuple[dict, int]:
+def run_app(args, env, n: int, pool: ClientPool, **server_env) -> tuple[dict, int]:
     from exercises import fragments
     from exercises.models import Release
 
     bench = make_exercise(f"Fan-out {n}", players=n, injects=args.releases + args.warmup)
     create_sessions(bench.players)
     figures = {}
-    with Server("app", env) as server:
+    with Server("app", env, **server_env) as server:
         facilitator = Facilitator(server, bench.facilitator)
         opened = connect_all(pool, team_sockets(server, bench), args)
         time.sleep(args.settle)
@@ -92,7 +92,8 @@ def run_app(args, env, n: int, pool: ClientPool) -> tuple[dict, int]:
 
         profiler = None
         if args.profile and n == args.profile_at:
-            profiler = Profiler(server.pid, harness.WORK / f"fanout-{args.layer}-{n}.pyspy.txt").start()
+            label = "async" if server_env else "sync"
+            profiler = Profiler(server.pid, harness.WORK / f"fanout-{args.layer}-{n}-{label}.pyspy.txt").start()
         figures = measure(
             pool, trigger, [m for _, m in bench.injects], warmup=args.warmup, gap=args.gap, timeout=args.timeout
         )
@@ -161,7 +162,12 @@ def main():
     parser.add_argument("--settle", type=float, default=1.0, help="seconds after connecting, before releasing")
     parser.add_argument("--timeout", type=float, default=30.0, help="longest wait for one release")
     parser.add_argument("--concurrency", type=int, default=10, help="handshakes in flight per client process")
-    parser.add_argument("--paths", nargs="+", default=["app", "bare-sync", "bare-async", "raw"])
+    parser.add_argument(
+        "--paths",
+        nargs="+",
+        default=["app", "app-async", "bare-sync", "bare-async", "raw"],
+        help="app-async: the app with async consumers (bench/asgi.py), a candidate fix",
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy the app's daphne at --profile-at sockets")
     parser.add_argument("--profile-at", type=int, default=200)
     parser.add_argument("--profile-top", type=int, default=25)
@@ -190,6 +196,14 @@ def main():
                     row["app_error"] = f"{type(error).__name__}: {error}"[:500]
                     log(row["app_error"])
                     pool.close_sockets()
+            if "app-async" in args.paths:
+                log(f"fan-out: app with async consumers (candidate fix), {n} sockets")
+                try:
+                    row["app_async"], _ = run_app(args, env, n, pool, BENCH_ASYNC_CONSUMERS="1")
+                except Exception as error:
+                    row["app_async_error"] = f"{type(error).__name__}: {error}"[:500]
+                    log(row["app_async_error"])
+                    pool.close_sockets()
             for flavour in ("sync", "async"):
                 if f"bare-{flavour}" in args.paths:
                     log(f"fan-out: bare Channels ({flavour}), {n} sockets")
@@ -198,16 +212,18 @@ def main():
             if "raw" in args.paths:
                 log(f"fan-out: raw websockets, {n} sockets")
                 row["raw"] = run_raw(args, env, n, pool, size, 100000 + 10000 * round_)
-            if "app" in row and "each_socket_ms" in row["app"]:
-                ratios = {}
+            ratios = {}
+            for mine in ("app", "app_async"):
+                if "each_socket_ms" not in row.get(mine, {}):
+                    continue
                 for other in ("bare_sync", "bare_async", "raw"):
                     if other in row:
                         for what in ("each_socket_ms", "last_socket_ms"):
                             for p in ("p50", "p99"):
-                                ratios[f"app/{other} {what} {p}"] = ratio(
-                                    row["app"][what].get(p), row[other][what].get(p)
+                                ratios[f"{mine}/{other} {what} {p}"] = ratio(
+                                    row[mine][what].get(p), row[other][what].get(p)
                                 )
-                row["ratios"] = ratios
+            row["ratios"] = ratios
             results["by_sockets"][str(n)] = row
             log(f"fan-out {n}: " + ", ".join(f"{k}={v}" for k, v in row.get("ratios", {}).items() if "p99" in k))
     drop_redis_prefix(env)

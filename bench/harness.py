@@ -669,6 +669,7 @@ class _Socket:
     close_code: object = None
     error: str = ""
     closing: bool = False
+    revive: bool = False  # closed on purpose by cycle(): comes back as a new page would
 
 
 def _client_main(pipe, index: int) -> None:
@@ -743,12 +744,18 @@ class _ClientWorker:
                 code = sock.ws.close_code
             except Exception as error:
                 code = getattr(getattr(error, "rcvd", None), "code", None) or type(error).__name__
+                if code == "ConnectionClosedError":
+                    code = 1006  # closed without a close frame: what a browser reports as 1006
                 sock.error = f"{type(error).__name__}: {error}"[:200]
             sock.close_code = code
             self.close_codes[str(code)] = self.close_codes.get(str(code), 0) + 1
             # The htmx ws extension reconnects after 1006, 1012 and 1013 (a failed connect shows as 1006 in a
             # browser), with full jitter up to 2^min(retries, 6) s; static/js/conjunction.js reconnects after
             # the server's 4012/4013, waiting min(30, 2^retries) s × (0.5–1). 44xx and 1000 are final.
+            if sock.revive:
+                sock.revive = False
+                await asyncio.sleep(random.random())  # the user opens the page again
+                continue
             if sock.closing or not sock.reconnect or (isinstance(code, int) and code not in RECONNECT_CODES):
                 return
             if code in (4012, 4013):
@@ -837,7 +844,8 @@ class _ClientWorker:
             if rng.random() < arg["abrupt"]:
                 sock.ws.transport.abort()  # the network drops: no close frame
             else:
-                await sock.ws.close(code=1001)  # the page is left
+                sock.revive = True
+                await sock.ws.close(code=1001)  # the page is left (and opened again)
         return len(chosen)
 
     async def close(self, arg):

@@ -4,7 +4,8 @@
     python -m bench.reports --db sqlite --profile
 
 The exercise is made once per benchmark database by `manage.py simulate_exercise` (bots play a
-60-inject scenario: the bundled "Operation Clear Orbit" repeated to 60 rows) and reused after
+60-inject scenario: the bundled "Operation Clear Orbit" repeated to 60 rows, each addressed to
+every team, with --responses-per-inject 10) and reused after
 (--fresh makes a new one). Each format is then exported in a fresh process: the first export there
 (cold: templates compiled, fonts loaded) and --repeat more (warm), with the process's resident memory
 before and its peak (ru_maxrss) after. The command a facilitator would type,
@@ -24,13 +25,14 @@ from datetime import timedelta
 from bench import harness
 from bench.harness import ROOT, bench_env, child_env, emit, log, setup_django
 
-SCENARIO = "Benchmark: Operation Clear Orbit ×60"
-EXERCISE = "Benchmark report 7×60×10"
+SCENARIO = "Benchmark: Operation Clear Orbit ×60, to every team"
+EXERCISE = "Benchmark report 7 teams × 60 injects × 10 responses"
 TARGETS = {"html": 1.0, "json": 1.0, "pdf": 10.0}
 
 
 def sixty_inject_scenario(rows: int = 60):
-    """The bundled scenario's injects repeated (later cycles shifted in time) to `rows` rows."""
+    """The bundled scenario's injects repeated (later cycles shifted in time) to `rows` rows, each addressed
+    to every team (the bundled scenario addresses some injects to a few teams only)."""
     from django.db import transaction
 
     from exercises.models import Objective, Scenario, ScenarioInject
@@ -54,11 +56,11 @@ def sixty_inject_scenario(rows: int = 60):
             cycle = n // len(injects)
             copy = ScenarioInject(scenario=scenario, **{name: getattr(original, name) for name in fields})
             copy.sequence = n + 1
+            copy.addressed_to_all = True  # every team answers every inject: 7 × 60 team-injects
             copy.offset = original.offset + cycle * span
             if cycle:
                 copy.title = f"{original.title} (wave {cycle + 1})"[:200]
             copy.save()
-            copy.teams.set(original.teams.all())
             copy.protocol_steps.set(original.protocol_steps.all())
             copy.releasable_to.set(original.releasable_to.all())
             copy.objectives.set([objectives[o.pk] for o in original.objectives.all()])

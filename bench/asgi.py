@@ -9,6 +9,10 @@ measure a proposed change to the core before anyone makes it there:
   the event loop. Django runs each sync request in a thread of its own (ThreadSensitiveContext) with
   its own database connection, so without a bound 200 concurrent submissions open 200 threads and
   up to 200 PostgreSQL connections (max_connections is 100 by default).
+- BENCH_DEFER_MATRICES=S: the whole-exercise views re-rendered at commit (the delivery matrix after every
+  release, the sharing matrix) are rendered S seconds after the commit on a worker thread, once for all
+  the commits of those S seconds, instead of in the request right after the team's fragment is sent
+  (where that render competes with the fan-out for the GIL).
 - BENCH_ASYNC_CONSUMERS=1: the team and control sockets as AsyncWebsocketConsumers. The database
   work of connect/disconnect runs in database_sync_to_async as before, but forwarding a fragment is
   a coroutine on the event loop: no hop to the one thread all sync consumers share (and that a
@@ -89,6 +93,45 @@ if os.environ.get("BENCH_ASYNC_CONSUMERS") == "1":
             ),
         }
     )
+
+_defer = float(os.environ.get("BENCH_DEFER_MATRICES", "0") or 0)
+if _defer:
+    from channels.db import database_sync_to_async
+    from django.db import transaction
+
+    from exercises import realtime
+
+    _loop = None
+    _pending = {}  # key → (groups, render): one render per key and delay, the last one asked for
+
+    async def _render_and_send(key):
+        groups, render = _pending.pop(key)
+        html = await database_sync_to_async(render, thread_sensitive=False)()
+        await realtime._send_to_groups(groups, {"type": "fragment", "html": html})
+
+    def _deferred(key, groups, render):
+        """realtime.render_and_send_once_after_commit, rendered off the request's critical path: after
+        commit, --defer seconds later, on a worker thread, once for all the commits of that interval."""
+        groups = list(groups)
+
+        def schedule():
+            first = key not in _pending
+            _pending[key] = (groups, render)
+            if first:
+                _loop.call_soon_threadsafe(
+                    lambda: _loop.call_later(_defer, lambda: _loop.create_task(_render_and_send(key)))
+                )
+
+        transaction.on_commit(schedule, robust=True)
+
+    realtime.render_and_send_once_after_commit = _deferred
+    _before_defer = application
+
+    async def application(scope, receive, send):  # noqa: F811
+        global _loop
+        _loop = _loop or asyncio.get_running_loop()
+        return await _before_defer(scope, receive, send)
+
 
 _limit = int(os.environ.get("BENCH_HTTP_LIMIT", "0") or 0)
 if _limit:

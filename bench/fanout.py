@@ -92,7 +92,7 @@ def run_app(args, env, n: int, pool: ClientPool, **server_env) -> tuple[dict, in
 
         profiler = None
         if args.profile and n == args.profile_at:
-            label = "async" if server_env else "sync"
+            label = "-".join(sorted(server_env)).lower().replace("bench_", "") or "as-is"
             profiler = Profiler(server.pid, harness.WORK / f"fanout-{args.layer}-{n}-{label}.pyspy.txt").start()
         figures = measure(
             pool, trigger, [m for _, m in bench.injects], warmup=args.warmup, gap=args.gap, timeout=args.timeout
@@ -166,7 +166,7 @@ def main():
         "--paths",
         nargs="+",
         default=["app", "app-async", "bare-sync", "bare-async", "raw"],
-        help="app-async: the app with async consumers (bench/asgi.py), a candidate fix",
+        help="app-async: the app with async consumers; app-async-deferred: also deferred matrices (bench/asgi.py)",
     )
     parser.add_argument("--profile", action="store_true", help="py-spy the app's daphne at --profile-at sockets")
     parser.add_argument("--profile-at", type=int, default=200)
@@ -204,6 +204,16 @@ def main():
                     row["app_async_error"] = f"{type(error).__name__}: {error}"[:500]
                     log(row["app_async_error"])
                     pool.close_sockets()
+            if "app-async-deferred" in args.paths:
+                log(f"fan-out: app with async consumers and deferred matrices (candidate fixes), {n} sockets")
+                try:
+                    row["app_async_deferred"], _ = run_app(
+                        args, env, n, pool, BENCH_ASYNC_CONSUMERS="1", BENCH_DEFER_MATRICES="0.5"
+                    )
+                except Exception as error:
+                    row["app_async_deferred_error"] = f"{type(error).__name__}: {error}"[:500]
+                    log(row["app_async_deferred_error"])
+                    pool.close_sockets()
             for flavour in ("sync", "async"):
                 if f"bare-{flavour}" in args.paths:
                     log(f"fan-out: bare Channels ({flavour}), {n} sockets")
@@ -213,7 +223,7 @@ def main():
                 log(f"fan-out: raw websockets, {n} sockets")
                 row["raw"] = run_raw(args, env, n, pool, size, 100000 + 10000 * round_)
             ratios = {}
-            for mine in ("app", "app_async"):
+            for mine in ("app", "app_async", "app_async_deferred"):
                 if "each_socket_ms" not in row.get(mine, {}):
                     continue
                 for other in ("bare_sync", "bare_async", "raw"):

@@ -84,6 +84,15 @@ TEMPLATES = [
 ASGI_APPLICATION = "config.asgi.application"
 
 DATABASES = {"default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # daphne runs each sync request in a thread of its own, each with its own connection: without a
+    # pool, 200 concurrent submissions open 200 connections and PostgreSQL refuses past
+    # max_connections (bench/, docs/benchmarks.md). DATABASE_POOL_MAX=N bounds them per process
+    # with a psycopg pool (requests wait for a connection). Off by default: sockets' worker
+    # threads keep their connections, which can starve a small pool (seen in the test suite).
+    _pool_max = int(env_str("DATABASE_POOL_MAX", default="0"))
+    if _pool_max:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": _pool_max, "timeout": 30}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that a live daphne started by the browser tests sees the test data.
     # One file per test run, so that runs side by side do not share it.

@@ -67,3 +67,16 @@ def env_redis_url(name: str) -> str | None:
     except ValueError as error:
         raise ImproperlyConfigured(f"{name} has a bad port: {raw!r}.") from error
     return raw
+
+
+def env_int(name: str, *, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from error
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must not be negative.")
+    return value

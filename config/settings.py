@@ -7,7 +7,7 @@ layer). A malformed value stops start-up with a message that names the variable.
 import os
 from pathlib import Path
 
-from config.env import env_bool, env_database, env_list, env_redis_url, env_str
+from config.env import env_bool, env_database, env_int, env_list, env_redis_url, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -84,15 +84,19 @@ TEMPLATES = [
 ASGI_APPLICATION = "config.asgi.application"
 
 DATABASES = {"default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # daphne runs each sync request in a thread of its own, each with its own connection: without a
     # pool, 200 concurrent submissions open 200 connections and PostgreSQL refuses past
     # max_connections (bench/, docs/benchmarks.md). DATABASE_POOL_MAX=N bounds them per process
     # with a psycopg pool (requests wait for a connection). Off by default: sockets' worker
     # threads keep their connections, which can starve a small pool (seen in the test suite).
-    _pool_max = int(env_str("DATABASE_POOL_MAX", default="0"))
-    if _pool_max:
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": _pool_max, "timeout": 30}
+    if DATABASE_POOL_MAX:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_MAX,
+            "timeout": 30,
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that a live daphne started by the browser tests sees the test data.
     # One file per test run, so that runs side by side do not share it.
@@ -177,7 +181,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_HSTS_SECONDS = 0 if DEBUG else int(env_str("SECURE_HSTS_SECONDS", default="31536000"))
+SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 if env_bool("BEHIND_TLS_PROXY", default=False):

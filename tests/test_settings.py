@@ -61,6 +61,8 @@ def test_debug_only_with_django_debug_1():
         ("REDIS_URL", "redis://127.0.0.1:notaport"),
         ("DJANGO_DEBUG", "maybe"),
         ("ALLOWED_HOSTS", "*"),
+        ("DATABASE_POOL_MAX", "many"),
+        ("SECURE_HSTS_SECONDS", "-1"),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_the_variable(variable, value):

@@ -51,7 +51,14 @@ class InvalidArchive(ServiceError):
 
 
 def _serialize(queryset) -> list[dict]:
-    return json.loads(serializers.serialize("json", queryset.order_by("pk"), use_natural_foreign_keys=True))
+    """Django's serializer, fed in bulk: foreign keys joined and many-to-many prefetched, so that it
+    does not query per row for natural keys and m2m lists (the archive of a 4,000-response exercise
+    took 26 s that way; bench/reports.py)."""
+    model = queryset.model
+    foreign_keys = [field.name for field in model._meta.fields if field.is_relation]
+    many_to_many = [field.name for field in model._meta.many_to_many]
+    rows = queryset.select_related(*foreign_keys).prefetch_related(*many_to_many).order_by("pk")
+    return json.loads(serializers.serialize("json", rows, use_natural_foreign_keys=True))
 
 
 def export_archive(exercise: models.Exercise) -> dict:

@@ -94,6 +94,8 @@ def child_env(env: dict, **extra) -> dict:
 
 def setup_django(env: dict) -> None:
     """Point this process at the benchmark database and layer, create and migrate it, load the library."""
+    # A SIGTERM unwinds the `with` blocks, so the servers this benchmark started are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     WORK.mkdir(parents=True, exist_ok=True)
     for key in ("REDIS_URL", "CHANNEL_LAYER_PREFIX"):
         os.environ.pop(key, None)
@@ -255,9 +257,12 @@ class Server:
 
 
 class Profiler:
-    """py-spy sampling a server for the measured phase; `top()` gives the hottest frames as text."""
+    """py-spy sampling a server for the measured phase; `top()` gives the hottest frames as text.
 
-    def __init__(self, pid: int, path: Path, *, rate: int = 200):
+    py-spy takes CPU from the 2 cores too (much more with many threads): a profiled run is slower than
+    an unprofiled one, so targets are judged on unprofiled runs."""
+
+    def __init__(self, pid: int, path: Path, *, rate: int = 50):
         self.pid, self.path, self.rate = pid, path, rate
         self.process = None
 

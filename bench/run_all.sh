@@ -18,10 +18,12 @@ FIXES=(BENCH_HTTP_LIMIT=16 BENCH_REDIS_SOCKET_TIMEOUT=30)
 declare -A RUNS=(
   [fanout-sqlite-memory]="$PY -m bench.fanout --db sqlite --layer memory --profile"
   [fanout-postgres-redis]="$PY -m bench.fanout --db postgres --layer redis --profile"
-  [fanout-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.fanout --db postgres --layer redis"
+  [fanout-sqlite-memory-candidates]="$PY -m bench.fanout --db sqlite --layer memory --sockets 200 --paths app app-async app-async-deferred bare-sync bare-async raw"
+  [fanout-postgres-redis-candidates]="env BENCH_REDIS_SOCKET_TIMEOUT=30 $PY -m bench.fanout --db postgres --layer redis --sockets 200 --paths app app-async app-async-deferred bare-sync bare-async raw"
   [responses-sqlite-memory]="$PY -m bench.responses --db sqlite --layer memory"
   [responses-sqlite-memory-fixed]="env BENCH_SQLITE_IMMEDIATE=1 BENCH_HTTP_LIMIT=16 $PY -m bench.responses --db sqlite --layer memory"
-  [responses-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.responses --db postgres --layer redis --profile"
+  [responses-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.responses --db postgres --layer redis"
+  [responses-postgres-redis-fixed-profiled]="env ${FIXES[*]} $PY -m bench.responses --db postgres --layer redis --profile"
   [reports-postgres]="$PY -m bench.reports --db postgres --profile"
   [reports-sqlite]="$PY -m bench.reports --db sqlite"
   [scale-out-postgres-redis]="$PY -m bench.scale_out --sockets 400 --releases 30"
@@ -29,11 +31,13 @@ declare -A RUNS=(
   [storm-sqlite-memory]="$PY -m bench.storm --db sqlite --layer memory"
   [storm-postgres-redis]="$PY -m bench.storm --db postgres --layer redis"
   [storm-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.storm --db postgres --layer redis"
+  [storm-sqlite-memory-async]="env BENCH_ASYNC_CONSUMERS=1 $PY -m bench.storm --db sqlite --layer memory"
+  [storm-postgres-redis-async]="env ${FIXES[*]} BENCH_ASYNC_CONSUMERS=1 $PY -m bench.storm --db postgres --layer redis"
   [soak-postgres-redis]="$PY -m bench.soak --db postgres --layer redis --duration 600"
   [soak-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.soak --db postgres --layer redis --duration 600 --skip-memory"
 )
-ORDER=(reports-postgres fanout-sqlite-memory fanout-postgres-redis fanout-postgres-redis-fixed
-       responses-sqlite-memory responses-sqlite-memory-fixed responses-postgres-redis-fixed
+ORDER=(reports-postgres fanout-sqlite-memory fanout-postgres-redis fanout-sqlite-memory-candidates
+       fanout-postgres-redis-candidates responses-sqlite-memory responses-sqlite-memory-fixed responses-postgres-redis-fixed
        storm-sqlite-memory storm-postgres-redis storm-postgres-redis-fixed scale-out-postgres-redis
        soak-postgres-redis soak-postgres-redis-fixed)
 # Also defined above but not in the default order: reports-sqlite, scale-out-postgres-redis-fixed.

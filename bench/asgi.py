@@ -10,9 +10,11 @@ measure a proposed change to the core before anyone makes it there:
   its own database connection, so without a bound 200 concurrent submissions open 200 threads and
   up to 200 PostgreSQL connections (max_connections is 100 by default).
 - BENCH_DEFER_MATRICES=S: the whole-exercise views re-rendered at commit (the delivery matrix after every
-  release, the sharing matrix) are rendered S seconds after the commit on a worker thread, once for all
-  the commits of those S seconds, instead of in the request right after the team's fragment is sent
-  (where that render competes with the fan-out for the GIL).
+  release, the sharing matrix, and the presence list after every connect and disconnect) are rendered
+  S seconds after the commit on a worker thread, once for all the commits of those S seconds, instead
+  of in the request (or the connect) itself.
+- BENCH_STATE_CACHE=1: the state a team socket is sent on (re)connect rendered once per team and
+  version of the exercise instead of once per socket (a restart makes 200 sockets ask for 7 states).
 - BENCH_ASYNC_CONSUMERS=1: the team and control sockets as AsyncWebsocketConsumers. The database
   work of connect/disconnect runs in database_sync_to_async as before, but forwarding a fragment is
   a coroutine on the event loop: no hop to the one thread all sync consumers share (and that a
@@ -125,12 +127,58 @@ if _defer:
         transaction.on_commit(schedule, robust=True)
 
     realtime.render_and_send_once_after_commit = _deferred
+
+    from exercises import fragments as _fragments
+    from exercises.services import presence as _presence
+
+    def _push_presence(exercise):
+        """presence._push through the same deferred, coalesced path: one render per interval, not per connect."""
+        _deferred(f"presence.{exercise.pk}", realtime.staff_groups(exercise.pk), lambda: _fragments.presence(exercise))
+
+    _presence._push = _push_presence
     _before_defer = application
 
     async def application(scope, receive, send):  # noqa: F811
         global _loop
         _loop = _loop or asyncio.get_running_loop()
         return await _before_defer(scope, receive, send)
+
+
+if os.environ.get("BENCH_STATE_CACHE") == "1":
+    import threading
+
+    from exercises import fragments
+    from exercises.models import AuditEvent
+
+    _render_team_state = fragments.team_state
+    _states = {}
+    _states_lock = threading.Lock()
+
+    def _team_state(participant):
+        """fragments.team_state rendered once per team and version of the exercise, not once per socket.
+
+        The version is the newest journal event that is not a presence change: every write a team page
+        shows goes through a service that journals it. (A core version must render the clock part fresh:
+        here a cached state carries the exercise time of its first render.)"""
+        head = (
+            AuditEvent.objects.filter(exercise_id=participant.exercise_id)
+            .exclude(kind__startswith="presence.")
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        key = (participant.exercise_id, participant.team_id, head)
+        with _states_lock:
+            html = _states.get(key)
+        if html is None:
+            html = _render_team_state(participant)
+            with _states_lock:
+                if len(_states) > 256:
+                    _states.clear()
+                _states[key] = html
+        return html
+
+    fragments.team_state = _team_state
 
 
 _limit = int(os.environ.get("BENCH_HTTP_LIMIT", "0") or 0)

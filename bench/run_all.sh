@@ -33,12 +33,17 @@ declare -A RUNS=(
   [storm-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.storm --db postgres --layer redis"
   [storm-sqlite-memory-async]="env BENCH_ASYNC_CONSUMERS=1 $PY -m bench.storm --db sqlite --layer memory"
   [storm-postgres-redis-async]="env ${FIXES[*]} BENCH_ASYNC_CONSUMERS=1 $PY -m bench.storm --db postgres --layer redis"
+  [storm-postgres-redis-async-cached]="env ${FIXES[*]} BENCH_ASYNC_CONSUMERS=1 BENCH_STATE_CACHE=1 $PY -m bench.storm --db postgres --layer redis"
+  [storm-postgres-redis-all-candidates]="env ${FIXES[*]} BENCH_ASYNC_CONSUMERS=1 BENCH_STATE_CACHE=1 BENCH_DEFER_MATRICES=0.5 $PY -m bench.storm --db postgres --layer redis"
+  [storm-sqlite-memory-async-cached]="env BENCH_ASYNC_CONSUMERS=1 BENCH_STATE_CACHE=1 $PY -m bench.storm --db sqlite --layer memory"
   [soak-postgres-redis]="$PY -m bench.soak --db postgres --layer redis --duration 600"
   [soak-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.soak --db postgres --layer redis --duration 600 --skip-memory"
 )
 ORDER=(reports-postgres fanout-sqlite-memory fanout-postgres-redis fanout-sqlite-memory-candidates
        fanout-postgres-redis-candidates responses-sqlite-memory responses-sqlite-memory-fixed responses-postgres-redis-fixed
-       storm-sqlite-memory storm-postgres-redis storm-postgres-redis-fixed scale-out-postgres-redis
+       storm-sqlite-memory storm-postgres-redis storm-sqlite-memory-async storm-postgres-redis-async
+       storm-sqlite-memory-async-cached storm-postgres-redis-async-cached storm-postgres-redis-all-candidates
+       scale-out-postgres-redis
        soak-postgres-redis soak-postgres-redis-fixed)
 # Also defined above but not in the default order: reports-sqlite, scale-out-postgres-redis-fixed.
 # Not in the list: responses-postgres-redis as the app stands. At 200 concurrent players it opens more

@@ -123,6 +123,22 @@ def change_clock(request, participant, action):
     return redirect("console", participant.exercise_id)
 
 
+def _submit(participant, inject, form, amends=None):
+    """A valid response form, handed to the service (a first version, or an amendment)."""
+    data = form.cleaned_data
+    return responses.submit_response(
+        participant=participant,
+        inject=inject,
+        kind=data["kind"],
+        text=data["text"],
+        protocol_steps=data["protocol_steps"],
+        classification=data["classification"],
+        releasability=data["releasability"],
+        releasable_to=data.get("releasable_to") or [],
+        amends=amends,
+    )
+
+
 @require_POST
 @ratelimit(key="user_or_ip", rate=submission_rate, method="POST", block=True)
 @participant_required(Participant.Role.PLAYER)
@@ -134,16 +150,7 @@ def respond(request, participant, inject_id):
     status = 200
     if form.is_valid():
         try:
-            responses.submit_response(
-                participant=participant,
-                inject=inject,
-                kind=form.cleaned_data["kind"],
-                text=form.cleaned_data["text"],
-                protocol_steps=form.cleaned_data["protocol_steps"],
-                classification=form.cleaned_data["classification"],
-                releasability=form.cleaned_data["releasability"],
-                releasable_to=form.cleaned_data.get("releasable_to") or [],
-            )
+            _submit(participant, inject, form)
         except ServiceError as error:
             form.add_error(None, error.message)
             status = error.status
@@ -228,17 +235,7 @@ def amend(request, participant, response_id):
     if request.method == "POST":
         if form.is_valid():
             try:
-                responses.submit_response(
-                    participant=participant,
-                    inject=inject,
-                    kind=form.cleaned_data["kind"],
-                    text=form.cleaned_data["text"],
-                    protocol_steps=form.cleaned_data["protocol_steps"],
-                    classification=form.cleaned_data["classification"],
-                    releasability=form.cleaned_data["releasability"],
-                    releasable_to=form.cleaned_data.get("releasable_to") or [],
-                    amends=original,
-                )
+                _submit(participant, inject, form, amends=original)
             except ServiceError as error:
                 form.add_error(None, error.message)
                 status = error.status

@@ -625,6 +625,13 @@ class ClientPool:
         args = [{"fraction": fraction, "abrupt": abrupt, "seed": seed + index} for index in range(len(self.pipes))]
         return sum(self._all("cycle", args, 60))
 
+    def prime(self, jobs: list[dict]) -> int:
+        """Every player loads its team page once, before anything is measured; returns how many could."""
+        shares = [[] for _ in self.pipes]
+        for offset, job in enumerate(jobs):
+            shares[offset % len(self.pipes)].append(job)
+        return sum(result["primed"] for result in self._all("prime", [{"jobs": share} for share in shares], 600))
+
     def http(self, jobs: list[dict], *, start_delay: float = 0.5, timeout: float = 300) -> list:
         """Players posting over HTTP: each job is one player's cookie jar and requests, run one after another
         (closed loop, or paced by each request's `at` offset). Returns (marker, start, end, status) rows."""
@@ -867,39 +874,56 @@ class _ClientWorker:
 
     # HTTP
 
-    async def http(self, arg):
+    async def prime(self, arg):
+        """Each player opens its team page once (session and CSRF cookies, as a browser's visit does)."""
         import httpx
 
+        self.players = getattr(self, "players", {})
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        semaphore = asyncio.Semaphore(arg.get("concurrency", 10))
+
+        async def one(job):
+            known = self.players.get(job["session"])
+            if known and known[1] and known[2] == 200:
+                return
+            client = httpx.AsyncClient(base_url=job["base"], timeout=120, limits=limits)
+            client.cookies.set("sessionid", job["session"], domain="127.0.0.1")
+            try:
+                async with semaphore:
+                    status = (await client.get(job["prime"])).status_code
+            except Exception as error:
+                status = type(error).__name__
+            self.players[job["session"]] = (client, client.cookies.get("csrftoken") or "", status)
+
+        await asyncio.gather(*(one(job) for job in arg["jobs"]))
+        return {"primed": sum(1 for _, token, status in self.players.values() if token and status == 200)}
+
+    async def http(self, arg):
         rows = []
         start_at, deadline = arg["start_at"], arg["start_at"] + arg["timeout"]
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        self.players = getattr(self, "players", {})
 
         async def player(job):
-            async with httpx.AsyncClient(base_url=job["base"], timeout=120, limits=limits) as client:
-                client.cookies.set("sessionid", job["session"], domain="127.0.0.1")
-                try:  # the team page: sets the CSRF cookie, as a browser's visit does
-                    page = await client.get(job["prime"])
-                    status = page.status_code
+            if job["session"] not in self.players:
+                await self.prime({"jobs": [job]})
+            client, token, status = self.players[job["session"]]
+            if status != 200 or not token:
+                rows.extend((request["marker"], 0.0, 0.0, f"team page {status}") for request in job["requests"])
+                return
+            headers = {"X-CSRFToken": token, "HX-Request": "true", "Origin": job["base"]}
+            await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+            for request in job["requests"]:
+                if "at" in request:
+                    await asyncio.sleep(max(0.0, start_at + request["at"] - time.monotonic()))
+                if time.monotonic() > deadline:
+                    return
+                started = time.monotonic()
+                try:
+                    response = await client.post(request["path"], data=request["data"], headers=headers)
+                    status = response.status_code
                 except Exception as error:
                     status = type(error).__name__
-                token = client.cookies.get("csrftoken") or ""
-                if status != 200 or not token:
-                    rows.extend((request["marker"], 0.0, 0.0, f"team page {status}") for request in job["requests"])
-                    return
-                headers = {"X-CSRFToken": token, "HX-Request": "true", "Origin": job["base"]}
-                await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-                for request in job["requests"]:
-                    if "at" in request:
-                        await asyncio.sleep(max(0.0, start_at + request["at"] - time.monotonic()))
-                    if time.monotonic() > deadline:
-                        return
-                    started = time.monotonic()
-                    try:
-                        response = await client.post(request["path"], data=request["data"], headers=headers)
-                        status = response.status_code
-                    except Exception as error:
-                        status = type(error).__name__
-                    rows.append((request["marker"], started, time.monotonic(), status))
+                rows.append((request["marker"], started, time.monotonic(), status))
 
         await asyncio.gather(*(player(job) for job in arg["jobs"]))
         return {"rows": rows}

@@ -103,6 +103,8 @@ def stored_markers(kind: str, bench) -> set[str]:
 
 def phase(kind: str, load: str, pool: ClientPool, console: ClientPool, bench, server, steps, args, **load_args):
     jobs = jobs_for(kind, bench, server, steps, **load_args)
+    pool.prime(jobs)  # the team pages load before the clock starts (once per player and run)
+    time.sleep(2)
     log(f"responses: {kind}, {load}: {sum(len(job['requests']) for job in jobs)} submissions")
     rows = pool.http(jobs, timeout=args.timeout)
     ok, failed = [], {}

@@ -37,7 +37,7 @@ declare -A RUNS=(
   [storm-postgres-redis-all-candidates]="env ${FIXES[*]} BENCH_ASYNC_CONSUMERS=1 BENCH_STATE_CACHE=1 BENCH_DEFER_MATRICES=0.5 $PY -m bench.storm --db postgres --layer redis"
   [storm-sqlite-memory-async-cached]="env BENCH_ASYNC_CONSUMERS=1 BENCH_STATE_CACHE=1 $PY -m bench.storm --db sqlite --layer memory"
   [soak-postgres-redis]="$PY -m bench.soak --db postgres --layer redis --duration 600"
-  [soak-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.soak --db postgres --layer redis --duration 600 --skip-memory"
+  [soak-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.soak --db postgres --layer redis --duration 300 --skip-memory"
 )
 ORDER=(reports-postgres fanout-sqlite-memory fanout-postgres-redis fanout-sqlite-memory-candidates
        fanout-postgres-redis-candidates responses-sqlite-memory responses-sqlite-memory-fixed responses-postgres-redis-fixed

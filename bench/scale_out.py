@@ -85,7 +85,7 @@ def main():
         facilitator = Facilitator(a, bench.facilitator)
         log(f"scale-out: {len(half_a)} sockets on A, {len(half_b)} on B")
         for pool, server, half in ((pool_a, a, half_a), (pool_b, b, half_b)):
-            opened = pool.open(team_sockets(server, bench, half))
+            opened = pool.open(team_sockets(server, bench, half), concurrency=10, reconnect=True, timeout=180)
             if opened["failed"]:
                 raise RuntimeError(f"{len(opened['failed'])} sockets failed: {opened['failed'][:3]}")
         time.sleep(1)
@@ -107,7 +107,7 @@ def main():
 
         log(f"baseline: all {args.sockets} sockets on A")
         for pool, half in ((pool_a, half_a), (pool_b, half_b)):
-            opened = pool.open(team_sockets(a, bench, half))
+            opened = pool.open(team_sockets(a, bench, half), concurrency=10, reconnect=True, timeout=180)
             if opened["failed"]:
                 raise RuntimeError(f"{len(opened['failed'])} sockets failed: {opened['failed'][:3]}")
         time.sleep(1)

@@ -23,8 +23,11 @@ declare -A RUNS=(
   [responses-sqlite-memory]="$PY -m bench.responses --db sqlite --layer memory"
   [responses-sqlite-memory-fixed]="env BENCH_SQLITE_IMMEDIATE=1 BENCH_HTTP_LIMIT=16 $PY -m bench.responses --db sqlite --layer memory"
   [responses-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.responses --db postgres --layer redis"
+  [responses-postgres-redis-fixed-rerun]="env ${FIXES[*]} $PY -m bench.responses --db postgres --layer redis"
+  [responses-postgres-redis-pool20-profiled]="env BENCH_PG_POOL=20 $PY -m bench.responses --db postgres --layer redis --profile"
   [responses-postgres-redis-fixed-profiled]="env ${FIXES[*]} $PY -m bench.responses --db postgres --layer redis --profile"
   [reports-postgres]="$PY -m bench.reports --db postgres --profile"
+  [reports-postgres-after-archive-fix]="$PY -m bench.reports --db postgres --formats html json"
   [reports-sqlite]="$PY -m bench.reports --db sqlite"
   [scale-out-postgres-redis]="$PY -m bench.scale_out --sockets 400 --releases 30"
   [scale-out-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.scale_out --sockets 400 --releases 30"
@@ -42,10 +45,11 @@ declare -A RUNS=(
 ORDER=(reports-postgres fanout-sqlite-memory fanout-postgres-redis fanout-sqlite-memory-candidates
        fanout-postgres-redis-candidates responses-sqlite-memory responses-sqlite-memory-fixed responses-postgres-redis-fixed
        storm-sqlite-memory storm-postgres-redis storm-sqlite-memory-async storm-postgres-redis-async
-       storm-sqlite-memory-async-cached storm-postgres-redis-async-cached storm-postgres-redis-all-candidates
-       scale-out-postgres-redis
-       soak-postgres-redis soak-postgres-redis-fixed)
-# Also defined above but not in the default order: reports-sqlite, scale-out-postgres-redis-fixed.
+       storm-postgres-redis-async-cached storm-postgres-redis-all-candidates
+       scale-out-postgres-redis scale-out-postgres-redis-fixed soak-postgres-redis soak-postgres-redis-fixed)
+# Also defined above but not in the default order: reports-sqlite, reports-postgres-after-archive-fix,
+# responses-postgres-redis-fixed-rerun and -profiled, responses-postgres-redis-pool20-profiled (it
+# times out PostgreSQL connections for everyone on that server), storm-sqlite-memory-async-cached.
 # Not in the list: responses-postgres-redis as the app stands. At 200 concurrent players it opens more
 # PostgreSQL connections than the server allows (see docs/benchmarks.md) and so disturbs anything else
 # using that server; run it by hand: .venv/bin/python -m bench.responses --db postgres --layer redis

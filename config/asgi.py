@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, websockets through Channels with auth and an Origin check."""
 
+import asyncio
 import os
 import sys
 
@@ -13,19 +14,45 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from exercises import realtime  # noqa: E402
 from exercises.routing import websocket_urlpatterns  # noqa: E402
 
-if settings.CLOCK_IN_PROCESS and "twisted.internet.reactor" in sys.modules:
-    # Under daphne: tick the exercise clock inside this process too (see exercises/clock_worker.py).
+
+class BoundedConcurrency:
+    """At most `limit` requests inside `app` at once; the others wait on the event loop, costing nothing.
+
+    Django serves each sync request in a thread of its own with its own database connection: unbounded,
+    a crowd of players submitting at once becomes as many threads and connections (docs/benchmarks.md).
+    """
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+        self.slots = None  # made on the first request, on the loop that serves it
+
+    async def __call__(self, scope, receive, send):
+        if self.slots is None:
+            self.slots = asyncio.Semaphore(self.limit)
+        async with self.slots:
+            return await self.app(scope, receive, send)
+
+
+if "twisted.internet.reactor" in sys.modules:
+    # Under daphne: whole-exercise views are coalesced on its loop (exercises/realtime.py), and the
+    # exercise clock ticks inside this process too (see exercises/clock_worker.py).
     from twisted.internet import reactor
 
-    from exercises.clock_worker import start_in_process
+    reactor.callWhenRunning(realtime.use_event_loop)
+    if settings.CLOCK_IN_PROCESS:
+        from exercises.clock_worker import start_in_process
 
-    reactor.callWhenRunning(start_in_process)
+        reactor.callWhenRunning(start_in_process)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BoundedConcurrency(django_asgi_app, settings.HTTP_CONCURRENCY)
+        if settings.HTTP_CONCURRENCY
+        else django_asgi_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -101,8 +101,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that a live daphne started by the browser tests sees the test data.
     # One file per test run, so that runs side by side do not share it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f"test-db-{os.getpid()}.sqlite3")}
-    # Writers wait for the lock instead of failing at once when the clock worker and daphne overlap.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Writers wait for the lock instead of failing at once when the clock worker and daphne overlap. A
+    # transaction takes the write lock when it begins (IMMEDIATE): one that read first could not wait
+    # for it later (SQLite's busy timeout does not apply to that upgrade) and failed with "database is
+    # locked" under concurrent submissions (docs/benchmarks.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
@@ -110,16 +113,32 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # redis-py caps its async pool at 100 connections; a connect storm needs more.
-                "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+                # redis-py caps its async pool at 100 connections; a connect storm needs more. Its reads
+                # time out after 5 s by default, exactly as long as channels_redis's blocking receive
+                # (BZPOPMIN, 5 s) waits: a little lateness then kills the socket's receive loop (4012).
+                "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": 15}],
                 "prefix": env_str("CHANNEL_LAYER_PREFIX", default="conjunction"),
                 "capacity": 1000,
                 "expiry": 60,
+                # A killed daphne's memberships go after 5 minutes, not a day; live pages re-join
+                # their groups with every sync report (every 30 s).
+                "group_expiry": 300,
             },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The default capacity (100 messages per socket) drops a burst's pushes without a word.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+
+# Inside daphne, whole-exercise views (delivery and sharing matrices, presence) are rendered at most
+# once per this many seconds per exercise, after the commit, on a worker thread (exercises/realtime.py).
+COALESCE_SECONDS = 0.5
+
+# At most this many HTTP requests inside Django at once per daphne process; the others wait their
+# turn in the event loop. Django runs each in a thread with a database connection of its own, so
+# without a bound 200 concurrent submissions open 200 PostgreSQL connections (docs/benchmarks.md).
+# Keep DATABASE_POOL_MAX, when set, above it.
+HTTP_CONCURRENCY = env_int("HTTP_CONCURRENCY", default=16)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,84 @@
+"""What keeps the app whole under load (docs/benchmarks.md): bounded HTTP concurrency, a channel
+layer that holds a burst, SQLite transactions that wait for the write lock instead of failing."""
+
+import asyncio
+import threading
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection, transaction
+
+from config.asgi import BoundedConcurrency, application
+from exercises.models import AuditEvent, Exercise
+
+
+def test_at_most_the_limit_of_requests_are_inside_django_at_once_and_all_are_served():
+    inside, most_inside, served = 0, 0, []
+
+    async def slow_app(scope, receive, send):
+        nonlocal inside, most_inside
+        inside += 1
+        most_inside = max(most_inside, inside)
+        await asyncio.sleep(0.01)
+        inside -= 1
+        served.append(scope["path"])
+
+    bounded = BoundedConcurrency(slow_app, limit=3)
+
+    async def crowd():
+        await asyncio.gather(*(bounded({"type": "http", "path": f"/{n}"}, None, None) for n in range(40)))
+
+    asyncio.run(crowd())
+    assert most_inside == 3
+    assert sorted(served) == sorted(f"/{n}" for n in range(40))
+
+
+def test_the_application_bounds_http_by_the_setting():
+    http = application.application_mapping["http"]
+    assert isinstance(http, BoundedConcurrency) and http.limit == settings.HTTP_CONCURRENCY == 16
+
+
+def test_a_burst_of_pushes_to_one_socket_is_held_not_dropped():
+    """A burst of 100 injects plus their matrices reaches one socket as several hundred messages."""
+    layer = get_channel_layer()
+
+    async def burst():
+        channel = await layer.new_channel()
+        await layer.group_add("burst-test", channel)
+        for n in range(600):
+            await layer.group_send("burst-test", {"type": "fragment", "html": str(n)})
+        received = [(await layer.receive(channel))["html"] for _ in range(600)]
+        await layer.group_discard("burst-test", channel)
+        return received
+
+    assert async_to_sync(burst)() == [str(n) for n in range(600)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_read_then_write_transactions_wait_for_each_other(personas):
+    """On SQLite, a transaction that reads before it writes could not wait for the write lock and
+    failed with "database is locked"; on PostgreSQL row-level locking never had that problem."""
+    exercise_id = personas.exercise.pk
+    errors, start = [], threading.Barrier(6)
+
+    def writer(n):
+        try:
+            start.wait()
+            for attempt in range(10):
+                with transaction.atomic():
+                    exercise = Exercise.objects.get(pk=exercise_id)  # read first…
+                    AuditEvent.objects.create(exercise=exercise, kind="test.write", payload={"n": n, "a": attempt})
+        except Exception as error:  # noqa: BLE001 — any failure is the finding
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert AuditEvent.objects.filter(kind="test.write").count() == 60

@@ -18,16 +18,25 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from exercises import selectors
+from exercises.services import presence
 from exercises.services.releases import release_due_injects
 
 logger = logging.getLogger(__name__)
 
+PRESENCE_CHECK_EVERY = 30.0  # seconds between two looks for the connections of dead processes
+_presence_checked_at = float("-inf")
+
 
 def tick() -> int:
-    """Release everything due in every running exercise; return how many injects went out."""
+    """Release everything due in every running exercise; return how many injects went out.
+    Every PRESENCE_CHECK_EVERY seconds, also expire the connections no page has reported on."""
+    global _presence_checked_at
     released = 0
     for exercise_id in selectors.running_exercise_ids():
         released += release_due_injects(exercise_id)
+    if time.monotonic() - _presence_checked_at >= PRESENCE_CHECK_EVERY:
+        _presence_checked_at = time.monotonic()
+        presence.expire_stale()
     return released
 
 
@@ -58,6 +67,7 @@ _task = None
 
 
 async def run_in_process(interval: float) -> None:
+    """Tick on a thread of its own, forever (a failed tick is logged and the next one goes on)."""
     # sync_to_async keeps the broadcast (async_to_sync inside the service) on daphne's loop,
     # where the in-memory channel layer's sockets live.
     tick_in_thread = sync_to_async(safe_tick, thread_sensitive=False, executor=_executor)

@@ -1,5 +1,9 @@
 """Websocket consumers: authorize, join the groups, send the current state, forward fragments.
 
+The consumers are async: forwarding a fragment rendered once by a service is a coroutine on the
+event loop, with no hop to a worker thread per socket and message (docs/benchmarks.md, fan-out).
+What touches the database (authorization, presence, the state) runs in `database_sync_to_async`.
+
 Players never send data over the socket (responses go through the HTTP form path): the only
 frame a page sends is its periodic sync report; anything else is ignored — and counted: a
 socket that floods is closed. Rejection is accept-then-close with a 44xx code, on which the
@@ -12,8 +16,8 @@ import json
 import logging
 import time
 
-from asgiref.sync import async_to_sync
-from channels.generic.websocket import WebsocketConsumer
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
 from redis.exceptions import RedisError
 
 from exercises import fragments, realtime, selectors
@@ -35,52 +39,73 @@ FLOOD_RATE = 5.0  # frames per second a socket may send (they are ignored anyway
 FLOOD_BURST = 20.0
 
 
-class ExerciseSocket(WebsocketConsumer):
+class ExerciseSocket(AsyncWebsocketConsumer):
     """Common shape: the subclass says which roles may connect, which groups to join, what state to send."""
 
     roles: set[str] = set()
 
     async def __call__(self, scope, receive, send):
         """Channels' own receive loop fails when the channel layer goes away (Redis restarting): close with
-        4012 so the page reconnects and is sent the whole state, instead of an internal error."""
+        4012 so the page reconnects and is sent the whole state, instead of an internal error. The loop
+        died before Channels could dispatch the disconnect, so the socket leaves here what it joined."""
         try:
             await super().__call__(scope, receive, send)
         except (ConnectionError, OSError, RedisError) as error:
             logger.warning("Channel layer lost (%s); asking the page to reconnect", error)
+            await self.leave()
             try:
                 await send({"type": "websocket.close", "code": CLOSE_SERVICE_RESTART})
             except Exception:
                 logger.info("The socket was already gone")
 
-    def connect(self):
-        self.accept()
+    async def connect(self):
+        await self.accept()
         self.groups_joined = []
         self.tokens, self.refilled_at = FLOOD_BURST, time.monotonic()
-        user = self.scope["user"]
-        participant = selectors.participation(user, self.scope["url_route"]["kwargs"]["exercise_id"])
-        if participant is None or participant.role not in self.roles:
-            self.close(code=CLOSE_UNAUTHORIZED)
+        participant = await self.authorized_participant()
+        if participant is None:
+            await self.close(code=CLOSE_UNAUTHORIZED)
             return
         try:
-            for group in [realtime.user_group(user.pk), *self.groups_for(participant)]:
-                async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
+            for group in [realtime.user_group(participant.user_id), *self.groups_for(participant)]:
+                await self.channel_layer.group_add(group, self.channel_name)
                 self.groups_joined.append(group)
-            presence.connected(participant=participant, channel_name=self.channel_name)
-            self.send(text_data=self.state(participant))
+            await self.send(text_data=await database_sync_to_async(self.join)(participant))
         except Exception:
             logger.exception("Could not set up the socket; asking the page to reconnect")
-            self.close(code=CLOSE_TRY_AGAIN)
+            await self.close(code=CLOSE_TRY_AGAIN)
 
-    def disconnect(self, code):
-        for group in getattr(self, "groups_joined", []):
-            async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
-        if getattr(self, "groups_joined", None):
+    def join(self, participant) -> str:
+        """Record the connection and render the state to send (in a worker thread: database work)."""
+        presence.connected(participant=participant, channel_name=self.channel_name)
+        return self.state(participant)
+
+    async def disconnect(self, code):
+        await self.leave()
+
+    async def leave(self):
+        """Leave the groups and the presence list, best effort: each step is tried even if another failed."""
+        joined, self.groups_joined = getattr(self, "groups_joined", []), []
+        for group in joined:
             try:
-                presence.disconnected(channel_name=self.channel_name)
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception as error:  # the channel layer may be the thing that is gone
+                logger.info("Could not leave group %s (%s)", group, error)
+        if joined:
+            try:
+                await database_sync_to_async(presence.disconnected)(channel_name=self.channel_name)
             except Exception:
                 logger.exception("Could not record the disconnection")
 
-    def receive(self, text_data=None, bytes_data=None):
+    async def authorized_participant(self):
+        """The user's participation in this exercise if their role may open this socket, else None."""
+        exercise_id = self.scope["url_route"]["kwargs"]["exercise_id"]
+        participant = await database_sync_to_async(selectors.participation)(self.scope["user"], exercise_id)
+        if participant is None or participant.role not in self.roles:
+            return None
+        return participant
+
+    async def receive(self, text_data=None, bytes_data=None):
         """The browser sends only its periodic sync report; anything else is ignored; a flood closes the socket."""
         now = time.monotonic()
         self.tokens = min(FLOOD_BURST, self.tokens + (now - self.refilled_at) * FLOOD_RATE)
@@ -88,47 +113,55 @@ class ExerciseSocket(WebsocketConsumer):
         self.tokens -= 1
         if self.tokens < 0:
             logger.warning("Closing a flooding socket of user %s", self.scope["user"].pk)
-            self.close(code=CLOSE_FLOODING)
+            await self.close(code=CLOSE_FLOODING)
             return
         try:
             report = json.loads(text_data or "")
         except (TypeError, ValueError):
             return
         if isinstance(report, dict) and report.get("type") == "sync" and isinstance(report.get("counts"), dict):
-            self.resync(report["counts"])
+            await self.resync(report["counts"])
 
-    def resync(self, page_counts: dict):
+    async def resync(self, page_counts: dict):
         """Repair what at-most-once delivery may have lost.
 
         The page reports how many items it shows. Groups are re-joined (a restarted Redis has
-        forgotten them) and, when the page's counts differ from the database's, the whole
-        current state is sent again. Authorized again, as at connect: the user may have lost
-        their role since.
+        forgotten them, and memberships expire: settings.CHANNEL_LAYERS' group_expiry), the
+        connection is marked as seen, and, when the page's counts differ from the database's,
+        the whole current state is sent again. Authorized again, as at connect: the user may
+        have lost their role since.
         """
-        participant = selectors.participation(self.scope["user"], self.scope["url_route"]["kwargs"]["exercise_id"])
-        if participant is None or participant.role not in self.roles:
-            self.close(code=CLOSE_UNAUTHORIZED)
+        participant = await self.authorized_participant()
+        if participant is None:
+            await self.close(code=CLOSE_UNAUTHORIZED)
             return
         try:
             for group in self.groups_joined:
-                async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
-            expected = selectors.item_counts(participant)
-            if any(page_counts.get(key) != value for key, value in expected.items()):
-                self.send(text_data=self.state(participant))
+                await self.channel_layer.group_add(group, self.channel_name)
+            state = await database_sync_to_async(self.state_if_stale)(participant, page_counts)
+            if state is not None:
+                await self.send(text_data=state)
         except Exception:
             logger.exception("Could not resync a socket; asking the page to reconnect")
-            self.close(code=CLOSE_TRY_AGAIN)
+            await self.close(code=CLOSE_TRY_AGAIN)
 
-    def fragment(self, event):
+    def state_if_stale(self, participant, page_counts: dict) -> str | None:
+        presence.seen(participant=participant, channel_name=self.channel_name)
+        expected = selectors.item_counts(participant)
+        if any(page_counts.get(key) != value for key, value in expected.items()):
+            return self.state(participant)
+        return None
+
+    async def fragment(self, event):
         try:
-            self.send(text_data=event["html"])
+            await self.send(text_data=event["html"])
         except Exception:
             logger.exception("Could not forward a fragment; asking the page to reconnect and resync")
-            self.close(code=CLOSE_TRY_AGAIN)
+            await self.close(code=CLOSE_TRY_AGAIN)
 
-    def session_ended(self, event):
+    async def session_ended(self, event):
         """The user logged out (realtime.end_user_sockets): stop at once."""
-        self.close(code=CLOSE_SESSION_ENDED)
+        await self.close(code=CLOSE_SESSION_ENDED)
 
 
 class TeamSocket(ExerciseSocket):

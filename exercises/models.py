@@ -456,11 +456,13 @@ class Message(models.Model):
 
 
 class Connection(models.Model):
-    """An open websocket, for presence on the console. Removed when the socket closes."""
+    """An open websocket, for presence on the console. Removed when the socket closes, or expired when its
+    page has not been heard from for a while (services/presence.py)."""
 
     participant = models.ForeignKey("Participant", on_delete=models.CASCADE, related_name="connections")
     channel_name = models.CharField(max_length=200, unique=True)
     connected_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self):
         return f"{self.participant} connected at {self.connected_at:%H:%M:%S}"

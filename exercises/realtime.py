@@ -2,11 +2,25 @@
 
 A service renders a fragment once and hands the HTML to `send_after_commit`; every
 socket in the group receives the same string. Model instances never enter a message.
+
+Views of a whole exercise (the delivery matrix, the sharing matrix, the presence list) change
+with many events — every release, every connect. Inside daphne they are rendered at most once
+per `settings.COALESCE_SECONDS` for each exercise, on a worker thread after the commit, so a
+burst of releases or a storm of connects renders each view a few times instead of once per
+event, and never on the request or socket that caused it. Elsewhere (management commands,
+tests without daphne) they are rendered at commit, once per transaction.
 """
 
+import asyncio
+import logging
+
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 def team_group(exercise_id: int, team_code: str) -> str:
@@ -50,10 +64,11 @@ def send_after_commit(groups, html: str) -> None:
 
 
 def render_and_send_once_after_commit(key: str, groups, render) -> None:
-    """Render `render()` at commit and send it, once per transaction for this key.
+    """Render `render()` after commit and send it: once per transaction for this key, and inside
+    daphne at most once per COALESCE_SECONDS for this key, off the caller's thread.
 
-    For views of a whole exercise (the delivery matrix, the sharing matrix): a transaction that
-    releases ten injects renders the matrix once, after the last of them, not ten times.
+    For views of a whole exercise that are replaced as a whole (hx-swap-oob): the latest render
+    reflects every event before it, so skipping the ones in between loses nothing.
     """
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(
@@ -61,12 +76,45 @@ def render_and_send_once_after_commit(key: str, groups, render) -> None:
     ):
         return
     groups = list(groups)
+    loop = _event_loop
 
     def send():
-        async_to_sync(_send_to_groups)(groups, {"type": "fragment", "html": render()})
+        if loop is not None and settings.COALESCE_SECONDS:
+            loop.call_soon_threadsafe(_coalesce, key, groups, render)
+        else:
+            async_to_sync(_send_to_groups)(groups, {"type": "fragment", "html": render()})
 
     send.conjunction_key = key
     transaction.on_commit(send, robust=True)
+
+
+# Inside daphne: its event loop, and the renders waiting on it (key → the latest groups and render).
+_event_loop: asyncio.AbstractEventLoop | None = None
+_coalescing: dict[str, tuple[list[str], object]] = {}
+
+
+def use_event_loop(loop: asyncio.AbstractEventLoop | None = None) -> None:
+    """Called once daphne's loop runs (config/asgi.py): from then on whole-exercise views are coalesced."""
+    global _event_loop
+    _event_loop = loop or asyncio.get_event_loop()
+
+
+def _coalesce(key: str, groups: list[str], render) -> None:
+    """On the event loop: remember the latest render for `key`; the first one schedules the send."""
+    first = key not in _coalescing
+    _coalescing[key] = (groups, render)
+    if first:
+        _event_loop.call_later(settings.COALESCE_SECONDS, lambda: _event_loop.create_task(_render_and_send(key)))
+
+
+async def _render_and_send(key: str) -> None:
+    groups, render = _coalescing.pop(key)
+    try:
+        html = await database_sync_to_async(render, thread_sensitive=False)()
+        await _send_to_groups(groups, {"type": "fragment", "html": html})
+    except Exception:
+        # Like a lost push: the pages' sync reports repair it (consumers.ExerciseSocket.resync).
+        logger.exception("Could not render or send %s", key)
 
 
 def user_group(user_id: int) -> str:

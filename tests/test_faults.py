@@ -150,6 +150,17 @@ def test_redis_restarted_under_a_running_exercise_loses_nothing(running):
     from exercises.models import Release
     from tests.live import RedisServer
 
+    from exercises.models import Connection
+
+    def connections_within(seconds, expected):
+        """Whether the USA player's presence rows come to `expected` within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while Connection.objects.filter(participant__user=running.usa_player).count() != expected:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
     redis = RedisServer().start()
     cookie = session_cookie(running.usa_player)
     usa_only, to_all = running.usa_only, running.to_all
@@ -167,6 +178,7 @@ def test_redis_restarted_under_a_running_exercise_loses_nothing(running):
                 with pytest.raises(websockets.ConnectionClosed) as closed:
                     await asyncio.wait_for(usa.recv(), 10)
                 assert closed.value.rcvd.code == 4012, "a code the page reconnects on (static/js/conjunction.js)"
+                assert await asyncio.to_thread(connections_within, 5, 0), "the closed socket left the presence list"
                 reply = await asyncio.to_thread(
                     control.post,
                     f"/exercises/{running.exercise.pk}/injects/{usa_only.pk}/release/",

@@ -165,8 +165,8 @@ def main():
     parser.add_argument(
         "--paths",
         nargs="+",
-        default=["app", "app-async", "bare-sync", "bare-async", "raw"],
-        help="app-async: the app with async consumers; app-async-deferred: also deferred matrices (bench/asgi.py)",
+        default=["app", "bare-sync", "bare-async", "raw"],
+        help="app: Conjunction's own consumers (async since issue #7); bare-sync / bare-async: bare Channels consumers",
     )
     parser.add_argument("--profile", action="store_true", help="py-spy the app's daphne at --profile-at sockets")
     parser.add_argument("--profile-at", type=int, default=200)
@@ -196,24 +196,6 @@ def main():
                     row["app_error"] = f"{type(error).__name__}: {error}"[:500]
                     log(row["app_error"])
                     pool.close_sockets()
-            if "app-async" in args.paths:
-                log(f"fan-out: app with async consumers (candidate fix), {n} sockets")
-                try:
-                    row["app_async"], _ = run_app(args, env, n, pool, BENCH_ASYNC_CONSUMERS="1")
-                except Exception as error:
-                    row["app_async_error"] = f"{type(error).__name__}: {error}"[:500]
-                    log(row["app_async_error"])
-                    pool.close_sockets()
-            if "app-async-deferred" in args.paths:
-                log(f"fan-out: app with async consumers and deferred matrices (candidate fixes), {n} sockets")
-                try:
-                    row["app_async_deferred"], _ = run_app(
-                        args, env, n, pool, BENCH_ASYNC_CONSUMERS="1", BENCH_DEFER_MATRICES="0.5"
-                    )
-                except Exception as error:
-                    row["app_async_deferred_error"] = f"{type(error).__name__}: {error}"[:500]
-                    log(row["app_async_deferred_error"])
-                    pool.close_sockets()
             for flavour in ("sync", "async"):
                 if f"bare-{flavour}" in args.paths:
                     log(f"fan-out: bare Channels ({flavour}), {n} sockets")
@@ -223,7 +205,7 @@ def main():
                 log(f"fan-out: raw websockets, {n} sockets")
                 row["raw"] = run_raw(args, env, n, pool, size, 100000 + 10000 * round_)
             ratios = {}
-            for mine in ("app", "app_async", "app_async_deferred"):
+            for mine in ("app",):
                 if "each_socket_ms" not in row.get(mine, {}):
                     continue
                 for other in ("bare_sync", "bare_async", "raw"):

@@ -38,6 +38,15 @@ TEAMS = ["USA", "GBR", "CAN", "AUS", "NZL", "DEU", "FRA"]
 
 # Every release or response the clients must notice carries a marker like "BMk3x0042".
 MARKER_RE = re.compile(r"BM[0-9a-z]+x[0-9]+")
+# What a page counts for its sync report (static/js/conjunction.js): the items of each feed, by id.
+FEED_ITEM_RE = {
+    "injects": re.compile(r'<article class="inject [^"]*" id="inject-(\d+)"'),
+    "responses": re.compile(r'<article class="response" id="response-(\d+)"'),
+    "messages": re.compile(r'<article class="message [^"]*" id="message-(\d+)"'),
+    "assessments": re.compile(r'<article class="assessment" id="assessment-(\d+)"'),
+    "released": re.compile(r'<tr id="inject-row-(\d+)" class="released"'),  # the console's MSEL
+}
+SYNC_EVERY = 30.0  # seconds between a page's sync reports
 RECONNECT_CODES = {1006, 1012, 1013, 4012, 4013}
 RUN_ID = "".join(random.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(5))
 
@@ -682,6 +691,7 @@ class _Socket:
     error: str = ""
     closing: bool = False
     revive: bool = False  # closed on purpose by cycle(): comes back as a new page would
+    items: dict = field(default_factory=lambda: {kind: set() for kind in FEED_ITEM_RE})  # feed → ids shown
 
 
 def _client_main(pipe, index: int) -> None:
@@ -742,17 +752,23 @@ class _ClientWorker:
                     sock.ws = await self._connect(sock)
                 retries = 0
                 first = True
-                async for message in sock.ws:
-                    now = time.monotonic()
-                    sock.messages += 1
-                    if first:
-                        sock.state_at.append(now)
-                        first = False
-                    if isinstance(message, str):
-                        for found in MARKER_RE.findall(message):
-                            if found not in sock.seen:
-                                sock.seen[found] = now
-                                sock.order.append(found)
+                reports = asyncio.create_task(self._report(sock, sock.ws))
+                try:
+                    async for message in sock.ws:
+                        now = time.monotonic()
+                        sock.messages += 1
+                        if first:
+                            sock.state_at.append(now)
+                            first = False
+                        if isinstance(message, str):
+                            for found in MARKER_RE.findall(message):
+                                if found not in sock.seen:
+                                    sock.seen[found] = now
+                                    sock.order.append(found)
+                            for kind, pattern in FEED_ITEM_RE.items():
+                                sock.items[kind].update(pattern.findall(message))
+                finally:
+                    reports.cancel()
                 code = sock.ws.close_code
             except Exception as error:
                 code = getattr(getattr(error, "rcvd", None), "code", None) or type(error).__name__
@@ -775,6 +791,17 @@ class _ClientWorker:
             else:
                 await asyncio.sleep(random.random() * 2 ** min(retries, 6))
             retries += 1
+
+    async def _report(self, sock: _Socket, ws) -> None:
+        """Every SYNC_EVERY seconds (first at a random moment), what the page does: report how many items
+        of each feed it shows, so the server re-joins its groups and keeps its presence row."""
+        await asyncio.sleep(random.random() * SYNC_EVERY)
+        while True:
+            counts = {kind: len(ids) for kind, ids in sock.items.items()}
+            counts.pop("released" if "/team/" in sock.spec["url"] else "injects")
+            with contextlib.suppress(Exception):
+                await ws.send(json.dumps({"type": "sync", "counts": counts}))
+            await asyncio.sleep(SYNC_EVERY)
 
     async def open(self, arg):
         semaphore = None if arg["window"] else asyncio.Semaphore(arg["concurrency"])

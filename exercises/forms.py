@@ -21,6 +21,31 @@ from exercises.models import (
 from exercises.scenario_time import parse_scenario_time
 
 
+class LoadedMultipleChoiceField(forms.MultipleChoiceField):
+    """ModelMultipleChoiceField over objects already in memory: validating costs no query.
+
+    `objects` are the rows that may be chosen (e.g. an inject's prefetched protocol steps), each
+    chosen by its `key` attribute; the cleaned value is the chosen objects, in the order given."""
+
+    def __init__(self, *, key: str = "pk", **kwargs):
+        self.key = key
+        self._objects = []
+        super().__init__(choices=(), **kwargs)
+
+    @property
+    def objects(self) -> list:
+        return self._objects
+
+    @objects.setter
+    def objects(self, objects):
+        self._objects = list(objects)
+        self.choices = [(str(getattr(obj, self.key)), str(obj)) for obj in self._objects]
+
+    def clean(self, value):
+        chosen = set(super().clean(value))
+        return [obj for obj in self._objects if str(getattr(obj, self.key)) in chosen]
+
+
 class ResponseForm(forms.Form):
     """A team's response to a released inject. Forms only validate; the service writes."""
 
@@ -35,8 +60,8 @@ class ResponseForm(forms.Form):
             "(it has %(show_value)d); split it into several.",
         },
     )
-    protocol_steps = forms.ModelMultipleChoiceField(
-        queryset=ProtocolStep.objects.none(),
+    protocol_steps = LoadedMultipleChoiceField(
+        key="code",
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Protocol steps this carries out",
@@ -46,7 +71,8 @@ class ResponseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.inject = inject
         if inject is not None:
-            self.fields["protocol_steps"].queryset = inject.protocol_steps.all()
+            # The inject's steps as loaded (selectors prefetch them): checking the choice needs no query.
+            self.fields["protocol_steps"].objects = inject.protocol_steps.all()
         self.fields["protocol_steps"].error_messages["invalid_choice"] = (
             "%(value)s is not a protocol step of this inject."
         )
@@ -317,12 +343,18 @@ class FeedbackForm(ErrorTextMixin, forms.Form):
 
 
 class MarkedResponseForm(MarkingFields, ResponseForm):
-    """A response with its marking; by default it carries the marking of the inject it answers."""
+    """A response with its marking; by default it carries the marking of the inject it answers.
 
-    def __init__(self, *args, inject=None, **kwargs):
+    `teams` are the exercise's teams (the REL TO choices) when the caller has them already."""
+
+    releasable_to = LoadedMultipleChoiceField(
+        key="code", required=False, widget=forms.CheckboxSelectMultiple, label="REL TO nations"
+    )
+
+    def __init__(self, *args, inject=None, teams=None, **kwargs):
         super().__init__(*args, inject=inject, **kwargs)
         if inject is not None:
-            self.fields["releasable_to"].queryset = inject.exercise.teams.all()
+            self.fields["releasable_to"].objects = teams if teams is not None else inject.exercise.teams.all()
             self.fields["classification"].initial = self.initial.get("classification", inject.classification)
             self.fields["releasability"].initial = self.initial.get("releasability", inject.releasability)
             self.fields["classification"].required = False

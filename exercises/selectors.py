@@ -29,7 +29,12 @@ def participation(user, exercise_id) -> Participant | None:
     """The user's role in the exercise, or None when they have none."""
     if not user.is_authenticated:
         return None
-    return Participant.objects.select_related("exercise", "team").filter(user=user, exercise_id=exercise_id).first()
+    participant = (
+        Participant.objects.select_related("exercise", "team").filter(user=user, exercise_id=exercise_id).first()
+    )
+    if participant is not None:
+        participant.user = user  # the same row: writes that name the author need not load it again
+    return participant
 
 
 def participations(user) -> list[Participant]:
@@ -67,13 +72,17 @@ def releases(participant: Participant):
     )
 
 
-def visible_inject(participant: Participant, inject_id) -> Inject | None:
-    """The inject if the participant may see it (a player: only once released to their team), else None."""
-    return (
-        visible_to(participant, Inject.objects.filter(pk=inject_id))
-        .prefetch_related("protocol_steps", "teams", "releasable_to")
-        .first()
-    )
+def visible_inject(
+    participant: Participant, inject_id, *, related=("protocol_steps", "teams", "releasable_to")
+) -> Inject | None:
+    """The inject if the participant may see it (a player: only once released to their team), else None.
+
+    `related` are the many-to-many relations to prefetch (responding needs only the steps). The
+    inject's exercise is the participant's, already loaded."""
+    inject = visible_to(participant, Inject.objects.filter(pk=inject_id)).prefetch_related(*related).first()
+    if inject is not None:
+        inject.exercise = participant.exercise
+    return inject
 
 
 def responses(participant: Participant):
@@ -336,17 +345,27 @@ def summarise_feedback(forms) -> dict:
     return {"forms": forms, "questions": questions, "actions": actions}
 
 
-def item_counts(participant: Participant) -> dict:
-    """How many items of each feed the participant's page should show (the sync check)."""
-    counts = {
-        "responses": responses(participant).count(),
-        "messages": messages(participant).count(),
-        "assessments": visible_to(participant, SharedAssessment.objects.all()).count(),
+def item_counts(participant: Participant, *, settled_before=None) -> dict:
+    """How many items of each feed the participant's page should show (the sync check).
+
+    With `settled_before`, only the items that existed by then: a page reporting while pushes
+    are on their way (a burst of releases) is behind by those, and is not stale for it.
+    """
+    feeds = {
+        "responses": (responses(participant), "submitted_at"),
+        "messages": (messages(participant), "sent_at"),
+        "assessments": (visible_to(participant, SharedAssessment.objects.all()), "shared_at"),
     }
     if participant.is_player:
-        counts["injects"] = releases(participant).count()
+        feeds["injects"] = (releases(participant), "released_at")
     else:
-        counts["released"] = Inject.objects.filter(
-            exercise_id=participant.exercise_id, released_at__isnull=False
-        ).count()
+        feeds["released"] = (
+            Inject.objects.filter(exercise_id=participant.exercise_id, released_at__isnull=False),
+            "released_at",
+        )
+    counts = {}
+    for feed, (items, created) in feeds.items():
+        if settled_before is not None:
+            items = items.filter(**{f"{created}__lte": settled_before})
+        counts[feed] = items.count()
     return counts

@@ -30,7 +30,9 @@ def submit_response(
     if exercise.status == Exercise.Status.ENDED:
         raise Conflict("The exercise has ended; responses are closed.")
     steps = list(protocol_steps)
-    allowed = set(inject.protocol_steps.values_list("code", flat=True)) if inject else set()
+    releasable_to = list(releasable_to)
+    # The inject's steps as the caller loaded them (selectors prefetch them), else one query.
+    allowed = {step.code for step in inject.protocol_steps.all()} if inject else set()
     if any(step.code not in allowed for step in steps):
         raise ServiceError("Claim only protocol steps linked to the inject you respond to.")
     version = 1
@@ -56,8 +58,12 @@ def submit_response(
         classification=classification or (inject.classification if inject else Classification.UNCLASSIFIED),
         releasability=releasability or (inject.releasability if inject else Releasability.NATIONAL),
     )
-    response.protocol_steps.set(steps)
-    response.releasable_to.set(releasable_to)
+    # A new row has no links yet: add them (one INSERT each), and none at all when there are none.
+    if steps:
+        response.protocol_steps.add(*steps)
+    if releasable_to:
+        response.releasable_to.add(*releasable_to)
+    response.team = participant.team  # loaded with the participant: the push below needs no query for it
     audit.record(
         exercise=exercise,
         actor=participant.user,

@@ -143,10 +143,11 @@ def _submit(participant, inject, form, amends=None):
 @ratelimit(key="user_or_ip", rate=submission_rate, method="POST", block=True)
 @participant_required(Participant.Role.PLAYER)
 def respond(request, participant, inject_id):
-    inject = selectors.visible_inject(participant, inject_id)
+    inject = selectors.visible_inject(participant, inject_id, related=["protocol_steps"])
     if inject is None:
         raise Http404("No such inject for your team.")
-    form = MarkedResponseForm(request.POST, inject=inject)
+    teams = list(participant.exercise.teams.all())  # the REL TO choices: validated and rendered back
+    form = MarkedResponseForm(request.POST, inject=inject, teams=teams)
     status = 200
     if form.is_valid():
         try:
@@ -164,13 +165,19 @@ def respond(request, participant, inject_id):
             return render(
                 request,
                 "exercises/fragments.html#response-form",
-                {"inject": inject, "form": MarkedResponseForm(inject=inject), "recorded": True},
+                {
+                    "inject": inject,
+                    "form": MarkedResponseForm(inject=inject, teams=teams),
+                    "exercise_teams": teams,
+                    "recorded": True,
+                },
             )
     else:
         status = 400
     # Keep what the player typed, with the errors beside the fields.
     template = "exercises/fragments.html#response-form" if request.htmx else "exercises/respond.html"
-    return render(request, template, {"inject": inject, "form": form, "participant": participant}, status=status)
+    context = {"inject": inject, "form": form, "participant": participant, "exercise_teams": teams}
+    return render(request, template, context, status=status)
 
 
 @require_POST

@@ -15,9 +15,11 @@ silently stale.
 import json
 import logging
 import time
+from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 from exercises import fragments, realtime, selectors
@@ -34,6 +36,9 @@ CLOSE_FLOODING = 4429
 # say "reconnect" and static/js/conjunction.js reconnects on them.
 CLOSE_TRY_AGAIN = 4013
 CLOSE_SERVICE_RESTART = 4012
+
+# A push normally lands within a second; an item younger than this may still be on its way to the page.
+PUSH_GRACE = timedelta(seconds=10)
 
 FLOOD_RATE = 5.0  # frames per second a socket may send (they are ignored anyway)
 FLOOD_BURST = 20.0
@@ -146,9 +151,10 @@ class ExerciseSocket(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TRY_AGAIN)
 
     def state_if_stale(self, participant, page_counts: dict) -> str | None:
+        """The state, if the page lacks an item that should have reached it by now (not one still on its way)."""
         presence.seen(participant=participant, channel_name=self.channel_name)
-        expected = selectors.item_counts(participant)
-        if any(page_counts.get(key) != value for key, value in expected.items()):
+        settled = selectors.item_counts(participant, settled_before=timezone.now() - PUSH_GRACE)
+        if any(not isinstance(page_counts.get(feed), int) or page_counts[feed] < n for feed, n in settled.items()):
             return self.state(participant)
         return None
 

@@ -1,9 +1,12 @@
 """Websockets through the real ASGI stack (Origin check, session auth, routing) and channel layer."""
 
+from datetime import timedelta
+
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from django.utils import timezone
 
 from config.asgi import application
 from exercises.services.releases import release_inject
@@ -205,9 +208,15 @@ def test_a_sync_report_repairs_a_lost_push_and_restores_the_groups(running):
         await get_channel_layer().group_discard(group, connection.channel_name)
         await sync_to_async(release_inject)(inject=usa_only, by=running.facilitator)
         assert await usa.receive_nothing(timeout=0.5)
-        await usa.send_to(
-            text_data='{"type": "sync", "counts": {"injects": 0, "responses": 0, "messages": 0, "assessments": 0}}'
-        )
+        behind = '{"type": "sync", "counts": {"injects": 0, "responses": 0, "messages": 0, "assessments": 0}}'
+        await usa.send_to(text_data=behind)
+        assert await usa.receive_nothing(timeout=0.5), "a push released a moment ago may still be on its way"
+        from exercises.consumers import PUSH_GRACE
+        from exercises.models import Release
+
+        an_age_ago = timezone.now() - PUSH_GRACE - timedelta(seconds=1)
+        await sync_to_async(Release.objects.filter(inject=usa_only).update)(released_at=an_age_ago)
+        await usa.send_to(text_data=behind)
         repaired = await usa.receive_from(timeout=5)
         assert "USA-SAT 12" in repaired and 'id="inject-feed" hx-swap-oob="innerHTML"' in repaired
         # The group was re-joined: the next push arrives by itself.

@@ -3,9 +3,17 @@
 Each function renders once; the caller sends the string to a whole group.
 """
 
+import logging
+
+from django.core.cache import cache
+from django.db.models import Count, Max
 from django.template.loader import render_to_string
+from redis.exceptions import RedisError
 
 from exercises import selectors
+from exercises.models import AuditEvent
+
+logger = logging.getLogger(__name__)
 
 FRAGMENTS = "exercises/fragments.html"
 
@@ -16,7 +24,10 @@ def _render(partial: str, context: dict) -> str:
 
 def released_inject(release) -> str:
     """A newly released inject, prepended to a team's feed."""
-    return _render("inject-push", {"release": release, "inject": release.inject})
+    inject = release.inject
+    return _render(
+        "inject-push", {"release": release, "inject": inject, "exercise_teams": list(inject.exercise.teams.all())}
+    )
 
 
 def msel_row(inject, *, can_control: bool) -> str:
@@ -72,6 +83,7 @@ def team_context(participant) -> dict:
         "messages": selectors.messages(participant),
         "assessments": selectors.assessments_for(participant),
         "acks": selectors.acknowledged(exercise.pk, participant.team_id),
+        "exercise_teams": list(exercise.teams.all()),  # every card's REL TO choices, loaded once
     }
 
 
@@ -91,9 +103,64 @@ def console_context(participant) -> dict:
     }
 
 
+# The state a team socket is sent on (re)connect, rendered once per team and version of the exercise.
+TEAM_STATE_SECONDS = 300  # bounds what the journal does not see (a team or user renamed in the admin)
+
+
+def journal_version(exercise_id: int) -> tuple[int, int | None]:
+    """The exercise's version as its journal tells it: (number of events, newest id), presence left out.
+
+    Every write a team page shows goes through a service that journals it in the same transaction, and
+    the journal is append-only, so the count grows with every committed write (the newest id alone would
+    not: on PostgreSQL a transaction may commit after one that took a later id)."""
+    version = (
+        AuditEvent.objects.filter(exercise_id=exercise_id)
+        .exclude(kind__startswith="presence.")
+        .aggregate(events=Count("id"), head=Max("id"))
+    )
+    return version["events"], version["head"]
+
+
 def team_state(participant) -> str:
-    """Everything a team page shows, sent on every (re)connect so nothing is lost."""
-    return _render("team-state", {**team_context(participant), "oob": True})
+    """Everything a team page shows, sent on every (re)connect so nothing is lost.
+
+    The feeds depend only on the exercise and the team (not on the player), so they are rendered once
+    per team and journal version and shared through the cache by every socket of the team; the clock
+    is rendered fresh on every call."""
+    exercise = participant.exercise
+    clock_html = _render("clock", {"exercise": exercise, "oob": True})
+    if participant.team_id is None:
+        return clock_html + _render("team-feeds", {**team_context(participant), "oob": True})
+    key = team_state_key(participant)
+    version = journal_version(exercise.pk)
+    cached = _cache_get(key)
+    if cached is not None and cached["team"] == participant.team_id and cached["version"] == version:
+        return clock_html + cached["html"]
+    feeds_html = _render("team-feeds", {**team_context(participant), "oob": True})
+    _cache_set(key, {"team": participant.team_id, "version": version, "html": feeds_html})
+    return clock_html + feeds_html
+
+
+def team_state_key(participant) -> str:
+    """One cache entry per exercise and team (a later version replaces it). The exercise's creation time
+    tells apart exercises that reuse an id (a database restored or reset under a kept Redis)."""
+    exercise = participant.exercise
+    return f"team-state:{exercise.pk}:{exercise.created_at.timestamp()}:{participant.team_id}"
+
+
+def _cache_get(key: str):
+    try:
+        return cache.get(key)
+    except (RedisError, OSError):
+        logger.warning("Cache unavailable; rendering the team state afresh", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value) -> None:
+    try:
+        cache.set(key, value, TEAM_STATE_SECONDS)
+    except (RedisError, OSError):
+        logger.warning("Cache unavailable; the team state was not kept", exc_info=True)
 
 
 def control_state(participant) -> str:

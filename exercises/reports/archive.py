@@ -8,12 +8,15 @@ imported exercise again gives the same archive (but for `exported_at`).
 
 import hashlib
 import json
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.management.color import no_style
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.duration import duration_string
 
 from exercises import models
 from exercises.models import format_exercise_time
@@ -51,14 +54,76 @@ class InvalidArchive(ServiceError):
 
 
 def _serialize(queryset) -> list[dict]:
-    """Django's serializer, fed in bulk: foreign keys joined and many-to-many prefetched, so that it
-    does not query per row for natural keys and m2m lists (the archive of a 4,000-response exercise
-    took 26 s that way; bench/reports.py)."""
+    """The rows of `queryset` as Django's JSON serializer writes them (with natural foreign keys), ordered
+    by primary key, but read with `.values_list()` (one query for the fields and one per many-to-many
+    field) instead of building model instances and serializing each: the serializer took ~5 s of Python
+    for the ~15 000 rows of a 4,000-response exercise (bench/reports.py). The output is identical
+    (tests/test_report_archive.py compares it with Django's serializer, field by field)."""
     model = queryset.model
-    foreign_keys = [field.name for field in model._meta.fields if field.is_relation]
-    many_to_many = [field.name for field in model._meta.many_to_many]
-    rows = queryset.select_related(*foreign_keys).prefetch_related(*many_to_many).order_by("pk")
-    return json.loads(serializers.serialize("json", rows, use_natural_foreign_keys=True))
+    opts = model._meta.concrete_model._meta
+    fields = [f for f in opts.local_fields if f.serialize]
+    columns = [_column(field) for field in fields]
+    rows = {}
+    for values in queryset.order_by("pk").values_list("pk", *columns):
+        rows[values[0]] = {
+            "model": opts.label_lower,
+            "pk": _encode(values[0], opts.pk),
+            "fields": {
+                field.name: _encode_fk(value, field) if field.remote_field else _encode(value, field)
+                for field, value in zip(fields, values[1:], strict=True)
+            },
+        }
+    for field in opts.local_many_to_many:
+        if not (field.serialize and field.remote_field.through._meta.auto_created):
+            continue
+        for row in rows.values():
+            row["fields"][field.name] = []
+        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        target_model = field.remote_field.model
+        # the related model's default ordering, as the serializer's prefetch would give
+        ordering = [_prefixed(target, name) for name in target_model._meta.ordering] + [f"{target}__pk"]
+        links = field.remote_field.through.objects.filter(**{f"{source}__in": queryset.values("pk")})
+        for owner, related in links.order_by(f"{source}_id", *ordering).values_list(f"{source}_id", f"{target}_id"):
+            if owner in rows:
+                rows[owner]["fields"][field.name].append(_encode(related, target_model._meta.pk))
+    return list(rows.values())
+
+
+def _column(field) -> str:
+    if field.remote_field and hasattr(field.remote_field.model, "natural_key"):
+        return f"{field.name}__{_natural_key_field(field.remote_field.model)}"
+    return field.attname
+
+
+def _natural_key_field(model) -> str:
+    if model is not get_user_model():
+        raise NotImplementedError(f"No natural key reader for {model._meta.label}.")
+    return model.USERNAME_FIELD
+
+
+def _prefixed(prefix: str, ordering: str) -> str:
+    return f"-{prefix}__{ordering[1:]}" if ordering.startswith("-") else f"{prefix}__{ordering}"
+
+
+def _encode_fk(value, field):
+    if hasattr(field.remote_field.model, "natural_key"):
+        return None if value is None else [value]  # User.natural_key() is (username,)
+    return _encode(value, field.target_field)
+
+
+def _encode(value, field):
+    """A value as the serializer writes it and json.loads reads it back: durations as Django's
+    duration_string, datetimes as DjangoJSONEncoder writes them (milliseconds, "Z" for UTC)."""
+    if value is None or isinstance(value, bool | int | float | str | dict | list):
+        return value
+    if isinstance(value, timedelta):
+        return duration_string(value)
+    if isinstance(value, datetime | date | time):
+        return _ENCODER.default(value)
+    return _ENCODER.default(field.to_python(value))
+
+
+_ENCODER = DjangoJSONEncoder()
 
 
 def export_archive(exercise: models.Exercise) -> dict:
@@ -206,7 +271,7 @@ def import_archive(data: dict, *, by=None) -> models.Exercise:
                 created.set_unusable_password()
                 created.save()
         for label in ("exercises.team", "exercises.corecapability", "exercises.protocol", "exercises.protocolstep"):
-            for obj in serializers.deserialize("json", json.dumps(data["reference"][label])):
+            for obj in serializers.deserialize("python", data["reference"][label]):
                 if not type(obj.object).objects.filter(pk=obj.object.pk).exists():
                     obj.save()
         scenario = None
@@ -219,7 +284,7 @@ def import_archive(data: dict, *, by=None) -> models.Exercise:
             if model is models.Exercise:
                 for row in rows:
                     row["fields"]["scenario"] = scenario.pk if scenario else None
-            for obj in serializers.deserialize("json", json.dumps(rows)):
+            for obj in serializers.deserialize("python", rows):
                 obj.save()
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), [m for m, _ in EXERCISE_MODELS]):

@@ -18,8 +18,9 @@ FORMATS = {
 
 def export(exercise, fmt: str) -> bytes:
     if fmt == "json":
-        return json.dumps(archive.export_archive(exercise), cls=DjangoJSONEncoder, indent=1).encode()
-    report = build_report(exercise)
+        # Compact JSON: the C encoder (indent= falls back to Python's, 0.9 s for the 7 MB archive of the benchmark).
+        return json.dumps(archive.export_archive(exercise), cls=DjangoJSONEncoder).encode()
+    report = build_report(exercise, with_records=fmt == "csv")
     if fmt == "html":
         return documents.html(report).encode()
     if fmt == "pdf":

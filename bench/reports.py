@@ -25,7 +25,7 @@ from datetime import timedelta
 from bench import harness
 from bench.harness import ROOT, bench_env, child_env, emit, log, setup_django
 
-SCENARIO = "Benchmark: Operation Clear Orbit ×60, to every team"
+SCENARIO = "Benchmark: Operation Clear Orbit ×60, to every team, all released"
 EXERCISE = "Benchmark report 7 teams × 60 injects × 10 responses"
 TARGETS = {"html": 1.0, "json": 1.0, "pdf": 10.0}
 
@@ -35,7 +35,7 @@ def sixty_inject_scenario(rows: int = 60):
     to every team (the bundled scenario addresses some injects to a few teams only)."""
     from django.db import transaction
 
-    from exercises.models import Objective, Scenario, ScenarioInject
+    from exercises.models import Objective, Releasability, Scenario, ScenarioInject, Trigger
 
     existing = Scenario.objects.filter(name=SCENARIO).first()
     if existing is not None:
@@ -56,13 +56,16 @@ def sixty_inject_scenario(rows: int = 60):
             cycle = n // len(injects)
             copy = ScenarioInject(scenario=scenario, **{name: getattr(original, name) for name in fields})
             copy.sequence = n + 1
-            copy.addressed_to_all = True  # every team answers every inject: 7 × 60 team-injects
+            # every team gets and answers every inject: 7 × 60 team-injects (the bundled scenario's on-demand and
+            # contingency injects, and its nationally marked ones, would leave some teams out)
+            copy.addressed_to_all = True
+            copy.on_demand, copy.trigger, copy.trigger_step = False, Trigger.NONE, None
+            copy.releasability = Releasability.ALL_ALLIES
             copy.offset = original.offset + cycle * span
             if cycle:
                 copy.title = f"{original.title} (wave {cycle + 1})"[:200]
             copy.save()
             copy.protocol_steps.set(original.protocol_steps.all())
-            copy.releasable_to.set(original.releasable_to.all())
             copy.objectives.set([objectives[o.pk] for o in original.objectives.all()])
     return scenario
 

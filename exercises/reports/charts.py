@@ -7,20 +7,31 @@ WeasyPrint draws from the same HTML) and as PNG for the DOCX.
 import io
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # no display: render to files only
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+RESPONSE_BINS = 60  # time bins of the responses in the timeline chart
+
 plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "font.family": "DejaVu Sans", "svg.hashsalt": "aar"})
 
 
 def _render(figure: Figure, fmt: str) -> bytes:
+    # Margins are fixed by each chart (_margins), not found by bbox_inches="tight", which draws the
+    # figure twice: 0.6 s instead of 0.3 s for the four charts of a big exercise (bench/reports.py).
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, bbox_inches="tight", dpi=110, metadata={"Date": None} if fmt == "svg" else None)
+    figure.savefig(buffer, format=fmt, dpi=110, metadata={"Date": None} if fmt == "svg" else None)
     plt.close(figure)
     return buffer.getvalue()
+
+
+def _margins(figure: Figure, *, left: float, bottom: float, right: float = 0.15, top: float = 0.35) -> None:
+    """Room for labels, legend and colorbar around the axes, in inches."""
+    width, height = figure.get_size_inches()
+    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
 
 
 def _minutes(value):
@@ -28,35 +39,44 @@ def _minutes(value):
 
 
 def injects_and_responses(report) -> Figure:
-    """Injects (triangles) and responses (dots) per team along exercise time."""
-    figure, axes = plt.subplots(figsize=(8, 0.45 * len(report.teams) + 1.2))
+    """Injects released (triangles) and responses (shaded: how many in each time bin) per team along
+    exercise time. The responses are binned, not drawn one by one, so the chart's size does not grow
+    with how many there are (every response is in the record: responses.csv, the JSON archive)."""
     codes = [team.code for team in report.teams]
     rows = {code: index for index, code in enumerate(codes)}
-    releases = [(r.exercise_time, r.team_id) for r in report.releases]
-    responses = [(r.exercise_time, r.team_id) for r in report.responses]
+    releases = [(_minutes(r.exercise_time), rows[r.team_id]) for r in report.releases if r.team_id in rows]
+    responses = [(_minutes(r.exercise_time), rows[r.team_id]) for r in report.responses if r.team_id in rows]
+    end = max([t for t, _ in releases + responses] or [1.0]) or 1.0
+    bins = RESPONSE_BINS
+    counts = np.zeros((len(codes), bins))
+    for t, row in responses:
+        counts[row, min(int(t / end * bins), bins - 1)] += 1
+    figure, axes = plt.subplots(figsize=(8, 0.45 * len(codes) + 1.6))
+    _margins(figure, left=0.6, bottom=0.85, right=0.1)
+    mesh = axes.pcolormesh(
+        np.linspace(0, end, bins + 1),
+        np.arange(len(codes) + 1) - 0.5,
+        np.ma.masked_equal(counts, 0),
+        cmap="Greens",
+        vmin=0,
+        shading="flat",
+        edgecolors="none",
+    )
     axes.scatter(
-        [_minutes(t) for t, _ in releases],
-        [rows[c] + 0.12 for _, c in releases],
+        [t for t, _ in releases],
+        [row - 0.32 for _, row in releases],
         marker="v",
-        s=28,
+        s=22,
         color="#1d4ed8",
         label="Inject released",
-    )
-    axes.scatter(
-        [_minutes(t) for t, _ in responses],
-        [rows[c] - 0.12 for _, c in responses],
-        marker="o",
-        s=14,
-        color="#067647",
-        alpha=0.7,
-        label="Response",
+        zorder=3,
     )
     axes.set_yticks(range(len(codes)), codes)
-    axes.set_ylim(-0.6, len(codes) - 0.4)
-    axes.invert_yaxis()
+    axes.set_ylim(len(codes) - 0.5, -0.5)
+    axes.set_xlim(0, end)
     axes.set_xlabel("Exercise time (minutes after STARTEX)")
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, frameon=False)
-    axes.grid(axis="x", alpha=0.3)
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 0.0), bbox_transform=figure.transFigure, frameon=False)
+    figure.colorbar(mesh, ax=axes, label=f"Responses per {end / bins:.0f} min", pad=0.01)
     axes.set_title("Injects and responses per team")
     return figure
 
@@ -64,6 +84,7 @@ def injects_and_responses(report) -> Figure:
 def response_times(report) -> Figure:
     """Distribution of minutes from an inject's arrival to the team's first response."""
     figure, axes = plt.subplots(figsize=(8, 3.2))
+    _margins(figure, left=0.75, bottom=0.6)
     data, labels = [], []
     for team in report.teams:
         values = [
@@ -98,6 +119,7 @@ def coverage_heat_map(report) -> Figure:
             line.append(100 * sum(s.status != "missed" for s in results) / len(results) if results else float("nan"))
         grid.append(line)
     figure, axes = plt.subplots(figsize=(max(4, 0.9 * len(protocols) + 2), 0.45 * len(codes) + 1.4))
+    _margins(figure, left=0.6, bottom=0.45, right=0.1)
     image = axes.imshow(grid or [[float("nan")]], cmap="RdYlGn", vmin=0, vmax=100, aspect="auto")
     axes.set_xticks(range(len(protocols)), protocols)
     axes.set_yticks(range(len(codes)), codes)
@@ -115,6 +137,7 @@ def sharing_matrix(report) -> Figure:
     codes = [team.code for team in report.teams]
     counts = [[(cell or {}).get("count", 0) for cell in row] for _, row in report.sharing["grid"]]
     figure, axes = plt.subplots(figsize=(0.6 * len(codes) + 2.5, 0.5 * len(codes) + 1.5))
+    _margins(figure, left=0.9, bottom=0.75, right=0.1)
     image = axes.imshow(counts or [[0]], cmap="Blues", aspect="auto")
     axes.set_xticks(range(len(codes)), codes)
     axes.set_yticks(range(len(codes)), codes)

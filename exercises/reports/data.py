@@ -3,8 +3,14 @@
 Everything is loaded once, in bulk, and computed in memory, so the number of queries does
 not grow with injects, teams or responses. Every export (HTML, PDF, DOCX, CSV, JSON) reads
 from this one structure.
+
+The report proper (HTML, PDF, DOCX) is bounded by the exercise's design (injects × teams), not
+by how much the players wrote: it does not list every response or journal event. Those are the
+record, in the CSV files and the JSON archive; `build_report(..., with_records=True)` loads them
+(authors, texts, markings, the whole journal, messages) for the CSV export.
 """
 
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,11 +31,51 @@ from exercises.models import (
     Message,
     Observation,
     Participant,
+    ProtocolStep,
     Rating,
     Release,
     Response,
     SharedAssessment,
 )
+
+
+class Loaded(tuple):
+    """Related rows loaded in bulk, read like a prefetched relation (`.all()`), without the related manager
+    Django builds on every access of a many-to-many attribute (~50 µs each, tens of thousands of times in the
+    report of a big exercise: bench/reports.py)."""
+
+    def all(self):
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFacts:
+    """What the metrics, the charts and the marking banner read of a response (the report proper);
+    the CSV export reads whole responses (`build_report(..., with_records=True)`)."""
+
+    pk: int
+    team_id: str
+    inject_id: int | None
+    exercise_time: timedelta
+    classification: str
+    protocol_steps: Loaded
+
+
+@dataclass(frozen=True, slots=True)
+class InjectFacts:
+    pk: int
+    protocol_steps: Loaded
+    objective_ids: frozenset
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseFacts:
+    """A release as compute_suggestion reads it (its inject's steps, its exercise time)."""
+
+    inject_id: int
+    team_id: str
+    exercise_time: timedelta
+    inject: InjectFacts
 
 
 @dataclass
@@ -52,6 +98,12 @@ class InjectTeamRow:
 
     def count(self, status: str) -> int:
         return sum(1 for step in self.steps if step.status == status)
+
+    @property
+    def outcome(self) -> str:
+        """The worst of its steps: "missed", "late", "on time", or "" when no step was expected."""
+        statuses = {step.status for step in self.steps}
+        return next((status for status in ("missed", "late", "on time") if status in statuses), "")
 
 
 @dataclass
@@ -91,14 +143,41 @@ class Report:
     hot_wash: dict
     improvement_plan: list
     timeline: list
-    journal: list
     responses: list
     releases: list
     observations: list
     ratings: list
-    messages: list
     classification_banner: str
+    record_counts: dict
+    journal: list | None = None  # with_records only
+    messages: list | None = None  # with_records only
     rating_scale: list = field(default_factory=lambda: list(Rating.Scale.values))
+
+    @property
+    def matrix(self) -> list:
+        """Injects × teams: (inject, [InjectTeamRow or None per team]), in MSEL order."""
+        cells = {(row.inject.pk, row.team.code): row for row in self.inject_rows}
+        rows = []
+        for inject in self.injects:
+            line = [cells.get((inject.pk, team.code)) for team in self.teams]
+            if any(line):
+                rows.append((inject, line))
+        return rows
+
+    @property
+    def team_medians(self) -> list:
+        """Per team: (team, median to acknowledge, median to first response, responded, received)."""
+        summary = []
+        for team in self.teams:
+            rows = [row for row in self.inject_rows if row.team.code == team.code]
+            acks = [row.to_acknowledge for row in rows if row.to_acknowledge is not None]
+            firsts = [row.to_first_response for row in rows if row.to_first_response is not None]
+            summary.append((team, _median(acks), _median(firsts), len(firsts), len(rows)))
+        return summary
+
+    @property
+    def downgraded_shares(self) -> list:
+        return [share for share in self.shares if share.downgraded]
 
     @property
     def capabilities(self) -> list:
@@ -108,6 +187,8 @@ class Report:
         return list(seen.values())
 
 
+# The timeline of the report: how the exercise was conducted (control's actions and the injects).
+# Every response, share and message is in the record (CSV, JSON archive), not in the document.
 TIMELINE_KINDS = {
     "exercise.start": "STARTEX",
     "exercise.pause": "Exercise paused",
@@ -117,13 +198,12 @@ TIMELINE_KINDS = {
     "exercise.jump": "Clock jumped ahead",
     "inject.released": "Inject released",
     "inject.composed": "Ad-hoc inject",
-    "assessment.shared": "Assessment shared",
-    "response.submitted": "Response",
-    "message.sent": "Message",
+    "inject.held": "Inject held",
+    "inject.delayed": "Inject delayed",
 }
 
 
-def build_report(exercise: Exercise) -> Report:
+def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
     exercise = Exercise.objects.select_related("scenario").get(pk=exercise.pk)
     teams = list(exercise.teams.all())
     objectives = list(exercise.objectives.select_related("core_capability"))
@@ -140,12 +220,21 @@ def build_report(exercise: Exercise) -> Report:
     for release in releases:
         release.inject = inject_by_id[release.inject_id]  # share the prefetched steps
     acks = {(a.inject_id, a.team_id): a for a in Acknowledgement.objects.filter(inject__exercise=exercise)}
-    responses = list(
-        Response.objects.filter(exercise=exercise)
-        .select_related("team", "author", "inject")
-        .prefetch_related("protocol_steps", "releasable_to")
-        .order_by("exercise_time", "id")
-    )
+    if with_records:
+        responses = list(
+            Response.objects.filter(exercise=exercise)
+            .select_related("team", "author", "inject")
+            .prefetch_related("protocol_steps", "releasable_to")
+            .order_by("exercise_time", "id")
+        )
+        facts = [
+            ResponseFacts(
+                r.pk, r.team_id, r.inject_id, r.exercise_time, r.classification, Loaded(r.protocol_steps.all())
+            )
+            for r in responses
+        ]
+    else:
+        facts = responses = _response_facts(exercise)
     adjudications = list(Adjudication.objects.filter(response__exercise=exercise).select_related("by"))
     verdicts = {(a.response_id, a.protocol_step_id): a for a in adjudications}
     ratings = list(Rating.objects.filter(exercise=exercise).select_related("team", "objective", "by"))
@@ -162,16 +251,48 @@ def build_report(exercise: Exercise) -> Report:
     )
     feedback = list(Feedback.objects.filter(exercise=exercise).select_related("team", "user"))
     plan = list(ImprovementItem.objects.filter(exercise=exercise).select_related("core_capability"))
-    journal = list(AuditEvent.objects.filter(exercise=exercise).select_related("actor").order_by("occurred_at", "id"))
-    messages = list(Message.objects.filter(exercise=exercise).select_related("author", "from_team", "to_team"))
+    journal = messages = None
+    if with_records:
+        journal = list(
+            AuditEvent.objects.filter(exercise=exercise).select_related("actor").order_by("occurred_at", "id")
+        )
+        messages = list(
+            Message.objects.filter(exercise=exercise)
+            .select_related("author", "from_team", "to_team")
+            .order_by("exercise_time", "id")
+        )
+        timeline_events = [event for event in journal if event.kind in TIMELINE_KINDS]
+    else:
+        timeline_events = list(
+            AuditEvent.objects.filter(exercise=exercise, kind__in=TIMELINE_KINDS).order_by("occurred_at", "id")
+        )
+    record_counts = {
+        "journal": AuditEvent.objects.filter(exercise=exercise).count() if journal is None else len(journal),
+        "messages": Message.objects.filter(exercise=exercise).count() if messages is None else len(messages),
+        "responses": len(responses),
+        "releases": len(releases),
+        "acknowledgements": len(acks),
+        "shares": len(shares),
+        "adjudications": len(adjudications),
+        "observations": len(observations),
+        "ratings": len(ratings),
+        "feedback": len(feedback),
+    }
 
     responses_by = defaultdict(list)  # (inject id, team) → responses in time order
-    for response in responses:
+    for response in facts:
         if response.inject_id:
             responses_by[(response.inject_id, response.team_id)].append(response)
+    inject_facts = {
+        inject.pk: InjectFacts(
+            inject.pk, Loaded(inject.protocol_steps.all()), frozenset(o.pk for o in inject.objectives.all())
+        )
+        for inject in injects
+    }
+    release_facts = [ReleaseFacts(r.inject_id, r.team_id, r.exercise_time, inject_facts[r.inject_id]) for r in releases]
 
-    inject_rows, coverage = _inject_rows(teams, injects, releases, acks, responses_by, verdicts)
-    analysis = _analysis(objectives, teams, releases, responses_by, verdicts, ratings, observations)
+    inject_rows, coverage = _inject_rows(teams, injects, inject_facts, releases, acks, responses_by, verdicts)
+    analysis = _analysis(objectives, teams, release_facts, responses_by, verdicts, ratings, observations)
     return Report(
         exercise=exercise,
         teams=teams,
@@ -186,20 +307,38 @@ def build_report(exercise: Exercise) -> Report:
         shares=shares,
         hot_wash=selectors.summarise_feedback(feedback),
         improvement_plan=plan,
-        timeline=[(event, TIMELINE_KINDS[event.kind]) for event in journal if event.kind in TIMELINE_KINDS],
-        journal=journal,
+        timeline=[(event, TIMELINE_KINDS[event.kind]) for event in timeline_events],
         responses=responses,
         releases=sorted(releases, key=lambda r: (r.released_at, r.inject.sequence, r.team.order)),
         observations=observations,
         ratings=ratings,
-        messages=messages,
         classification_banner=_highest_classification(injects, responses, shares),
+        record_counts=record_counts,
+        journal=journal,
+        messages=messages,
     )
 
 
-def _inject_rows(teams, injects, releases, acks, responses_by, verdicts):
+def _response_facts(exercise) -> list[ResponseFacts]:
+    """The exercise's responses in time order, with their claimed steps, from two queries of plain values."""
+    steps = {step.code: step for step in ProtocolStep.objects.all()}
+    claimed = defaultdict(list)
+    links = Response.protocol_steps.through.objects.filter(response__exercise=exercise)
+    for response_id, code in links.values_list("response_id", "protocolstep_id"):
+        claimed[response_id].append(steps[code])
+    rows = Response.objects.filter(exercise=exercise).order_by("exercise_time", "id")
+    return [
+        ResponseFacts(pk, team, inject, at, classification, Loaded(claimed.get(pk, ())))
+        for pk, team, inject, at, classification in rows.values_list(
+            "id", "team_id", "inject_id", "exercise_time", "classification"
+        )
+    ]
+
+
+def _inject_rows(teams, injects, inject_facts, releases, acks, responses_by, verdicts):
     release_by = {(r.inject_id, r.team_id): r for r in releases}
     coverage = {team.code: TeamCoverage(team) for team in teams}
+    claimed = {}  # response id → codes of the steps it claims
     rows = []
     for inject in injects:
         for team in teams:
@@ -209,9 +348,12 @@ def _inject_rows(teams, injects, releases, acks, responses_by, verdicts):
             ack = acks.get((inject.pk, team.code))
             answers = responses_by.get((inject.pk, team.code), [])
             steps = []
-            for step in inject.protocol_steps.all():
+            for response in answers:
+                if response.pk not in claimed:
+                    claimed[response.pk] = {s.code for s in response.protocol_steps}
+            for step in inject_facts[inject.pk].protocol_steps:
                 deadline = release.exercise_time + timedelta(minutes=step.expected_minutes)
-                claim = next((r for r in answers if any(s.code == step.code for s in r.protocol_steps.all())), None)
+                claim = next((r for r in answers if step.code in claimed[r.pk]), None)
                 verdict = verdicts.get((claim.pk, step.code)) if claim else None
                 if claim is None:
                     status = "missed"
@@ -269,7 +411,7 @@ def _analysis(objectives, teams, releases, responses_by, verdicts, ratings, obse
 
 
 def _objective_injects(releases, objective):
-    return {r.inject_id for r in releases if any(o.pk == objective.pk for o in r.inject.objectives.all())}
+    return {r.inject_id for r in releases if objective.pk in r.inject.objective_ids}
 
 
 def _highest_classification(injects, responses, shares) -> str:
@@ -277,6 +419,10 @@ def _highest_classification(injects, responses, shares) -> str:
     present = [item.classification for item in (*injects, *responses, *shares)] or [Classification.UNCLASSIFIED]
     highest = max(present, key=order.index)
     return f"{Classification(highest).label} // EXERCISE CONTROL AND EVALUATORS"
+
+
+def _median(values: list):
+    return statistics.median(values) if values else None
 
 
 def minutes(value: timedelta | None) -> str:

@@ -2,7 +2,10 @@
 
 HTML and PDF come from the same template (templates/reports/aar.html); the PDF adds the
 print stylesheet's page numbers and the marking banner on every page. DOCX is built with
-python-docx because agencies edit AARs in Word. CSV is one file per table, zipped.
+python-docx because agencies edit AARs in Word, with the same sections. These are the report
+proper, bounded by injects × teams; the record (every response, message, share and journal
+event) is in the CSV files (one per table, zipped; `csv_tables` needs a report built
+`with_records=True`) and in the JSON archive (archive.py).
 """
 
 import csv
@@ -116,30 +119,23 @@ def docx(report: Report) -> bytes:
         ["Exercise time", "Event", "Detail"],
         [[format_exercise_time(event.exercise_time), label, event.detail] for event, label in report.timeline],
     )
+    document.add_paragraph(_RECORD_NOTE.format(**report.record_counts))
     document.add_heading("4. Injects by team", level=1)
     document.add_picture(io.BytesIO(images["response_times"]), width=Cm(22))
+    document.add_paragraph(
+        "Each cell: minutes to the first response, then expected steps claimed on time · late · missed; "
+        "blank: not addressed to the team. Per-step times and adjudications: injects_by_team.csv."
+    )
     _table(
         document,
+        ["Inject", *[t.code for t in report.teams]],
         [
-            "Inject",
-            "Team",
-            "Released",
-            "To acknowledge (min)",
-            "To first response (min)",
-            "On time / late / missed",
-            "Adjudication",
-        ],
-        [
-            [
-                f"{row.inject.sequence}. {row.inject.title}",
-                row.team.code,
-                format_exercise_time(row.released_at),
-                minutes(row.to_acknowledge),
-                minutes(row.to_first_response),
-                f"{row.count('on time')} / {row.count('late')} / {row.count('missed')}",
-                ", ".join(f"{s.step.code}: {s.verdict}" for s in row.steps if s.verdict),
-            ]
-            for row in report.inject_rows
+            [f"{inject.sequence}. {inject.title}", *[_matrix_cell(row) for row in cells]]
+            for inject, cells in report.matrix
+        ]
+        + [
+            ["Median minutes to first response", *[minutes(first) or "—" for _, _, first, _, _ in report.team_medians]],
+            ["Injects answered", *[f"{done} of {received}" for _, _, _, done, received in report.team_medians]],
         ],
     )
     document.add_heading("5. Protocol coverage", level=1)
@@ -151,15 +147,16 @@ def docx(report: Report) -> bytes:
     )
     document.add_heading("6. Information sharing", level=1)
     document.add_picture(io.BytesIO(images["sharing"]), width=Cm(12))
-    for share in report.shares:
+    document.add_paragraph(
+        f"{len(report.shares)} assessments shared; {len(report.downgraded_shares)} downgraded beyond the source's "
+        "marking, listed here. "
+        "Every share: shares.csv."
+    )
+    for share in report.downgraded_shares:
         document.add_paragraph(
             f"[{share.banner}] {share.from_team_id} → {', '.join(t.code for t in share.recipients.all())} "
             f"at {format_exercise_time(share.exercise_time)}: {share.title}"
-            + (
-                f" (downgraded: {share.downgrade_reason}; removed: {share.downgrade_removed})"
-                if share.downgraded
-                else ""
-            )
+            f" (downgraded: {share.downgrade_reason}; removed: {share.downgrade_removed})"
         )
     document.add_heading("7. Hot wash", level=1)
     _table(
@@ -204,28 +201,54 @@ def docx(report: Report) -> bytes:
         ["Name", "Role", "Team"],
         [[_name(p.user), p.get_role_display(), p.team.name if p.team else ""] for p in report.participants],
     )
-    document.add_heading("Appendix C: Journal", level=1)
-    _table(
-        document,
-        ["Time (UTC)", "Exercise time", "Who", "What", "Detail"],
-        [
-            [
-                e.occurred_at.strftime("%H:%M:%S"),
-                format_exercise_time(e.exercise_time),
-                e.actor.get_username() if e.actor else "system",
-                e.kind,
-                e.detail,
-            ]
-            for e in report.journal
-        ],
+    document.add_heading("Appendix C: Journal and records", level=1)
+    document.add_paragraph(
+        "The record is kept whole in the exercise's JSON archive (every row and the append-only journal, "
+        "with its SHA-256 digest) and in the CSV files."
     )
+    _table(document, ["Record", "Rows", "CSV file"], _record_rows(report))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
 
 
+_RECORD_NOTE = (
+    "The {responses} responses, {shares} shared assessments and {messages} messages, each with its time, "
+    "are in the record (Appendix C)."
+)
+
+
+def _matrix_cell(row) -> str:
+    if row is None:
+        return ""
+    first = minutes(row.to_first_response) or "no response"
+    return f"{first}\n{row.count('on time')} · {row.count('late')} · {row.count('missed')}"
+
+
+def _record_rows(report: Report) -> list[list]:
+    counts = report.record_counts
+    return [
+        ["Journal (every event, who and when)", counts["journal"], "journal.csv"],
+        ["Responses (text, claimed steps, marking)", counts["responses"], "responses.csv"],
+        ["Releases of injects to teams", counts["releases"], "releases.csv"],
+        ["Injects by team (per-step times and adjudications)", len(report.inject_rows), "injects_by_team.csv"],
+        ["Shared assessments", counts["shares"], "shares.csv"],
+        ["Messages", counts["messages"], "messages.csv"],
+        ["Observations", counts["observations"], "observations.csv"],
+        ["Ratings", counts["ratings"], "ratings.csv"],
+        [
+            "Acknowledgements, adjudications, hot-wash forms",
+            f"{counts['acknowledgements']}, {counts['adjudications']}, {counts['feedback']}",
+            "JSON archive",
+        ],
+    ]
+
+
 def csv_tables(report: Report) -> dict[str, list[list]]:
-    """One table per file: responses, releases, shares, observations, ratings, journal."""
+    """One table per file: responses, releases, injects by team, shares, messages, observations, ratings,
+    journal. The report must be built `with_records=True` (authors, texts, markings, the journal)."""
+    if report.journal is None:
+        raise ValueError("csv_tables needs build_report(exercise, with_records=True).")
     return {
         "responses.csv": [
             [
@@ -300,6 +323,54 @@ def csv_tables(report: Report) -> dict[str, list[list]]:
                 s.text,
             ]
             for s in report.shares
+        ],
+        "injects_by_team.csv": [
+            [
+                "inject",
+                "title",
+                "team",
+                "released",
+                "minutes_to_acknowledge",
+                "minutes_to_first_response",
+                "on_time",
+                "late",
+                "missed",
+                "steps",
+                "adjudications",
+            ]
+        ]
+        + [
+            [
+                row.inject.sequence,
+                row.inject.title,
+                row.team.code,
+                format_exercise_time(row.released_at),
+                minutes(row.to_acknowledge),
+                minutes(row.to_first_response),
+                row.count("on time"),
+                row.count("late"),
+                row.count("missed"),
+                " ".join(
+                    f"{s.step.code}={s.status}@{format_exercise_time(s.claimed_at) if s.claimed_at else '-'}"
+                    f"/due {format_exercise_time(s.deadline)}"
+                    for s in row.steps
+                ),
+                " ".join(f"{s.step.code}={s.verdict}" for s in row.steps if s.verdict),
+            ]
+            for row in report.inject_rows
+        ],
+        "messages.csv": [["id", "exercise_time", "sent_at", "author", "from_team", "to_team", "text"]]
+        + [
+            [
+                m.pk,
+                format_exercise_time(m.exercise_time),
+                m.sent_at.isoformat(),
+                m.author.get_username(),
+                m.from_team_id or "control",
+                m.to_team_id or ("control" if m.from_team_id else "all"),
+                m.text,
+            ]
+            for m in report.messages
         ],
         "observations.csv": [["kind", "team", "inject", "protocol_step", "objective", "exercise_time", "by", "text"]]
         + [

@@ -132,7 +132,7 @@ else:
 
 # Inside daphne, whole-exercise views (delivery and sharing matrices, presence) are rendered at most
 # once per this many seconds per exercise, after the commit, on a worker thread (exercises/realtime.py).
-COALESCE_SECONDS = 0.5
+COALESCE_SECONDS = 1.0
 
 # At most this many HTTP requests inside Django at once per daphne process; the others wait their
 # turn in the event loop. Django runs each in a thread with a database connection of its own, so

@@ -63,6 +63,18 @@ def send_after_commit(groups, html: str) -> None:
     transaction.on_commit(send, robust=True)
 
 
+def render_and_send_after_commit(render) -> None:
+    """Once the transaction commits, call `render()` for [(groups, html), …] and send each: for what may
+    wait until the fragments registered before it (a released inject's card, which its teams are
+    waiting for) are out."""
+
+    def send():
+        for groups, html in render():
+            async_to_sync(_send_to_groups)(list(groups), {"type": "fragment", "html": html})
+
+    transaction.on_commit(send, robust=True)
+
+
 def render_and_send_once_after_commit(key: str, groups, render) -> None:
     """Render `render()` after commit and send it: once per transaction for this key, and inside
     daphne at most once per COALESCE_SECONDS for this key, off the caller's thread.

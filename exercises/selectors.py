@@ -18,6 +18,7 @@ from exercises.models import (
     Inject,
     Message,
     Participant,
+    ProtocolStep,
     Release,
     Response,
     SharedAssessment,
@@ -157,10 +158,19 @@ def delivery_matrix(exercise: Exercise, at=None) -> tuple[list, list[DeliveryRow
     teams = list(exercise.teams.all())
     injects = list(
         exercise.injects.filter(released_at__isnull=False)
-        .prefetch_related("protocol_steps", "releases")
+        .only("id", "exercise_id", "sequence", "title", "released_at")  # not the texts: the matrix names injects
+        .prefetch_related(
+            Prefetch("protocol_steps", ProtocolStep.objects.only("code", "expected_minutes")),
+            Prefetch("releases", Release.objects.only("id", "inject_id", "team_id", "exercise_time")),
+        )
         .order_by("released_at", "sequence")
     )
-    acks = {(a.inject_id, a.team_id): a for a in Acknowledgement.objects.filter(inject__exercise=exercise)}
+    acks = {
+        (inject_id, team_id): exercise_time
+        for inject_id, team_id, exercise_time in Acknowledgement.objects.filter(inject__exercise=exercise).values_list(
+            "inject_id", "team_id", "exercise_time"
+        )
+    }
     first_response = {}
     for inject_id, team_id, exercise_time in (
         Response.objects.filter(exercise=exercise, inject__isnull=False)
@@ -193,11 +203,7 @@ def delivery_matrix(exercise: Exercise, at=None) -> tuple[list, list[DeliveryRow
             elif due is not None and now_time > due:
                 cells.append(Cell("late", "Late", f"due {format_exercise_time(due)}"))
             elif (inject.pk, team.code) in acks:
-                cells.append(
-                    Cell(
-                        "acknowledged", "Acknowledged", format_exercise_time(acks[(inject.pk, team.code)].exercise_time)
-                    )
-                )
+                cells.append(Cell("acknowledged", "Acknowledged", format_exercise_time(acks[(inject.pk, team.code)])))
             else:
                 cells.append(Cell("delivered", "Delivered", format_exercise_time(release.exercise_time)))
         rows.append(DeliveryRow(inject, cells))

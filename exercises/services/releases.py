@@ -110,9 +110,17 @@ def release_due_injects(exercise_id: int, *, at=None) -> int:
 
 
 def push_msel_row(exercise_id: int, inject_id: int) -> None:
-    inject = selectors.msel_injects(exercise_id).get(pk=inject_id)
-    realtime.send_after_commit([realtime.facilitators_group(exercise_id)], fragments.msel_row(inject, can_control=True))
-    realtime.send_after_commit([realtime.evaluators_group(exercise_id)], fragments.msel_row(inject, can_control=False))
+    """The inject's MSEL row for staff (with and without controls), rendered after commit: the teams'
+    pushes registered before it go out first."""
+
+    def rows():
+        inject = selectors.msel_injects(exercise_id).get(pk=inject_id)
+        return [
+            ([realtime.facilitators_group(exercise_id)], fragments.msel_row(inject, can_control=True)),
+            ([realtime.evaluators_group(exercise_id)], fragments.msel_row(inject, can_control=False)),
+        ]
+
+    realtime.render_and_send_after_commit(rows)
 
 
 def push_delivery(exercise: Exercise) -> None:

@@ -147,3 +147,20 @@ def test_a_downgraded_share_is_listed_in_the_report(played):
     assert "Sanitised ASAT assessment" in html and "Collection sources" in html
     assert "Debris field estimate" not in html
     assert "2 assessments shared; 1 downgraded" in html
+
+
+def test_the_timeline_shows_the_conduct_and_a_run_of_clock_jumps_as_one_line(played):
+    from datetime import timedelta
+
+    from exercises.services.clock import jump_to
+
+    for minutes in (60, 70, 80):
+        jump_to(exercise=played.exercise, exercise_time=timedelta(minutes=minutes), by=played.facilitator)
+    timeline = build_report(played.exercise).timeline
+    labels = [entry.label for entry in timeline]
+    assert labels.count("Clock jumped ahead") == 1
+    [jumps] = [entry for entry in timeline if entry.label == "Clock jumped ahead"]
+    assert jumps.detail.startswith("3 times, ") and jumps.detail.endswith("→ T+01:20:00")
+    assert labels[0] == "STARTEX" and labels.count("Inject released") == 2
+    assert "1. " in next(entry.detail for entry in timeline if entry.label == "Inject released")
+    assert "Response" not in labels and "Message" not in labels

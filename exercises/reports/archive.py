@@ -8,7 +8,6 @@ imported exercise again gives the same archive (but for `exported_at`).
 
 import hashlib
 import json
-from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core import serializers
@@ -58,34 +57,31 @@ def _serialize(queryset) -> list[dict]:
     by primary key, but read with `.values_list()` (one query for the fields and one per many-to-many
     field) instead of building model instances and serializing each: the serializer took ~5 s of Python
     for the ~15 000 rows of a 4,000-response exercise (bench/reports.py). The output is identical
-    (tests/test_report_archive.py compares it with Django's serializer, field by field)."""
+    (tests/test_report_records.py compares it with Django's serializer, model by model)."""
     model = queryset.model
     opts = model._meta.concrete_model._meta
     fields = [f for f in opts.local_fields if f.serialize]
-    columns = [_column(field) for field in fields]
+    encoders = [(field.name, _encoder(field)) for field in fields]
+    label, encode_pk = opts.label_lower, _encoder(opts.pk)
     rows = {}
-    for values in queryset.order_by("pk").values_list("pk", *columns):
-        rows[values[0]] = {
-            "model": opts.label_lower,
-            "pk": _encode(values[0], opts.pk),
-            "fields": {
-                field.name: _encode_fk(value, field) if field.remote_field else _encode(value, field)
-                for field, value in zip(fields, values[1:], strict=True)
-            },
-        }
+    for pk, *values in queryset.order_by("pk").values_list("pk", *[_column(field) for field in fields]):
+        row = {}
+        for (name, encode), value in zip(encoders, values, strict=True):
+            row[name] = value if encode is None or value is None else encode(value)
+        rows[pk] = {"model": label, "pk": pk if encode_pk is None else encode_pk(pk), "fields": row}
     for field in opts.local_many_to_many:
         if not (field.serialize and field.remote_field.through._meta.auto_created):
             continue
         for row in rows.values():
             row["fields"][field.name] = []
         source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
-        target_model = field.remote_field.model
-        # the related model's default ordering, as the serializer's prefetch would give
-        ordering = [_prefixed(target, name) for name in target_model._meta.ordering] + [f"{target}__pk"]
+        encode = _encoder(field.remote_field.model._meta.pk)
+        # the related model's default ordering, as the serializer's prefetch gives
+        ordering = [_prefixed(target, name) for name in field.remote_field.model._meta.ordering] + [f"{target}__pk"]
         links = field.remote_field.through.objects.filter(**{f"{source}__in": queryset.values("pk")})
         for owner, related in links.order_by(f"{source}_id", *ordering).values_list(f"{source}_id", f"{target}_id"):
             if owner in rows:
-                rows[owner]["fields"][field.name].append(_encode(related, target_model._meta.pk))
+                rows[owner]["fields"][field.name].append(related if encode is None else encode(related))
     return list(rows.values())
 
 
@@ -105,22 +101,53 @@ def _prefixed(prefix: str, ordering: str) -> str:
     return f"-{prefix}__{ordering[1:]}" if ordering.startswith("-") else f"{prefix}__{ordering}"
 
 
-def _encode_fk(value, field):
-    if hasattr(field.remote_field.model, "natural_key"):
-        return None if value is None else [value]  # User.natural_key() is (username,)
-    return _encode(value, field.target_field)
+# Fields whose values the serializer writes as they come from the database (json.loads gives them back).
+_PLAIN = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "BooleanField",
+    "CharField",
+    "SlugField",
+    "TextField",
+    "EmailField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "PositiveBigIntegerField",
+    "FloatField",
+    "JSONField",
+}
 
 
-def _encode(value, field):
-    """A value as the serializer writes it and json.loads reads it back: durations as Django's
-    duration_string, datetimes as DjangoJSONEncoder writes them (milliseconds, "Z" for UTC)."""
-    if value is None or isinstance(value, bool | int | float | str | dict | list):
-        return value
-    if isinstance(value, timedelta):
-        return duration_string(value)
-    if isinstance(value, datetime | date | time):
-        return _ENCODER.default(value)
-    return _ENCODER.default(field.to_python(value))
+def _encoder(field):
+    """How the serializer writes a (non-null) value of this field, as json.loads reads it back; None: as is."""
+    if field.remote_field:
+        if hasattr(field.remote_field.model, "natural_key"):
+            return _natural_key
+        field = field.target_field
+    kind = field.get_internal_type()
+    if kind in _PLAIN:
+        return None
+    if kind == "DurationField":
+        return duration_string  # Field.value_to_string
+    if kind == "DateTimeField":
+        return _datetime
+    return lambda value: _ENCODER.default(field.to_python(value))  # dates, times, decimals, UUIDs
+
+
+def _natural_key(value) -> list:
+    return [value]  # User.natural_key() is (username,)
+
+
+def _datetime(value) -> str:
+    """As DjangoJSONEncoder writes it: ISO 8601, milliseconds, "Z" for UTC."""
+    text = value.isoformat()
+    if value.microsecond:
+        text = text[:23] + text[26:]
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 _ENCODER = DjangoJSONEncoder()

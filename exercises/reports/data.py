@@ -36,6 +36,7 @@ from exercises.models import (
     Release,
     Response,
     SharedAssessment,
+    format_exercise_time,
 )
 
 
@@ -76,6 +77,13 @@ class ReleaseFacts:
     team_id: str
     exercise_time: timedelta
     inject: InjectFacts
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    exercise_time: timedelta | None
+    label: str
+    detail: str
 
 
 @dataclass
@@ -307,7 +315,7 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
         shares=shares,
         hot_wash=selectors.summarise_feedback(feedback),
         improvement_plan=plan,
-        timeline=[(event, TIMELINE_KINDS[event.kind]) for event in timeline_events],
+        timeline=_timeline(timeline_events),
         responses=responses,
         releases=sorted(releases, key=lambda r: (r.released_at, r.inject.sequence, r.team.order)),
         observations=observations,
@@ -317,6 +325,38 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
         journal=journal,
         messages=messages,
     )
+
+
+def _timeline(events) -> list[TimelineEntry]:
+    """The conduct of the exercise, one line per event; a run of clock jumps (a rehearsal jumps from one
+    event to the next hundreds of times) is one line."""
+    entries, jumps = [], []
+
+    def close_jumps():
+        if jumps:
+            start = format_exercise_time(timedelta(seconds=jumps[0].payload.get("from_seconds", 0)))
+            end = format_exercise_time(timedelta(seconds=jumps[-1].payload.get("to_seconds", 0)))
+            times = f"{len(jumps)} times, " if len(jumps) > 1 else ""
+            label = TIMELINE_KINDS["exercise.jump"]
+            entries.append(TimelineEntry(jumps[0].exercise_time, label, f"{times}{start} → {end}"))
+            jumps.clear()
+
+    for event in events:
+        if event.kind == "exercise.jump":
+            jumps.append(event)
+            continue
+        close_jumps()
+        payload = event.payload or {}
+        detail = str(payload.get("title") or payload.get("text") or payload.get("team") or "")
+        if payload.get("sequence"):
+            detail = f"{payload['sequence']}. {detail}"
+        if payload.get("teams"):
+            detail += " → " + ", ".join(payload["teams"])
+        if payload.get("team") and payload.get("title"):
+            detail += f" ({payload['team']})"
+        entries.append(TimelineEntry(event.exercise_time, TIMELINE_KINDS[event.kind], detail))
+    close_jumps()
+    return entries
 
 
 def _response_facts(exercise) -> list[ResponseFacts]:

@@ -117,7 +117,7 @@ def docx(report: Report) -> bytes:
     _table(
         document,
         ["Exercise time", "Event", "Detail"],
-        [[format_exercise_time(event.exercise_time), label, event.detail] for event, label in report.timeline],
+        [[format_exercise_time(entry.exercise_time), entry.label, entry.detail] for entry in report.timeline],
     )
     document.add_paragraph(_RECORD_NOTE.format(**report.record_counts))
     document.add_heading("4. Injects by team", level=1)

@@ -10,8 +10,9 @@
    abruptly, as a network cut: no close frame; half with a clean close, as a page left) and come back
    with htmx's backoff; an inject is released every --release-every seconds. Every --sample-every
    seconds: the size of each Redis group (ZCARD of the layer's group key), daphne's RSS, the presence
-   rows (Connection) and the open sockets. --restart-every kills daphne (SIGKILL) and starts it again,
-   to show what a crash leaves in the groups (members stay until group_expiry, 86400 s by default).
+   rows (Connection) and the open sockets. The soak's daphne ticks the clock in-process, as `make run`
+   does (it expires presence rows no page reports on). --restart-every kills daphne (SIGKILL) and starts
+   it again, to show what a crash leaves in the groups (members stay until group_expiry, 300 s here).
    At the end every socket must hold every released inject (from a push or from its state on reconnect).
 """
 
@@ -121,7 +122,7 @@ def main():
 
         groups = [realtime.team_group(bench.exercise_id, code) for code in harness.TEAMS]
         groups += realtime.staff_groups(bench.exercise_id)
-        server = Server("app", env).start()
+        server = Server("app", env, CLOCK_IN_PROCESS="1").start()
         samples, released = [], []
         try:
             facilitator = Facilitator(server, bench.facilitator)
@@ -163,7 +164,7 @@ def main():
                     next_release += args.release_every
                 if now >= next_restart:
                     server.stop(signal.SIGKILL)
-                    server = Server("app", env, port=server.port).start()
+                    server = Server("app", env, port=server.port, CLOCK_IN_PROCESS="1").start()
                     restarts += 1
                     next_restart += args.restart_every
                 time.sleep(0.2)

@@ -2,7 +2,8 @@
 
 The consumers are async: forwarding a fragment rendered once by a service is a coroutine on the
 event loop, with no hop to a worker thread per socket and message (docs/benchmarks.md, fan-out).
-What touches the database (authorization, presence, the state) runs in `database_sync_to_async`.
+What touches the database (authorization, presence, the state) runs in `database_sync_to_async` on
+the loop's worker threads.
 
 Players never send data over the socket (responses go through the HTTP form path): the only
 frame a page sends is its periodic sync report; anything else is ignored — and counted: a
@@ -12,6 +13,8 @@ page does not reconnect; a failure of ours closes with 4013 ("try again later") 
 silently stale.
 """
 
+import asyncio
+import functools
 import json
 import logging
 import time
@@ -39,6 +42,11 @@ CLOSE_SERVICE_RESTART = 4012
 
 # A push normally lands within a second; an item younger than this may still be on its way to the page.
 PUSH_GRACE = timedelta(seconds=10)
+
+# The consumers' database work runs on the event loop's worker threads, several at once, not all on the
+# one thread that thread-sensitive calls share: a backlog there (a storm of connects, many sync reports)
+# made disconnects outlast daphne's application_close_timeout, which then killed them half-done.
+in_worker_thread = functools.partial(database_sync_to_async, thread_sensitive=False)
 
 FLOOD_RATE = 5.0  # frames per second a socket may send (they are ignored anyway)
 FLOOD_BURST = 20.0
@@ -75,7 +83,7 @@ class ExerciseSocket(AsyncWebsocketConsumer):
             for group in [realtime.user_group(participant.user_id), *self.groups_for(participant)]:
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.groups_joined.append(group)
-            await self.send(text_data=await database_sync_to_async(self.join)(participant))
+            await self.send(text_data=await in_worker_thread(self.join)(participant))
         except Exception:
             logger.exception("Could not set up the socket; asking the page to reconnect")
             await self.close(code=CLOSE_TRY_AGAIN)
@@ -97,15 +105,14 @@ class ExerciseSocket(AsyncWebsocketConsumer):
             except Exception as error:  # the channel layer may be the thing that is gone
                 logger.info("Could not leave group %s (%s)", group, error)
         if joined:
-            try:
-                await database_sync_to_async(presence.disconnected)(channel_name=self.channel_name)
-            except Exception:
-                logger.exception("Could not record the disconnection")
+            # Shielded: daphne cancels a closed socket's application after application_close_timeout, and
+            # the presence row must go all the same.
+            await asyncio.shield(in_worker_thread(_record_disconnection)(self.channel_name))
 
     async def authorized_participant(self):
         """The user's participation in this exercise if their role may open this socket, else None."""
         exercise_id = self.scope["url_route"]["kwargs"]["exercise_id"]
-        participant = await database_sync_to_async(selectors.participation)(self.scope["user"], exercise_id)
+        participant = await in_worker_thread(selectors.participation)(self.scope["user"], exercise_id)
         if participant is None or participant.role not in self.roles:
             return None
         return participant
@@ -143,7 +150,7 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         try:
             for group in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
-            state = await database_sync_to_async(self.state_if_stale)(participant, page_counts)
+            state = await in_worker_thread(self.state_if_stale)(participant, page_counts)
             if state is not None:
                 await self.send(text_data=state)
         except Exception:
@@ -168,6 +175,13 @@ class ExerciseSocket(AsyncWebsocketConsumer):
     async def session_ended(self, event):
         """The user logged out (realtime.end_user_sockets): stop at once."""
         await self.close(code=CLOSE_SESSION_ENDED)
+
+
+def _record_disconnection(channel_name: str) -> None:
+    try:
+        presence.disconnected(channel_name=channel_name)
+    except Exception:
+        logger.exception("Could not record the disconnection")  # the row expires (presence.expire_stale)
 
 
 class TeamSocket(ExerciseSocket):

@@ -243,7 +243,7 @@ class Marked(models.Model):
         if self.releasability == Releasability.FVEY:
             return team_code in FVEY
         if self.releasability == Releasability.REL_TO:
-            codes = rel_to if rel_to is not None else set(self.releasable_to.values_list("code", flat=True))
+            codes = rel_to if rel_to is not None else self.releasable_to_codes()
             return team_code in codes
         return False
 
@@ -257,8 +257,12 @@ class Marked(models.Model):
             return f"{classification} // REL TO FVEY"
         if self.releasability == Releasability.NATIONAL:
             return f"{classification} // {'/'.join(sorted(self.owner_codes()))} ONLY"
-        codes = sorted(set(self.releasable_to.values_list("code", flat=True)) | self.owner_codes())
+        codes = sorted(self.releasable_to_codes() | self.owner_codes())
         return f"{classification} // REL TO {', '.join(codes)}"
+
+    def releasable_to_codes(self) -> set[str]:
+        """The nations of a REL TO marking (from the prefetch when the caller made one: no query then)."""
+        return {team.code for team in self.releasable_to.all()}
 
 
 class Trigger(models.TextChoices):

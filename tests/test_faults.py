@@ -147,10 +147,8 @@ def test_redis_restarted_under_a_running_exercise_loses_nothing(running):
         if os.environ.get("CI") == "true":
             pytest.fail("redis-server is missing: CI must run the Redis restart test")
         pytest.skip("redis-server is not installed")
-    from exercises.models import Release
+    from exercises.models import Connection, Release
     from tests.live import RedisServer
-
-    from exercises.models import Connection
 
     def connections_within(seconds, expected):
         """Whether the USA player's presence rows come to `expected` within `seconds`."""

@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 
+import pytest
 from django.core import serializers
 from django.urls import reverse
 
@@ -51,10 +52,10 @@ def test_the_archive_rows_are_exactly_what_djangos_serializer_writes(played):
     compared = 0
     for model, path in archive.EXERCISE_MODELS:
         queryset = model.objects.filter(**{path: exercise.pk})
-        assert archive._serialize(queryset) == _django(queryset), model._meta.label
+        assert archive._serialize(queryset, version=1) == _django(queryset), model._meta.label
         compared += queryset.count()
     for model in archive.REFERENCE_MODELS:
-        assert archive._serialize(model.objects.all()) == _django(model.objects.all()), model._meta.label
+        assert archive._serialize(model.objects.all(), version=1) == _django(model.objects.all()), model._meta.label
     assert compared > 30
     shares = archive._serialize(SharedAssessment.objects.filter(exercise=exercise))
     assert shares[0]["fields"]["recipients"] == ["GBR", "CAN"], "many-to-many in the related model's order"
@@ -164,3 +165,31 @@ def test_the_timeline_shows_the_conduct_and_a_run_of_clock_jumps_as_one_line(pla
     assert labels[0] == "STARTEX" and labels.count("Inject released") == 2
     assert "1. " in next(entry.detail for entry in timeline if entry.label == "Inject released")
     assert "Response" not in labels and "Message" not in labels
+
+
+def test_version_2_keeps_every_timestamp_to_the_microsecond_and_version_1_archives_still_verify(played):
+    from django.utils.dateparse import parse_datetime
+
+    from exercises.reports.archive import InvalidArchive, export_archive, import_archive, verify_archive
+
+    exercise = played.exercise
+    data = export_archive(exercise)
+    assert data["version"] == 2
+    stored = {e.pk: e.occurred_at for e in AuditEvent.objects.filter(exercise=exercise)}
+    archived = {
+        row["pk"]: parse_datetime(row["fields"]["occurred_at"]) for row in data["records"]["exercises.auditevent"]
+    }
+    assert archived == stored, "every timestamp exactly as stored"
+    assert any(at.microsecond % 1000 for at in stored.values()), "the fixture has sub-millisecond times"
+    assert verify_archive(data) == []
+    # A version 1 archive (timestamps to the millisecond) still verifies, and is read (refused here only
+    # because the exercise exists).
+    old = json.loads(json.dumps(data))
+    old["version"] = 1
+    old["records"]["exercises.auditevent"] = archive._serialize(AuditEvent.objects.filter(exercise=exercise), 1)
+    old["journal_sha256"] = archive.journal_digest(old["records"]["exercises.auditevent"])
+    assert verify_archive(old) == []
+    with pytest.raises(InvalidArchive, match="already exists"):
+        import_archive(old)
+    with pytest.raises(InvalidArchive, match="reads archive versions 1 and 2"):
+        import_archive({**old, "version": 3})

@@ -1,6 +1,7 @@
 """The JSON archive of a whole exercise: raw records plus the computed metrics.
 
-Format `conjunction-exercise-archive`, version 1 (documented in docs/archive-format.md).
+Format `conjunction-exercise-archive`, version 2; version 1 archives are still read and verified
+(documented in docs/archive-format.md).
 `import_archive` loads it into a fresh database losslessly: primary keys are kept, users and
 reference data (teams, capabilities, protocols) are created when missing, and exporting the
 imported exercise again gives the same archive (but for `exported_at`).
@@ -23,7 +24,8 @@ from exercises.reports.data import build_report
 from exercises.services import ServiceError, audit
 
 FORMAT = "conjunction-exercise-archive"
-VERSION = 1
+VERSION = 2  # 2: timestamps to the microsecond (1: to the millisecond, as Django's JSON encoder writes them)
+READABLE_VERSIONS = (1, 2)
 
 # Exercise-scoped models, in an order where every row's foreign keys come before it.
 EXERCISE_MODELS = [
@@ -52,17 +54,19 @@ class InvalidArchive(ServiceError):
     pass
 
 
-def _serialize(queryset) -> list[dict]:
+def _serialize(queryset, version: int = VERSION) -> list[dict]:
     """The rows of `queryset` as Django's JSON serializer writes them (with natural foreign keys), ordered
     by primary key, but read with `.values_list()` (one query for the fields and one per many-to-many
     field) instead of building model instances and serializing each: the serializer took ~5 s of Python
     for the ~15 000 rows of a 4,000-response exercise (bench/reports.py). The output is identical
-    (tests/test_report_records.py compares it with Django's serializer, model by model)."""
+    (tests/test_report_records.py compares it with Django's serializer, model by model), except that from
+    version 2 timestamps keep their microseconds (Django's encoder cuts them to milliseconds, so a version 1
+    archive lost them, and one whose microseconds were under 1 000 did not even round-trip)."""
     model = queryset.model
     opts = model._meta.concrete_model._meta
     fields = [f for f in opts.local_fields if f.serialize]
-    encoders = [(field.name, _encoder(field)) for field in fields]
-    label, encode_pk = opts.label_lower, _encoder(opts.pk)
+    encoders = [(field.name, _encoder(field, version)) for field in fields]
+    label, encode_pk = opts.label_lower, _encoder(opts.pk, version)
     rows = {}
     for pk, *values in queryset.order_by("pk").values_list("pk", *[_column(field) for field in fields]):
         row = {}
@@ -75,7 +79,7 @@ def _serialize(queryset) -> list[dict]:
         for row in rows.values():
             row["fields"][field.name] = []
         source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
-        encode = _encoder(field.remote_field.model._meta.pk)
+        encode = _encoder(field.remote_field.model._meta.pk, version)
         # the related model's default ordering, as the serializer's prefetch gives
         ordering = [_prefixed(target, name) for name in field.remote_field.model._meta.ordering] + [f"{target}__pk"]
         links = field.remote_field.through.objects.filter(**{f"{source}__in": queryset.values("pk")})
@@ -122,7 +126,7 @@ _PLAIN = {
 }
 
 
-def _encoder(field):
+def _encoder(field, version: int):
     """How the serializer writes a (non-null) value of this field, as json.loads reads it back; None: as is."""
     if field.remote_field:
         if hasattr(field.remote_field.model, "natural_key"):
@@ -134,7 +138,7 @@ def _encoder(field):
     if kind == "DurationField":
         return duration_string  # Field.value_to_string
     if kind == "DateTimeField":
-        return _datetime
+        return _datetime if version >= 2 else _datetime_v1
     return lambda value: _ENCODER.default(field.to_python(value))  # dates, times, decimals, UUIDs
 
 
@@ -143,7 +147,12 @@ def _natural_key(value) -> list:
 
 
 def _datetime(value) -> str:
-    """As DjangoJSONEncoder writes it: ISO 8601, milliseconds, "Z" for UTC."""
+    """ISO 8601 to the microsecond (archive version 2)."""
+    return value.isoformat()
+
+
+def _datetime_v1(value) -> str:
+    """As DjangoJSONEncoder writes it: ISO 8601, milliseconds, "Z" for UTC (archive version 1)."""
     text = value.isoformat()
     if value.microsecond:
         text = text[:23] + text[26:]
@@ -220,7 +229,9 @@ def verify_archive(data: dict) -> list[str]:
     if journal_digest(archived) != data.get("journal_sha256"):
         problems.append("The archive's journal does not match its digest: the file was changed after export.")
     exercise_id = data.get("exercise", {}).get("id")
-    stored = {row["pk"]: row for row in _serialize(models.AuditEvent.objects.filter(exercise_id=exercise_id))}
+    version = data.get("version") if data.get("version") in READABLE_VERSIONS else VERSION
+    events = models.AuditEvent.objects.filter(exercise_id=exercise_id)
+    stored = {row["pk"]: row for row in _serialize(events, version)}  # as that version writes them
     for row in archived:
         if row["pk"] not in stored:
             problems.append(f"Journal event {row['pk']} ({row['fields']['kind']}) is not in this database.")
@@ -283,8 +294,9 @@ def metrics(exercise) -> dict:
 def import_archive(data: dict, *, by=None) -> models.Exercise:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InvalidArchive(f"This is not a Conjunction exercise archive (format must be {FORMAT!r}).")
-    if data.get("version") != VERSION:
-        raise InvalidArchive(f"This Conjunction reads archive version {VERSION}, not {data.get('version')!r}.")
+    if data.get("version") not in READABLE_VERSIONS:
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
+        raise InvalidArchive(f"This Conjunction reads archive versions {readable}, not {data.get('version')!r}.")
     exercise_id = data["exercise"]["id"]
     if models.Exercise.objects.filter(pk=exercise_id).exists():
         raise InvalidArchive(f"Exercise {exercise_id} already exists here; import into a fresh database.")

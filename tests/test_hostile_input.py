@@ -78,10 +78,11 @@ def test_pdf_and_docx_carry_hostile_text_as_text(poisoned):
     from pypdf import PdfReader
 
     pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(export(poisoned.exercise, "pdf"))).pages)
-    assert "Response <script>alert" in pdf_text.replace("\n", " "), "the PDF prints the text, it does not run it"
+    # Responses are in the CSV and the archive, not the document; the inject's title is in both documents.
+    assert "Title <script>alert" in pdf_text.replace("\n", " "), "the PDF prints the text, it does not run it"
     document = Document(io.BytesIO(export(poisoned.exercise, "docx")))
     cells = " ".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
-    assert f"Response {XSS}" in cells, "Word shows the text as typed, never as markup"
+    assert f"Title {XSS}" in cells, "Word shows the text as typed, never as markup"
 
 
 def test_csv_cells_that_start_a_formula_are_neutralised(poisoned):

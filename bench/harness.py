@@ -281,6 +281,7 @@ class Profiler:
             [
                 py_spy,
                 "record",
+                "--nonblocking",  # sampling without pausing the server: a paused daphne with many threads stalls
                 "--pid",
                 str(self.pid),
                 "--rate",

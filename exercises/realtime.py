@@ -2,6 +2,8 @@
 
 A service renders a fragment once and hands the HTML to `send_after_commit`; every
 socket in the group receives the same string. Model instances never enter a message.
+Inside daphne the committing thread puts the message in an outbox on daphne's loop and
+returns at once; one sender drains it in order (a request never waits for the channel layer).
 
 Views of a whole exercise (the delivery matrix, the sharing matrix, the presence list) change
 with many events — every release, every connect. Inside daphne they are rendered at most once
@@ -54,13 +56,9 @@ async def _send_to_groups(groups: list[str], message: dict) -> None:
 def send_after_commit(groups, html: str) -> None:
     """Queue `html` for each group once the surrounding transaction commits."""
     groups = list(groups)
-
-    def send():
-        async_to_sync(_send_to_groups)(groups, {"type": "fragment", "html": html})
-
     # robust: a channel layer that is down (Redis restarting) must not turn a committed write into an
     # error for the user. The record is in the database; pages resync (consumers.ExerciseSocket.resync).
-    transaction.on_commit(send, robust=True)
+    transaction.on_commit(lambda: _send(groups, {"type": "fragment", "html": html}), robust=True)
 
 
 def render_and_send_after_commit(render) -> None:
@@ -70,9 +68,30 @@ def render_and_send_after_commit(render) -> None:
 
     def send():
         for groups, html in render():
-            async_to_sync(_send_to_groups)(list(groups), {"type": "fragment", "html": html})
+            _send(list(groups), {"type": "fragment", "html": html})
 
     transaction.on_commit(send, robust=True)
+
+
+def _send(groups: list[str], message: dict) -> None:
+    """Inside daphne, hand the message to the outbox on its loop and return: the request does not wait for
+    the channel layer. Elsewhere (management commands, tests without daphne), send it and wait."""
+    if _outbox is None:
+        async_to_sync(_send_to_groups)(groups, message)
+    else:
+        _event_loop.call_soon_threadsafe(_outbox.put_nowait, (groups, message))
+
+
+async def _deliver_outbox() -> None:
+    """One sender for the whole process, in the order the commits handed messages over (a burst's
+    injects reach each team in MSEL order)."""
+    while True:
+        groups, message = await _outbox.get()
+        try:
+            await _send_to_groups(groups, message)
+        except Exception:
+            # Like a lost push: the pages' sync reports repair it (consumers.ExerciseSocket.resync).
+            logger.exception("Could not send a fragment to %s", groups)
 
 
 def render_and_send_once_after_commit(key: str, groups, render) -> None:
@@ -94,21 +113,26 @@ def render_and_send_once_after_commit(key: str, groups, render) -> None:
         if loop is not None and settings.COALESCE_SECONDS:
             loop.call_soon_threadsafe(_coalesce, key, groups, render)
         else:
-            async_to_sync(_send_to_groups)(groups, {"type": "fragment", "html": render()})
+            _send(groups, {"type": "fragment", "html": render()})
 
     send.conjunction_key = key
     transaction.on_commit(send, robust=True)
 
 
-# Inside daphne: its event loop, and the renders waiting on it (key → the latest groups and render).
+# Inside daphne: its event loop, the outbox its sender drains, and the renders waiting on it (key → the
+# latest groups and render).
 _event_loop: asyncio.AbstractEventLoop | None = None
+_outbox: asyncio.Queue | None = None
 _coalescing: dict[str, tuple[list[str], object]] = {}
 
 
 def use_event_loop(loop: asyncio.AbstractEventLoop | None = None) -> None:
-    """Called once daphne's loop runs (config/asgi.py): from then on whole-exercise views are coalesced."""
-    global _event_loop
+    """Called on daphne's loop once it runs (config/asgi.py): from then on fragments go out through the
+    outbox and whole-exercise views are coalesced."""
+    global _event_loop, _outbox
     _event_loop = loop or asyncio.get_event_loop()
+    _outbox = asyncio.Queue()
+    _event_loop.create_task(_deliver_outbox())
 
 
 def _coalesce(key: str, groups: list[str], render) -> None:

@@ -2,6 +2,7 @@
 presence list is rendered a few times for a storm of connects, not once per socket."""
 
 import asyncio
+import re
 import time
 from datetime import timedelta
 
@@ -117,3 +118,42 @@ def test_inside_daphne_a_storm_of_connects_renders_presence_a_few_times_not_once
     assert 1 <= len(pushes) <= 4, f"{len(pushes)} presence lists for {sockets} connects"
     assert "Usa_Player" in pushes[-1], "the last one is up to date"
     assert not Connection.objects.exists(), "every socket left the presence list when it closed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_daphne_a_burst_released_in_one_tick_reaches_a_team_in_msel_order(running):
+    """The committing thread hands fragments to one sender on daphne's loop (exercises/realtime.py): a
+    burst's cards arrive in the order they were released, on the in-memory and the Redis layer alike."""
+    from exercises.models import Inject
+    from exercises.services.clock import jump_to
+
+    for n in range(25):
+        Inject.objects.create(
+            exercise=running.exercise,
+            sequence=100 + n,
+            offset=timedelta(minutes=30),
+            kind="debris",
+            title=f"Burst track {n:02d}",
+            text="Track update.",
+            addressed_to_all=True,
+        )
+    usa = session_cookie(running.usa_player)
+    with Daphne(clock=True) as server:
+
+        async def scenario():
+            socket = await open_socket(
+                f"ws://127.0.0.1:{server.port}/ws/exercises/{running.exercise.pk}/team/", usa, server.port
+            )
+            await socket.recv()  # its state
+            await asyncio.to_thread(
+                jump_to, exercise=running.exercise, exercise_time=timedelta(minutes=31), by=running.facilitator
+            )
+            arrived = []
+            while len(arrived) < 25:
+                frame = await asyncio.wait_for(socket.recv(), 30)
+                arrived += re.findall(r"Burst track (\d\d)</h3>", frame)
+            await socket.close()
+            return arrived
+
+        arrived = asyncio.run(scenario())
+    assert arrived == [f"{n:02d}" for n in range(25)]

@@ -2,6 +2,7 @@
 layer that holds a burst, SQLite transactions that wait for the write lock instead of failing."""
 
 import asyncio
+import os
 import threading
 
 import pytest
@@ -82,3 +83,26 @@ def test_concurrent_read_then_write_transactions_wait_for_each_other(personas):
         thread.join()
     assert errors == []
     assert AuditEvent.objects.filter(kind="test.write").count() == 60
+
+
+def test_every_thread_shares_one_redis_pool_for_the_cache():
+    """Daphne serves each request in a new thread; each used to open its own Redis connection."""
+    if settings.CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs with REDIS_URL: the Redis cache must be configured")
+        pytest.skip("the embedded setup caches in memory")
+    from django.core.cache import caches
+
+    pools = []
+
+    def use_the_cache():
+        cache = caches["default"]
+        cache.set("pool-test", 1)
+        pools.append(cache._cache._get_connection_pool(write=True))
+
+    threads = [threading.Thread(target=use_the_cache) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(pools) == 4 and all(pool is pools[0] for pool in pools)

@@ -110,6 +110,7 @@ def render_and_send_once_after_commit(key: str, groups, render) -> None:
     loop = _event_loop
 
     def send():
+        send.conjunction_key = None  # sent: a later transaction's push for this key is a new one
         if loop is not None and settings.COALESCE_SECONDS:
             loop.call_soon_threadsafe(_coalesce, key, groups, render)
         else:

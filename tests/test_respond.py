@@ -64,7 +64,9 @@ def test_the_response_reaches_the_team_and_control_after_commit_but_not_other_te
     for callback in callbacks:
         callback()
     assert "Notified CSPOC." in usa_group.messages()[0]["html"]
-    assert len(control.messages()) == 2  # facilitators and evaluators
+    to_control = [m["html"] for m in control.messages()]
+    assert sum("Notified CSPOC." in html for html in to_control) == 2  # facilitators and evaluators
+    assert len(to_control) == 4, "and the delivery matrix to each"
     assert gbr_group.messages(timeout=0.2) == []
 
 
@@ -207,3 +209,20 @@ def test_a_post_without_csrf_token_is_refused(released):
     reply = client.post(respond_url(released, released.usa_only), {"kind": "action", "text": "no token"})
     assert reply.status_code == 403
     assert not Response.objects.exists()
+
+
+def test_a_response_updates_the_consoles_delivery_matrix_and_coverage(
+    released, listen, django_capture_on_commit_callbacks
+):
+    control = listen(*realtime.staff_groups(released.exercise.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_response(
+            participant=usa(released),
+            inject=released.usa_only,
+            kind="action",
+            text="Notified CSPOC.",
+            protocol_steps=ProtocolStep.objects.filter(code="CONJ-1"),
+        )
+    matrices = [m["html"] for m in control.messages() if 'id="delivery"' in m["html"]]
+    assert len(matrices) == 2, "one to facilitators, one to evaluators"
+    assert "Responded" in matrices[0] and '<span class="step-code">CONJ-1</span>' in matrices[0]

@@ -6,6 +6,7 @@ from django.utils import timezone
 from exercises import fragments, realtime
 from exercises.models import Classification, Exercise, Participant, Releasability, Response
 from exercises.services import Conflict, ServiceError, audit, current_exercise
+from exercises.services.releases import push_delivery
 
 
 @transaction.atomic
@@ -84,4 +85,5 @@ def submit_response(
         [realtime.team_group(exercise.pk, participant.team_id), *realtime.staff_groups(exercise.pk)],
         fragments.new_response(response),
     )
+    push_delivery(exercise)  # the console's matrix: responded (or late), and the steps' coverage
     return response

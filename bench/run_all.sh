@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Run the benchmarks as docs/benchmarks.md reports them. Each writes its one JSON line to
 # bench/results/<name>.json (its progress to /tmp/conjunction-bench/<name>.log).
-#   bash bench/run_all.sh                 # everything (about an hour and a half, plus the soak)
-#   bash bench/run_all.sh fanout-sqlite-memory responses-postgres-redis-fixed
+#   bash bench/run_all.sh                 # everything (about 50 minutes, plus the hour-long soak)
+#   bash bench/run_all.sh fanout-sqlite-memory-after responses-postgres-redis-after
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379; uses its own
 # database (conjunction_bench) and Redis key prefix. Not run by CI.
 set -uo pipefail
@@ -12,47 +12,26 @@ OUT=bench/results
 LOGS=/tmp/conjunction-bench
 mkdir -p "$OUT" "$LOGS"
 
-# The candidate fixes proposed in docs/benchmarks.md, switched on for the "-fixed" runs.
-FIXES=(BENCH_HTTP_LIMIT=16 BENCH_REDIS_SOCKET_TIMEOUT=30)
-
+# The runs of docs/benchmarks.md as the app stands since issue #7 (the "-after" figures). The other files in
+# bench/results/ are the "before" runs, made at commit 96b4076 with the candidate switches of that time
+# (BENCH_HTTP_LIMIT, BENCH_ASYNC_CONSUMERS, …), which are in the core now; check that commit out to rerun them.
 declare -A RUNS=(
-  [fanout-sqlite-memory]="$PY -m bench.fanout --db sqlite --layer memory --profile"
-  [fanout-postgres-redis]="$PY -m bench.fanout --db postgres --layer redis --profile"
-  [fanout-sqlite-memory-candidates]="$PY -m bench.fanout --db sqlite --layer memory --sockets 200 --paths app app-async app-async-deferred bare-sync bare-async raw"
-  [fanout-postgres-redis-candidates]="env BENCH_REDIS_SOCKET_TIMEOUT=30 $PY -m bench.fanout --db postgres --layer redis --sockets 200 --paths app app-async app-async-deferred bare-sync bare-async raw"
-  [responses-sqlite-memory]="$PY -m bench.responses --db sqlite --layer memory"
-  [responses-sqlite-memory-fixed]="env BENCH_SQLITE_IMMEDIATE=1 BENCH_HTTP_LIMIT=16 $PY -m bench.responses --db sqlite --layer memory"
-  [responses-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.responses --db postgres --layer redis"
-  [responses-postgres-redis-fixed-rerun]="env ${FIXES[*]} $PY -m bench.responses --db postgres --layer redis"
-  [responses-postgres-redis-pool20-profiled]="env BENCH_PG_POOL=20 $PY -m bench.responses --db postgres --layer redis --profile"
-  [responses-postgres-redis-fixed-profiled]="env ${FIXES[*]} $PY -m bench.responses --db postgres --layer redis --profile"
-  [reports-postgres]="$PY -m bench.reports --db postgres --profile"
-  [reports-postgres-after-archive-fix]="$PY -m bench.reports --db postgres --formats html json"
-  [reports-sqlite]="$PY -m bench.reports --db sqlite"
-  [scale-out-postgres-redis]="$PY -m bench.scale_out --sockets 400 --releases 30"
-  [scale-out-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.scale_out --sockets 400 --releases 30"
-  [storm-sqlite-memory]="$PY -m bench.storm --db sqlite --layer memory"
-  [storm-postgres-redis]="$PY -m bench.storm --db postgres --layer redis"
-  [storm-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.storm --db postgres --layer redis"
-  [storm-sqlite-memory-async]="env BENCH_ASYNC_CONSUMERS=1 $PY -m bench.storm --db sqlite --layer memory"
-  [storm-postgres-redis-async]="env ${FIXES[*]} BENCH_ASYNC_CONSUMERS=1 $PY -m bench.storm --db postgres --layer redis"
-  [storm-postgres-redis-async-cached]="env ${FIXES[*]} BENCH_ASYNC_CONSUMERS=1 BENCH_STATE_CACHE=1 $PY -m bench.storm --db postgres --layer redis"
-  [storm-postgres-redis-all-candidates]="env ${FIXES[*]} BENCH_ASYNC_CONSUMERS=1 BENCH_STATE_CACHE=1 BENCH_DEFER_MATRICES=0.5 $PY -m bench.storm --db postgres --layer redis"
-  [storm-sqlite-memory-async-cached]="env BENCH_ASYNC_CONSUMERS=1 BENCH_STATE_CACHE=1 $PY -m bench.storm --db sqlite --layer memory"
-  [soak-postgres-redis]="$PY -m bench.soak --db postgres --layer redis --duration 600"
-  [soak-postgres-redis-fixed]="env ${FIXES[*]} $PY -m bench.soak --db postgres --layer redis --duration 300 --skip-memory"
+  [fanout-sqlite-memory-after]="$PY -m bench.fanout --db sqlite --layer memory --sockets 50 200 500"
+  [fanout-postgres-redis-after]="$PY -m bench.fanout --db postgres --layer redis --sockets 50 200 500"
+  [fanout-postgres-redis-after-profiled]="$PY -m bench.fanout --db postgres --layer redis --sockets 200 --paths app --profile"
+  [responses-postgres-redis-after]="$PY -m bench.responses --db postgres --layer redis"
+  [responses-postgres-redis-after-profiled]="$PY -m bench.responses --db postgres --layer redis --profile"
+  [responses-sqlite-memory-after]="$PY -m bench.responses --db sqlite --layer memory"
+  [reports-postgres-after]="$PY -m bench.reports --db postgres"
+  [scale-out-postgres-redis-after]="$PY -m bench.scale_out --sockets 400 --releases 30"
+  [storm-postgres-redis-after]="$PY -m bench.storm --db postgres --layer redis"
+  [storm-sqlite-memory-after]="$PY -m bench.storm --db sqlite --layer memory"
+  [soak-postgres-redis-hour]="$PY -m bench.soak --db postgres --layer redis --duration 3600 --restart-every 1200"
 )
-ORDER=(reports-postgres fanout-sqlite-memory fanout-postgres-redis fanout-sqlite-memory-candidates
-       fanout-postgres-redis-candidates responses-sqlite-memory responses-sqlite-memory-fixed responses-postgres-redis-fixed
-       storm-sqlite-memory storm-postgres-redis storm-sqlite-memory-async storm-postgres-redis-async
-       storm-postgres-redis-async-cached storm-postgres-redis-all-candidates
-       scale-out-postgres-redis scale-out-postgres-redis-fixed soak-postgres-redis soak-postgres-redis-fixed)
-# Also defined above but not in the default order: reports-sqlite, reports-postgres-after-archive-fix,
-# responses-postgres-redis-fixed-rerun and -profiled, responses-postgres-redis-pool20-profiled (it
-# times out PostgreSQL connections for everyone on that server), storm-sqlite-memory-async-cached.
-# Not in the list: responses-postgres-redis as the app stands. At 200 concurrent players it opens more
-# PostgreSQL connections than the server allows (see docs/benchmarks.md) and so disturbs anything else
-# using that server; run it by hand: .venv/bin/python -m bench.responses --db postgres --layer redis
+ORDER=(fanout-sqlite-memory-after fanout-postgres-redis-after responses-postgres-redis-after
+       responses-sqlite-memory-after storm-postgres-redis-after storm-sqlite-memory-after
+       scale-out-postgres-redis-after reports-postgres-after fanout-postgres-redis-after-profiled
+       responses-postgres-redis-after-profiled soak-postgres-redis-hour)
 
 for name in "${@:-${ORDER[@]}}"; do
   echo "$(date +%T) $name: ${RUNS[$name]}" >&2

@@ -32,3 +32,21 @@ def test_daphne_killed_and_restarted_under_an_open_page_loses_nothing(personas, 
         expect(page.get_by_role("heading", name="Conjunction warning for USA-SAT 12")).to_be_visible(timeout=60000)
         expect(page.locator("#connection")).to_have_text("Live")
         context.close()
+
+
+@pytest.mark.browser
+def test_a_page_retries_a_lost_server_at_least_every_four_seconds(personas, log_in):
+    """The ws extension's own backoff grows to 64 s, so after a restart of a few seconds pages came back
+    one by one over 10–20 s; the page's reconnect delay is full jitter capped at 4 s, whatever the count."""
+    page = log_in(personas.usa_player)
+    page.wait_for_selector("body[data-connection=live]", timeout=10000)
+    delays = page.evaluate(
+        "() => typeof htmx.config.wsReconnectDelay === 'function' ? "
+        "[0, 1, 2, 3, 6, 20].map(n => Array.from({length: 200}, () => htmx.config.wsReconnectDelay(n))) : null"
+    )
+    assert delays is not None, "the page left the ws extension's default backoff in place"
+    first, second, *later = delays
+    assert max(first) <= 1000 and max(second) <= 2000
+    for samples in later:
+        assert 0 <= min(samples) and max(samples) <= 4000
+        assert max(samples) > 2000  # jittered over the whole range, not a fixed delay

@@ -112,7 +112,17 @@
     if (xhr && [400, 403, 404, 409, 429, 503].indexOf(xhr.status) >= 0) { event.stopPropagation(); }
   }
 
+  // After the server went away (a crash, a restart, a deploy) the ws extension retries with full jitter;
+  // its own cap grows to 64 s, so a page that missed a few attempts during a 3-s restart waited up to
+  // 16 s more. Cap it at 4 s: every page is back within seconds of the server listening again, and a
+  // long outage costs a refused connect per page every 2 s on average.
+  var RECONNECT_CAP_EXPONENT = 2;
+  function reconnectDelay(retryCount) {
+    return Math.random() * 1000 * Math.pow(2, Math.min(retryCount, RECONNECT_CAP_EXPONENT));
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    if (window.htmx) { htmx.config.wsReconnectDelay = reconnectDelay; }
     document.body.addEventListener("htmx:beforeOnLoad", keepRefusalsInPlace);
     tick();
     setInterval(tick, 250);

@@ -48,6 +48,8 @@ FEED_ITEM_RE = {
 }
 SYNC_EVERY = 30.0  # seconds between a page's sync reports
 RECONNECT_CODES = {1006, 1012, 1013, 4012, 4013}
+WHOLE_STATE = 'id="inject-feed" hx-swap-oob="innerHTML"'  # the team state's feed, sent whole
+RECONNECT_CAP_EXPONENT = 2  # static/js/conjunction.js: full jitter up to 2^min(retries, 2) s after a lost server
 RUN_ID = "".join(random.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(5))
 
 
@@ -601,8 +603,9 @@ class ClientPool:
     def collect(self, markers: list[str], timeout: float = 30) -> dict:
         """Wait until every open socket has every marker (or the timeout); arrival times per marker."""
         results = self._same("collect", timeout + 30, markers=markers, timeout=timeout)
-        merged = {"times": {m: [] for m in markers}, "missing": 0, "out_of_order": 0, "sockets": 0}
+        merged = {"times": {m: [] for m in markers}, "missing": 0, "out_of_order": 0, "sockets": 0, "resent": 0}
         for result in results:
+            merged["resent"] += result["resent"]
             for m in markers:
                 merged["times"][m] += result["times"][m]
             merged["missing"] += result["missing"]
@@ -687,6 +690,7 @@ class _Socket:
     order: list = field(default_factory=list)
     state_at: list = field(default_factory=list)  # arrival of each (re)connect's first message
     messages: int = 0
+    states_resent: int = 0  # whole states sent on an open socket (a sync report found it short), not on connect
     attempts: int = 0
     close_code: object = None
     error: str = ""
@@ -761,6 +765,8 @@ class _ClientWorker:
                         if first:
                             sock.state_at.append(now)
                             first = False
+                        elif isinstance(message, str) and WHOLE_STATE in message:
+                            sock.states_resent += 1
                         if isinstance(message, str):
                             for found in MARKER_RE.findall(message):
                                 if found not in sock.seen:
@@ -779,8 +785,9 @@ class _ClientWorker:
             sock.close_code = code
             self.close_codes[str(code)] = self.close_codes.get(str(code), 0) + 1
             # The htmx ws extension reconnects after 1006, 1012 and 1013 (a failed connect shows as 1006 in a
-            # browser), with full jitter up to 2^min(retries, 6) s; static/js/conjunction.js reconnects after
-            # the server's 4012/4013, waiting min(30, 2^retries) s × (0.5–1). 44xx and 1000 are final.
+            # browser), with full jitter up to 2^min(retries, 2) s (static/js/conjunction.js's reconnectDelay;
+            # the extension's own default capped at 2^6); the page reconnects after the server's 4012/4013,
+            # waiting min(30, 2^retries) s × (0.5–1). 44xx and 1000 are final.
             if sock.revive:
                 sock.revive = False
                 await asyncio.sleep(random.random())  # the user opens the page again
@@ -790,7 +797,7 @@ class _ClientWorker:
             if code in (4012, 4013):
                 await asyncio.sleep(min(30.0, 2.0**retries) * (0.5 + random.random() / 2))
             else:
-                await asyncio.sleep(random.random() * 2 ** min(retries, 6))
+                await asyncio.sleep(random.random() * 2 ** min(retries, RECONNECT_CAP_EXPONENT))
             retries += 1
 
     async def _report(self, sock: _Socket, ws) -> None:
@@ -845,7 +852,14 @@ class _ClientWorker:
         out_of_order = sum(
             1 for sock in live if [m for m in sock.order if m in wanted] != [m for m in markers if m in sock.seen]
         )
-        return {"times": times, "missing": missing, "out_of_order": out_of_order, "sockets": len(live)}
+        resent = sum(1 for sock in live if sock.states_resent)
+        return {
+            "times": times,
+            "missing": missing,
+            "out_of_order": out_of_order,
+            "sockets": len(live),
+            "resent": resent,
+        }
 
     async def resynced(self, arg):
         target, since, deadline = arg["marker"], arg["since"], time.monotonic() + arg["timeout"]

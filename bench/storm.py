@@ -116,6 +116,7 @@ def main():
                 "sockets_with_every_inject": len(per_socket_last),
                 "missing_deliveries": got["missing"],
                 "sockets_out_of_order": got["out_of_order"],
+                "sockets_sent_the_state_again": got["resent"],
                 "first_inject_ms": summary(first_inject),
                 "all_injects_per_socket_ms": summary(per_socket_last),
                 "last_lands_ms": round(max(per_socket_last), 1) if per_socket_last else None,

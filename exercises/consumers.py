@@ -74,6 +74,8 @@ class ExerciseSocket(AsyncWebsocketConsumer):
     async def connect(self):
         await self.accept()
         self.groups_joined = []
+        self.last_push_at = float("-inf")  # time.monotonic() of the last fragment forwarded
+        self.short_while_receiving = False  # the previous sync report lacked items while pushes were flowing
         self.tokens, self.refilled_at = FLOOD_BURST, time.monotonic()
         participant = await self.authorized_participant()
         if participant is None:
@@ -150,24 +152,34 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         try:
             for group in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
-            state = await in_worker_thread(self.state_if_stale)(participant, page_counts)
+            receiving = time.monotonic() - self.last_push_at < PUSH_GRACE.total_seconds()
+            state = await in_worker_thread(self.state_if_stale)(participant, page_counts, receiving)
             if state is not None:
                 await self.send(text_data=state)
         except Exception:
             logger.exception("Could not resync a socket; asking the page to reconnect")
             await self.close(code=CLOSE_TRY_AGAIN)
 
-    def state_if_stale(self, participant, page_counts: dict) -> str | None:
-        """The state, if the page lacks an item that should have reached it by now (not one still on its way)."""
+    def state_if_stale(self, participant, page_counts: dict, receiving: bool) -> str | None:
+        """The state, if the page lacks an item that should have reached it by now (not one still on its way).
+
+        A page that is still being sent pushes (one forwarded within PUSH_GRACE) and lacks items is
+        most likely behind a burst whose pushes are queued for it, not missing them: re-sending the
+        whole state then costs a render per socket in the middle of the burst and shows the page its
+        items out of order. So it gets the state at its next report if it still lacks them."""
         presence.seen(participant=participant, channel_name=self.channel_name)
         settled = selectors.item_counts(participant, settled_before=timezone.now() - PUSH_GRACE)
-        if any(not isinstance(page_counts.get(feed), int) or page_counts[feed] < n for feed, n in settled.items()):
-            return self.state(participant)
-        return None
+        short = any(not isinstance(page_counts.get(feed), int) or page_counts[feed] < n for feed, n in settled.items())
+        if short and receiving and not self.short_while_receiving:
+            self.short_while_receiving = True
+            return None
+        self.short_while_receiving = False
+        return self.state(participant) if short else None
 
     async def fragment(self, event):
         try:
             await self.send(text_data=event["html"])
+            self.last_push_at = time.monotonic()
         except Exception:
             logger.exception("Could not forward a fragment; asking the page to reconnect and resync")
             await self.close(code=CLOSE_TRY_AGAIN)

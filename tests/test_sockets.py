@@ -231,3 +231,36 @@ def test_a_sync_report_repairs_a_lost_push_and_restores_the_groups(running):
 
     running_to_all = running.to_all
     run(scenario)
+
+
+def test_a_page_still_receiving_pushes_is_sent_the_state_at_its_second_short_report_not_its_first(running):
+    """Behind a burst, a page's pushes are queued for it: one short report while pushes flow is not a loss."""
+    sockets = Sockets(running)
+    group = f"exercise.{running.exercise.pk}.team.USA"
+    usa_only, to_all = running.usa_only, running.to_all
+
+    async def scenario():
+        from channels.layers import get_channel_layer
+
+        from exercises.consumers import PUSH_GRACE
+        from exercises.models import Connection, Release
+
+        usa = sockets.open(team_path(running), "usa_player")
+        await connect_and_first_message(usa)
+        connection = await sync_to_async(Connection.objects.get)(participant__team_id="USA")
+        await get_channel_layer().group_discard(group, connection.channel_name)
+        await sync_to_async(release_inject)(inject=usa_only, by=running.facilitator)  # lost
+        await get_channel_layer().group_add(group, connection.channel_name)
+        await sync_to_async(release_inject)(inject=to_all, by=running.facilitator)
+        assert "ASAT test" in await receive_containing(usa, "ASAT test")  # a push just reached the page
+        an_age_ago = timezone.now() - PUSH_GRACE - timedelta(seconds=1)
+        await sync_to_async(Release.objects.filter(inject__exercise=running.exercise).update)(released_at=an_age_ago)
+        short = '{"type": "sync", "counts": {"injects": 1, "responses": 0, "messages": 0, "assessments": 0}}'
+        await usa.send_to(text_data=short)
+        assert await usa.receive_nothing(timeout=0.5), "pushes are still flowing: wait for the next report"
+        await usa.send_to(text_data=short)
+        repaired = await usa.receive_from(timeout=5)
+        assert "USA-SAT 12" in repaired and 'id="inject-feed" hx-swap-oob="innerHTML"' in repaired
+        await usa.disconnect()
+
+    run(scenario)

@@ -112,9 +112,12 @@ class ExerciseSocket(AsyncWebsocketConsumer):
             await asyncio.shield(in_worker_thread(_record_disconnection)(self.channel_name))
 
     async def authorized_participant(self):
+        return await in_worker_thread(self.participant_if_authorized)()
+
+    def participant_if_authorized(self):
         """The user's participation in this exercise if their role may open this socket, else None."""
         exercise_id = self.scope["url_route"]["kwargs"]["exercise_id"]
-        participant = await in_worker_thread(selectors.participation)(self.scope["user"], exercise_id)
+        participant = selectors.participation(self.scope["user"], exercise_id)
         if participant is None or participant.role not in self.roles:
             return None
         return participant
@@ -139,42 +142,54 @@ class ExerciseSocket(AsyncWebsocketConsumer):
     async def resync(self, page_counts: dict):
         """Repair what at-most-once delivery may have lost.
 
-        The page reports how many items it shows. Groups are re-joined (a restarted Redis has
-        forgotten them, and memberships expire: settings.CHANNEL_LAYERS' group_expiry), the
-        connection is marked as seen, and, when the page's counts differ from the database's,
-        the whole current state is sent again. Authorized again, as at connect: the user may
-        have lost their role since.
+        The page reports how many items it shows. In one trip to a worker thread the socket is
+        authorized again, as at connect (the user may have lost their role, or been moved to another
+        team: then the socket closes), its connection marked as seen, and the page's counts compared
+        with the database's. Then the groups are re-joined (a restarted Redis has forgotten them, and
+        memberships expire: settings.CHANNEL_LAYERS' group_expiry), and only when the page lacks
+        items is the whole current state rendered, after the re-join, and sent again.
         """
-        participant = await self.authorized_participant()
-        if participant is None:
-            await self.close(code=CLOSE_UNAUTHORIZED)
-            return
+        receiving = time.monotonic() - self.last_push_at < PUSH_GRACE.total_seconds()
         try:
+            stale = await in_worker_thread(self.check_report)(page_counts, receiving)
+            if stale is None:
+                await self.close(code=CLOSE_UNAUTHORIZED)
+                return
             for group in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
-            receiving = time.monotonic() - self.last_push_at < PUSH_GRACE.total_seconds()
-            state = await in_worker_thread(self.state_if_stale)(participant, page_counts, receiving)
-            if state is not None:
+            if stale:
+                state = await in_worker_thread(self.current_state)()
+                if state is None:
+                    await self.close(code=CLOSE_UNAUTHORIZED)
+                    return
                 await self.send(text_data=state)
         except Exception:
             logger.exception("Could not resync a socket; asking the page to reconnect")
             await self.close(code=CLOSE_TRY_AGAIN)
 
-    def state_if_stale(self, participant, page_counts: dict, receiving: bool) -> str | None:
-        """The state, if the page lacks an item that should have reached it by now (not one still on its way).
+    def check_report(self, page_counts: dict, receiving: bool) -> bool | None:
+        """None if this socket may no longer receive what it joined; else whether the page lacks an item that
+        should have reached it by now (not one still on its way).
 
         A page that is still being sent pushes (one forwarded within PUSH_GRACE) and lacks items is
         most likely behind a burst whose pushes are queued for it, not missing them: re-sending the
         whole state then costs a render per socket in the middle of the burst and shows the page its
         items out of order. So it gets the state at its next report if it still lacks them."""
+        participant = self.participant_if_authorized()
+        if participant is None or self.groups_joined[1:] != self.groups_for(participant):
+            return None
         presence.seen(participant=participant, channel_name=self.channel_name)
         settled = selectors.item_counts(participant, settled_before=timezone.now() - PUSH_GRACE)
         short = any(not isinstance(page_counts.get(feed), int) or page_counts[feed] < n for feed, n in settled.items())
         if short and receiving and not self.short_while_receiving:
             self.short_while_receiving = True
-            return None
+            return False
         self.short_while_receiving = False
-        return self.state(participant) if short else None
+        return short
+
+    def current_state(self) -> str | None:
+        participant = self.participant_if_authorized()
+        return None if participant is None else self.state(participant)
 
     async def fragment(self, event):
         try:
@@ -183,6 +198,12 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("Could not forward a fragment; asking the page to reconnect and resync")
             await self.close(code=CLOSE_TRY_AGAIN)
+
+    async def access_changed(self, event):
+        """The user's role or team in this exercise changed (realtime.close_sockets_after_commit): what this
+        socket joined is no longer theirs. The page stops; reloaded, it opens what they may see now."""
+        if event.get("exercise_id") == self.scope["url_route"]["kwargs"]["exercise_id"]:
+            await self.close(code=CLOSE_UNAUTHORIZED)
 
     async def session_ended(self, event):
         """The user logged out (realtime.end_user_sockets): stop at once."""

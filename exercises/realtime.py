@@ -159,6 +159,13 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def close_sockets_after_commit(user_id: int, exercise_id: int) -> None:
+    """Once the transaction commits, close the user's sockets of this exercise in every process: their role
+    or team there changed (or they were removed), so the groups those sockets joined are no longer theirs."""
+    message = {"type": "access.changed", "exercise_id": exercise_id}
+    transaction.on_commit(lambda: _send([user_group(user_id)], message), robust=True)
+
+
 def end_user_sockets(sender, request, user, **kwargs):
     """Receiver of Django's user_logged_out: close that user's sockets in every process."""
     if user is not None:

@@ -264,3 +264,78 @@ def test_a_page_still_receiving_pushes_is_sent_the_state_at_its_second_short_rep
         await usa.disconnect()
 
     run(scenario)
+
+
+def test_a_player_moved_to_another_team_is_closed_out_of_the_old_teams_socket(running):
+    """Reassigned USA → GBR: the socket that joined USA's group closes at once, in every process."""
+    from exercises.models import Team
+    from exercises.services.exercises import add_participant
+
+    sockets = Sockets(running)
+
+    async def scenario():
+        usa = sockets.open(team_path(running), "usa_player")
+        await connect_and_first_message(usa)
+        gbr = await sync_to_async(Team.objects.get)(code="GBR")
+        await sync_to_async(add_participant)(
+            exercise=running.exercise, user=running.usa_player, role="player", team=gbr, by=running.facilitator
+        )
+        assert await usa.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
+        # Connecting again opens the team they are in now: GBR's pushes, not USA's.
+        again = sockets.open(team_path(running), "usa_player")
+        await connect_and_first_message(again)
+        await sync_to_async(release_inject)(inject=usa_only, by=running.facilitator)
+        await sync_to_async(release_inject)(inject=gbr_only, by=running.facilitator)
+        pushed = [await again.receive_from(timeout=5)]
+        while "debris field" not in pushed[-1]:
+            pushed.append(await again.receive_from(timeout=5))
+        assert not any("USA-SAT 12" in message for message in pushed)
+        await again.disconnect()
+
+    usa_only, gbr_only = running.usa_only, running.gbr_only
+    run(scenario)
+
+
+def test_a_removed_participant_is_closed_out_and_a_same_team_reassignment_is_not(running):
+    from exercises.models import Participant, Team
+    from exercises.services.exercises import add_participant, remove_participant
+
+    sockets = Sockets(running)
+
+    async def scenario():
+        usa = sockets.open(team_path(running), "usa_player")
+        gbr = sockets.open(team_path(running), "gbr_player")
+        await connect_and_first_message(usa)
+        await connect_and_first_message(gbr)
+        same = await sync_to_async(Team.objects.get)(code="GBR")
+        await sync_to_async(add_participant)(
+            exercise=running.exercise, user=running.gbr_player, role="player", team=same, by=running.facilitator
+        )
+        usa_player = await sync_to_async(Participant.objects.get)(exercise=running.exercise, user=running.usa_player)
+        await sync_to_async(remove_participant)(participant=usa_player, by=running.facilitator)
+        assert await usa.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
+        assert await gbr.receive_nothing(timeout=0.5), "nothing changed for GBR's player"
+        await gbr.disconnect()
+
+    run(scenario)
+
+
+def test_a_sync_report_closes_a_socket_whose_team_changed_behind_its_back(running):
+    """The backstop when no notice arrived (another process, a lost message): the report re-authorizes the
+    socket's groups against the participation, not only its role."""
+    from exercises.models import Participant
+
+    sockets = Sockets(running)
+
+    async def scenario():
+        usa = sockets.open(team_path(running), "usa_player")
+        await connect_and_first_message(usa)
+        await sync_to_async(Participant.objects.filter(exercise=running.exercise, user=running.usa_player).update)(
+            team_id="GBR"
+        )
+        await usa.send_to(
+            text_data='{"type": "sync", "counts": {"injects": 0, "responses": 0, "messages": 0, "assessments": 0}}'
+        )
+        assert await usa.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
+
+    run(scenario)

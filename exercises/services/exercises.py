@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from exercises import realtime
 from exercises.models import Exercise, Inject, MselRow, Objective, Participant
 from exercises.services import ServiceError, audit
 
@@ -50,9 +51,12 @@ def add_participant(*, exercise: Exercise, user, role: str, team=None, by=None) 
         team = None
     if team is not None and not exercise.teams.filter(pk=team.pk).exists():
         raise ServiceError(f"{team.code} does not take part in this exercise.")
+    before = Participant.objects.filter(exercise=exercise, user=user).values_list("role", "team_id").first()
     participant, _ = Participant.objects.update_or_create(
         exercise=exercise, user=user, defaults={"role": role, "team": team}
     )
+    if before is not None and before != (role, team.pk if team else None):
+        realtime.close_sockets_after_commit(user.pk, exercise.pk)
     audit.record(
         exercise=exercise,
         actor=by,
@@ -97,4 +101,5 @@ def remove_participant(*, participant: Participant, by) -> None:
         obj=participant,
         payload={"user": participant.user.get_username(), "role": participant.role, "team": participant.team_id},
     )
+    realtime.close_sockets_after_commit(participant.user_id, participant.exercise_id)
     participant.delete()

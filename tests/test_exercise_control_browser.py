@@ -61,3 +61,20 @@ def test_ad_hoc_inject_messages_and_acknowledgement_flow_live(personas, live_dap
 
     # Presence: GBR's player shows as connected.
     expect(console.locator("#presence")).to_contain_text("Gbr_Player")
+
+
+def test_a_player_moved_to_another_team_stops_seeing_the_old_team_at_once(personas, log_in, live_daphne):
+    """The facilitator moves usa_player from USA to GBR: the open USA page disconnects (it may not receive
+    USA's material any more); reloaded, it is GBR's page with GBR's injects."""
+    console = log_in(personas.facilitator)
+    usa = log_in(personas.usa_player)
+    wait_for_socket(usa)
+    console.goto(f"{live_daphne.url}/exercises/{personas.exercise.pk}/participants/")
+    console.get_by_label("User name").fill("usa_player")
+    console.get_by_label("Role").select_option("player")
+    console.get_by_label("Team").select_option("GBR")
+    console.get_by_role("button", name="Save participant").click()
+    expect(usa.locator("#connection")).to_have_text("Disconnected", timeout=5000)
+    usa.reload()
+    wait_for_socket(usa)
+    expect(usa.get_by_role("heading", name="United Kingdom")).to_be_visible()

@@ -84,19 +84,21 @@ TEMPLATES = [
 ASGI_APPLICATION = "config.asgi.application"
 
 DATABASES = {"default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", default=0)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # daphne runs each sync request in a thread of its own, each with its own connection: without a
-    # pool, 200 concurrent submissions open 200 connections and PostgreSQL refuses past
-    # max_connections (bench/, docs/benchmarks.md). DATABASE_POOL_MAX=N bounds them per process
-    # with a psycopg pool (requests wait for a connection). Off by default: sockets' worker
-    # threads keep their connections, which can starve a small pool (seen in the test suite).
-    if DATABASE_POOL_MAX:
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": 1,
-            "max_size": DATABASE_POOL_MAX,
-            "timeout": 30,
-        }
+DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", default=30)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX:
+    # Connections come from a psycopg pool of at most DATABASE_POOL_MAX per process (0: none). Without
+    # it every request and every socket's trip to the database opened a PostgreSQL connection (a
+    # backend forked, authenticated, torn down): under 200 reconnecting pages after a restart the
+    # handshakes queued behind those connects past daphne's 5-s handshake timeout, the pages retried,
+    # and 200 pages took 37-46 s to come back instead of 8 (docs/benchmarks.md, restart). A request
+    # holds one connection (HTTP_CONCURRENCY of them at most), a socket's trip one while it runs
+    # (the loop's worker threads), the clock worker one per tick: keep it above HTTP_CONCURRENCY + 8,
+    # and the sum over the processes below PostgreSQL's max_connections.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": DATABASE_POOL_MAX,
+        "timeout": 30,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that a live daphne started by the browser tests sees the test data.
     # One file per test run, so that runs side by side do not share it.
@@ -137,7 +139,7 @@ COALESCE_SECONDS = 1.0
 # At most this many HTTP requests inside Django at once per daphne process; the others wait their
 # turn in the event loop. Django runs each in a thread with a database connection of its own, so
 # without a bound 200 concurrent submissions open 200 PostgreSQL connections (docs/benchmarks.md).
-# Keep DATABASE_POOL_MAX, when set, above it.
+# Keep DATABASE_POOL_MAX above it (by 8 or more).
 HTTP_CONCURRENCY = env_int("HTTP_CONCURRENCY", default=16)
 
 AUTH_PASSWORD_VALIDATORS = [

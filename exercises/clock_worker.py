@@ -46,8 +46,9 @@ def safe_tick() -> int:
         return tick()
     except Exception:
         logger.exception("Clock tick failed; retrying on the next tick")
-        close_old_connections()
         return 0
+    finally:
+        close_old_connections()  # back to the pool between ticks (PostgreSQL); a broken one is dropped
 
 
 def run(*, interval: float, ticks: int | None = None) -> None:

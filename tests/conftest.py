@@ -23,6 +23,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load the library once; tests that roll back keep it."""
     with django_db_blocker.unblock():
         call_command("load_library", verbosity=0)
+    yield
+    # PostgreSQL: the connection pool's idle connections would keep the test database from being dropped.
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if getattr(connection, "pool", None) is not None:
+                connection.close_pool()
 
 
 @pytest.fixture

@@ -106,3 +106,27 @@ def test_every_thread_shares_one_redis_pool_for_the_cache():
     for thread in threads:
         thread.join()
     assert len(pools) == 4 and all(pool is pools[0] for pool in pools)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_each_new_thread_reuses_a_pooled_connection():
+    """Daphne serves each request, and each socket's database trip, in a thread of its own. Without the
+    pool each one opened (and tore down) a PostgreSQL connection: 20 threads, 20 backends."""
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs with DATABASE_URL: PostgreSQL must be configured")
+        pytest.skip("the embedded setup is SQLite")
+    backends = []
+
+    def one_request():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backends.append(cursor.fetchone()[0])
+        connection.close()  # what Django does at the end of a request: back to the pool
+
+    for _ in range(20):
+        thread = threading.Thread(target=one_request)
+        thread.start()
+        thread.join()
+    assert len(backends) == 20
+    assert len(set(backends)) <= 2, f"{len(set(backends))} backends for 20 threads: no pool"

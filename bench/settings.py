@@ -4,7 +4,6 @@ Only what a plain-HTTP loopback server needs differs: no HTTPS redirect, static 
 from the finders (no collectstatic manifest). Nothing on the measured paths changes.
 """
 
-import os
 
 from config.settings import *  # noqa: F403
 
@@ -14,10 +13,5 @@ WHITENOISE_USE_FINDERS = True
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 
-# Candidate fixes, tried by the benchmarks before they are proposed for config/settings.py (off by default):
-# BENCH_PG_POOL=N    PostgreSQL through a psycopg pool of at most N connections (Django ≥ 5.1).
-# (SQLite's IMMEDIATE transactions and the Redis layer's longer read timeout were candidates here and are
-# in config/settings.py since issue #7.)
-_pool = int(os.environ.get("BENCH_PG_POOL", "0") or 0)
-if _pool and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": _pool, "timeout": 60}  # noqa: F405
+# Candidate fixes are tried here behind BENCH_* variables before they are proposed for config/settings.py;
+# none is open now (the psycopg pool BENCH_PG_POOL tried is DATABASE_POOL_MAX since issue #7).

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from exercises import realtime
+from exercises import fragments, realtime
 from exercises.models import AuditEvent, ProtocolStep, Response
 from exercises.services import Conflict, ServiceError
 from exercises.services.releases import release_inject
@@ -145,6 +145,35 @@ def test_an_htmx_post_returns_a_fresh_form_with_a_confirmation(released, client)
     assert reply.status_code == 200
     assert "Response recorded" in reply.content.decode()
     assert Response.objects.get().text == "Done."
+
+
+def test_the_pushed_response_is_the_stored_one_as_a_page_renders_it(
+    released, listen, django_capture_on_commit_callbacks
+):
+    """The push is rendered from the rows just written, without reading them back: it must be exactly what
+    the stored response renders to, steps (in protocol order) and REL TO marking included."""
+    usa_group = listen(realtime.team_group(released.exercise.pk, "USA"))
+    client = Client()
+    client.force_login(released.usa_player)
+    data = {
+        "kind": "assessment",
+        "text": "Pc 1e-3.",
+        "protocol_steps": ["CONJ-2", "CONJ-1"],
+        "classification": "secret",
+        "releasability": "rel_to",
+        "releasable_to": ["GBR", "CAN"],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = client.post(respond_url(released, released.usa_only), data, headers={"HX-Request": "true"})
+    assert reply.status_code == 200
+    pushed = usa_group.messages()[0]["html"]
+    stored = Response.objects.select_related("team", "author", "inject").get()
+    assert pushed == fragments.new_response(stored)
+    assert pushed.index("<li") < pushed.index("CONJ-1") < pushed.index("CONJ-2")
+    assert "EXERCISE SECRET // REL TO CAN, GBR, USA" in pushed
+    event = AuditEvent.objects.get(kind="response.submitted")
+    assert event.payload["marking"] == "EXERCISE SECRET // REL TO CAN, GBR, USA"
+    assert event.payload["protocol_steps"] == ["CONJ-1", "CONJ-2"]
 
 
 def test_empty_text_is_refused_with_a_message_and_nothing_is_written(released, client):

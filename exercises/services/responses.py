@@ -33,7 +33,8 @@ def submit_response(
     steps = list(protocol_steps)
     releasable_to = list(releasable_to)
     # The inject's steps as the caller loaded them (selectors prefetch them), else one query.
-    allowed = {step.code for step in inject.protocol_steps.all()} if inject else set()
+    inject_steps = list(inject.protocol_steps.all()) if inject else []
+    allowed = {step.code for step in inject_steps}
     if any(step.code not in allowed for step in steps):
         raise ServiceError("Claim only protocol steps linked to the inject you respond to.")
     version = 1
@@ -64,6 +65,11 @@ def submit_response(
         response.protocol_steps.add(*steps)
     if releasable_to:
         response.releasable_to.add(*releasable_to)
+    # What was just written, as a prefetch would have read it back: the marking line and the push below
+    # read the links without a query. The steps in the inject's order, which is ProtocolStep's ordering.
+    claimed = {step.pk for step in steps}
+    _as_prefetched(response, "protocol_steps", [step for step in inject_steps if step.pk in claimed])
+    _as_prefetched(response, "releasable_to", list(dict.fromkeys(releasable_to)))
     response.team = participant.team  # loaded with the participant: the push below needs no query for it
     audit.record(
         exercise=exercise,
@@ -87,3 +93,13 @@ def submit_response(
     )
     push_delivery(exercise)  # the console's matrix: responded (or late), and the steps' coverage
     return response
+
+
+def _as_prefetched(instance, relation: str, objects: list) -> None:
+    """Put `objects` where prefetch_related would have put `instance`'s `relation` (a many-to-many)."""
+    queryset = getattr(instance, relation).all()  # lazy: no query
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[relation] = queryset

@@ -30,8 +30,10 @@ def participation(user, exercise_id) -> Participant | None:
     """The user's role in the exercise, or None when they have none."""
     if not user.is_authenticated:
         return None
-    participant = (
-        Participant.objects.select_related("exercise", "team").filter(user=user, exercise_id=exercise_id).first()
+    # At most one row (one role per user per exercise): no ORDER BY (Participant's ordering joins the
+    # exercise and the team only to sort that one row).
+    participant = _one(
+        Participant.objects.select_related("exercise", "team").filter(user=user, exercise_id=exercise_id)
     )
     if participant is not None:
         participant.user = user  # the same row: writes that name the author need not load it again
@@ -80,10 +82,28 @@ def visible_inject(
 
     `related` are the many-to-many relations to prefetch (responding needs only the steps). The
     inject's exercise is the participant's, already loaded."""
-    inject = visible_to(participant, Inject.objects.filter(pk=inject_id)).prefetch_related(*related).first()
+    inject = _one(visible_to(participant, Inject.objects.filter(pk=inject_id)))  # one row: no ORDER BY
     if inject is not None:
         inject.exercise = participant.exercise
+        for relation in related:  # what prefetch_related would do for one inject, without its machinery
+            as_prefetched(inject, relation, list(getattr(inject, relation).all()))
     return inject
+
+
+def _one(queryset):
+    """The only row of `queryset` (unique by its filter), or None; unordered, unlike first()."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
+def as_prefetched(instance, relation: str, objects: list) -> None:
+    """Put `objects` where prefetch_related would have put `instance`'s `relation` (a many-to-many), so
+    that `instance.<relation>.all()` returns them without a query."""
+    queryset = getattr(instance, relation).all()  # lazy: no query
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[relation] = queryset
 
 
 def responses(participant: Participant):

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from exercises import fragments, realtime
 from exercises.models import Classification, Exercise, Participant, Releasability, Response
+from exercises.selectors import as_prefetched
 from exercises.services import Conflict, ServiceError, audit, current_exercise
 from exercises.services.releases import push_delivery
 
@@ -68,8 +69,8 @@ def submit_response(
     # What was just written, as a prefetch would have read it back: the marking line and the push below
     # read the links without a query. The steps in the inject's order, which is ProtocolStep's ordering.
     claimed = {step.pk for step in steps}
-    _as_prefetched(response, "protocol_steps", [step for step in inject_steps if step.pk in claimed])
-    _as_prefetched(response, "releasable_to", list(dict.fromkeys(releasable_to)))
+    as_prefetched(response, "protocol_steps", [step for step in inject_steps if step.pk in claimed])
+    as_prefetched(response, "releasable_to", list(dict.fromkeys(releasable_to)))
     response.team = participant.team  # loaded with the participant: the push below needs no query for it
     audit.record(
         exercise=exercise,
@@ -93,13 +94,3 @@ def submit_response(
     )
     push_delivery(exercise)  # the console's matrix: responded (or late), and the steps' coverage
     return response
-
-
-def _as_prefetched(instance, relation: str, objects: list) -> None:
-    """Put `objects` where prefetch_related would have put `instance`'s `relation` (a many-to-many)."""
-    queryset = getattr(instance, relation).all()  # lazy: no query
-    queryset._result_cache = objects
-    queryset._prefetch_done = True
-    if not hasattr(instance, "_prefetched_objects_cache"):
-        instance._prefetched_objects_cache = {}
-    instance._prefetched_objects_cache[relation] = queryset

@@ -184,7 +184,7 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.redis_pool.SharedClientRedisCache",  # Django's RedisCache, one client per pool
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CHANNEL_LAYER_PREFIX", default="conjunction"),
             "OPTIONS": {"pool_class": "config.redis_pool.SharedConnectionPool"},

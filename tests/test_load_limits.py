@@ -85,20 +85,22 @@ def test_concurrent_read_then_write_transactions_wait_for_each_other(personas):
     assert AuditEvent.objects.filter(kind="test.write").count() == 60
 
 
-def test_every_thread_shares_one_redis_pool_for_the_cache():
-    """Daphne serves each request in a new thread; each used to open its own Redis connection."""
-    if settings.CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+def test_every_thread_shares_one_redis_pool_and_client_for_the_cache():
+    """Daphne serves each request in a new thread; each used to open its own Redis connection (and every
+    cache call made a redis.Redis client)."""
+    if settings.CACHES["default"]["BACKEND"] != "config.redis_pool.SharedClientRedisCache":
         if os.environ.get("CI") == "true":
             pytest.fail("CI runs with REDIS_URL: the Redis cache must be configured")
         pytest.skip("the embedded setup caches in memory")
     from django.core.cache import caches
 
-    pools = []
+    pools, clients = [], []
 
     def use_the_cache():
         cache = caches["default"]
         cache.set("pool-test", 1)
         pools.append(cache._cache._get_connection_pool(write=True))
+        clients.append(cache._cache.get_client(write=True))
 
     threads = [threading.Thread(target=use_the_cache) for _ in range(4)]
     for thread in threads:
@@ -106,6 +108,7 @@ def test_every_thread_shares_one_redis_pool_for_the_cache():
     for thread in threads:
         thread.join()
     assert len(pools) == 4 and all(pool is pools[0] for pool in pools)
+    assert all(client is clients[0] for client in clients) and clients[0].connection_pool is pools[0]
 
 
 @pytest.mark.django_db(transaction=True)

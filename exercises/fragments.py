@@ -8,7 +8,6 @@ import logging
 from django.core.cache import cache
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
-from redis.exceptions import RedisError
 
 from exercises import selectors
 from exercises.models import AuditEvent
@@ -148,10 +147,19 @@ def team_state_key(participant) -> str:
     return f"team-state:{exercise.pk}:{exercise.created_at.timestamp()}:{participant.team_id}"
 
 
+def _cache_errors() -> tuple:
+    """What a failing cache raises. Imported when one is raised (an `except` clause evaluates its expression only
+    then): importing the redis package costs ~0.1-0.2 s, and this module is on the URLconf's import path, so every
+    process that reverses a URL (`manage.py export_aar` rendering the HTML report) paid it without using Redis."""
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
+
+
 def _cache_get(key: str):
     try:
         return cache.get(key)
-    except (RedisError, OSError):
+    except _cache_errors():
         logger.warning("Cache unavailable; rendering the team state afresh", exc_info=True)
         return None
 
@@ -159,7 +167,7 @@ def _cache_get(key: str):
 def _cache_set(key: str, value) -> None:
     try:
         cache.set(key, value, TEAM_STATE_SECONDS)
-    except (RedisError, OSError):
+    except _cache_errors():
         logger.warning("Cache unavailable; the team state was not kept", exc_info=True)
 
 

@@ -225,3 +225,14 @@ def test_the_same_team_in_another_exercise_has_its_own_state(released):
     usa_there = fragments.team_state(selectors.participation(released.other_player, released.other_exercise.pk))
     assert "Conjunction warning for USA-SAT 12" in usa_here
     assert "No injects yet" in usa_there
+
+
+def test_an_unreachable_redis_cache_renders_the_state_afresh(released, settings, caplog):
+    """The cache's errors are caught (redis is imported only when one is raised: fragments._cache_errors)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    usa = Participant.objects.select_related("exercise", "team").get(exercise=released.exercise, team_id="USA")
+    state = fragments.team_state(usa)
+    assert "USA-SAT 12" in state
+    assert "Cache unavailable" in caplog.text

@@ -250,19 +250,28 @@ class Marked(models.Model):
     @property
     def banner(self) -> str:
         """The marking line shown wherever the item appears, e.g. EXERCISE SECRET // REL TO USA, GBR."""
-        classification = self.get_classification_display()
-        if self.releasability == Releasability.ALL_ALLIES:
-            return f"{classification} // REL TO ALL ALLIES"
-        if self.releasability == Releasability.FVEY:
-            return f"{classification} // REL TO FVEY"
-        if self.releasability == Releasability.NATIONAL:
-            return f"{classification} // {'/'.join(sorted(self.owner_codes()))} ONLY"
-        codes = sorted(self.releasable_to_codes() | self.owner_codes())
-        return f"{classification} // REL TO {', '.join(codes)}"
+        return marking_banner(self.classification, self.releasability, self.owner_codes, self.releasable_to_codes)
 
     def releasable_to_codes(self) -> set[str]:
         """The nations of a REL TO marking (from the prefetch when the caller made one: no query then)."""
         return {team.code for team in self.releasable_to.all()}
+
+
+_CLASSIFICATION_LABELS = dict(Classification.choices)
+
+
+def marking_banner(classification: str, releasability: str, owner_codes, releasable_to_codes) -> str:
+    """The banner of an item so marked (Marked.banner); the nations are callables returning sets of codes,
+    called only when the marking names them."""
+    label = _CLASSIFICATION_LABELS.get(classification, classification)  # as get_classification_display()
+    if releasability == Releasability.ALL_ALLIES:
+        return f"{label} // REL TO ALL ALLIES"
+    if releasability == Releasability.FVEY:
+        return f"{label} // REL TO FVEY"
+    if releasability == Releasability.NATIONAL:
+        return f"{label} // {'/'.join(sorted(owner_codes()))} ONLY"
+    codes = sorted(releasable_to_codes() | owner_codes())
+    return f"{label} // REL TO {', '.join(codes)}"
 
 
 class Trigger(models.TextChoices):

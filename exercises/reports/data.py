@@ -13,15 +13,14 @@ record, in the CSV files and the JSON archive; `build_report(..., with_records=T
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
-
-from django.db.models import Prefetch
+from datetime import datetime, timedelta
 
 from exercises import selectors
 from exercises.evaluation import compute_suggestion
 from exercises.models import (
     Acknowledgement,
     Adjudication,
+    AssessmentAcknowledgement,
     AuditEvent,
     Classification,
     Exercise,
@@ -36,7 +35,9 @@ from exercises.models import (
     Release,
     Response,
     SharedAssessment,
+    Team,
     format_exercise_time,
+    marking_banner,
 )
 
 
@@ -77,6 +78,62 @@ class ReleaseFacts:
     team_id: str
     exercise_time: timedelta
     inject: InjectFacts
+
+
+@dataclass(frozen=True, slots=True)
+class AcknowledgementFacts:
+    team_id: str
+    acknowledged_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ShareFacts:
+    """A shared assessment as the report reads it (the sharing grid, the downgraded shares, shares.csv)."""
+
+    pk: int
+    from_team_id: str
+    title: str
+    text: str
+    classification: str
+    releasability: str
+    downgraded: bool
+    downgrade_reason: str
+    downgrade_removed: str
+    shared_at: datetime
+    source_arrived_at: datetime
+    exercise_time: timedelta
+    recipients: Loaded  # teams, in their order
+    releasable_to: Loaded  # teams of a REL TO marking
+    acknowledgements: Loaded  # AcknowledgementFacts, in time order
+
+    @property
+    def seconds_to_share(self) -> float:
+        return (self.shared_at - self.source_arrived_at).total_seconds()
+
+    @property
+    def banner(self) -> str:
+        return marking_banner(
+            self.classification,
+            self.releasability,
+            lambda: {self.from_team_id},
+            lambda: {team.code for team in self.releasable_to},
+        )
+
+
+SHARE_FIELDS = [  # the columns of ShareFacts, in its order
+    "id",
+    "from_team_id",
+    "title",
+    "text",
+    "classification",
+    "releasability",
+    "downgraded",
+    "downgrade_reason",
+    "downgrade_removed",
+    "shared_at",
+    "source_arrived_at",
+    "exercise_time",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,13 +276,12 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
         Participant.objects.filter(exercise=exercise).select_related("user", "team").order_by("role", "team__order")
     )
     # Only what the report reads of each row: the related rows it does not show (an inject's addressees and
-    # marking, a share's author and sources, who released or adjudicated) are not loaded, and the teams of the
-    # releases are the exercise's, already loaded (bench/reports.py: build_report 0.24 -> 0.15 s).
-    injects = list(
-        Inject.objects.filter(exercise=exercise)
-        .prefetch_related("protocol_steps", "objectives")
-        .order_by("offset", "sequence")
-    )
+    # marking, a share's author and sources, who released or adjudicated) are not loaded, the teams of the
+    # releases are the exercise's, already loaded, and many-to-many rows are read from their link tables as plain
+    # values (a prefetch builds a queryset and a related manager per row: most of the time of the shares, and
+    # garbage for the collector to walk). bench/reports.py: build_report 0.24 -> 0.11 s.
+    injects = list(Inject.objects.filter(exercise=exercise).order_by("offset", "sequence"))
+    steps = {step.code: step for step in ProtocolStep.objects.all()}  # in the steps' order
     releases = Release.objects.filter(inject__exercise=exercise)
     releases = list(releases.select_related("released_by") if with_records else releases)
     inject_by_id = {inject.pk: inject for inject in injects}
@@ -254,7 +310,7 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
             for r in responses
         ]
     else:
-        facts = responses = _response_facts(exercise)
+        facts = responses = _response_facts(exercise, steps)
     labels = dict(Adjudication.Verdict.choices)
     adjudications = Adjudication.objects.filter(response__exercise=exercise)
     verdicts = {  # (response id, step code) → verdict
@@ -267,11 +323,7 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
         .select_related("team", "inject", "protocol_step", "objective", "by")
         .order_by("recorded_at")
     )
-    shares = list(
-        SharedAssessment.objects.filter(exercise=exercise)
-        .prefetch_related("recipients", "releasable_to", Prefetch("acknowledgements"))
-        .order_by("shared_at")
-    )
+    shares = _share_facts(exercise)
     feedback = list(Feedback.objects.filter(exercise=exercise).select_related("team", "user"))
     plan = list(ImprovementItem.objects.filter(exercise=exercise).select_related("core_capability"))
     journal = messages = None
@@ -306,12 +358,7 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
     for response in facts:
         if response.inject_id:
             responses_by[(response.inject_id, response.team_id)].append(response)
-    inject_facts = {
-        inject.pk: InjectFacts(
-            inject.pk, Loaded(inject.protocol_steps.all()), frozenset(o.pk for o in inject.objectives.all())
-        )
-        for inject in injects
-    }
+    inject_facts = _inject_facts(exercise, injects, steps)
     release_facts = [ReleaseFacts(r.inject_id, r.team_id, r.exercise_time, inject_facts[r.inject_id]) for r in releases]
 
     inject_rows, coverage = _inject_rows(teams, injects, inject_facts, releases, acks, responses_by, verdicts, labels)
@@ -374,9 +421,59 @@ def _timeline(events) -> list[TimelineEntry]:
     return entries
 
 
-def _response_facts(exercise) -> list[ResponseFacts]:
+def _linked(through, owner: str, target: str, **filters) -> dict:
+    """owner id → [target ids] from a many-to-many link table, as plain values."""
+    linked = defaultdict(list)
+    for owner_id, target_id in through.objects.filter(**filters).values_list(owner, target):
+        linked[owner_id].append(target_id)
+    return linked
+
+
+def _inject_facts(exercise, injects, steps) -> dict[int, InjectFacts]:
+    """Each inject's expected steps (in the steps' order, as a prefetch gives them) and objectives."""
+    rank = {code: index for index, code in enumerate(steps)}
+    expected = _linked(Inject.protocol_steps.through, "inject_id", "protocolstep_id", inject__exercise=exercise)
+    serves = _linked(Inject.objectives.through, "inject_id", "objective_id", inject__exercise=exercise)
+    return {
+        inject.pk: InjectFacts(
+            inject.pk,
+            Loaded(steps[code] for code in sorted(expected.get(inject.pk, ()), key=rank.__getitem__)),
+            frozenset(serves.get(inject.pk, ())),
+        )
+        for inject in injects
+    }
+
+
+def _share_facts(exercise) -> list[ShareFacts]:
+    """The exercise's shared assessments in the order shared, with their recipients, nations and acknowledgements,
+    from four queries of plain values."""
+    teams = {team.code: team for team in Team.objects.all()}  # in the teams' order
+    rank = {code: index for index, code in enumerate(teams)}
+    in_exercise = {"sharedassessment__exercise": exercise}
+    recipients = _linked(SharedAssessment.recipients.through, "sharedassessment_id", "team_id", **in_exercise)
+    nations = _linked(SharedAssessment.releasable_to.through, "sharedassessment_id", "team_id", **in_exercise)
+    acknowledged = defaultdict(list)
+    acks = AssessmentAcknowledgement.objects.filter(assessment__exercise=exercise).order_by("acknowledged_at", "id")
+    for assessment_id, team_id, at in acks.values_list("assessment_id", "team_id", "acknowledged_at"):
+        acknowledged[assessment_id].append(AcknowledgementFacts(team_id, at))
+
+    def loaded_teams(codes):
+        return Loaded(teams[code] for code in sorted(codes, key=rank.__getitem__))
+
+    rows = SharedAssessment.objects.filter(exercise=exercise).order_by("shared_at", "id")
+    return [
+        ShareFacts(
+            *row,
+            recipients=loaded_teams(recipients.get(row[0], ())),
+            releasable_to=loaded_teams(nations.get(row[0], ())),
+            acknowledgements=Loaded(acknowledged.get(row[0], ())),
+        )
+        for row in rows.values_list(*SHARE_FIELDS)
+    ]
+
+
+def _response_facts(exercise, steps) -> list[ResponseFacts]:
     """The exercise's responses in time order, with their claimed steps, from two queries of plain values."""
-    steps = {step.code: step for step in ProtocolStep.objects.all()}
     claimed = defaultdict(list)
     links = Response.protocol_steps.through.objects.filter(response__exercise=exercise)
     for response_id, code in links.values_list("response_id", "protocolstep_id"):

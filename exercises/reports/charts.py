@@ -71,7 +71,9 @@ def injects_and_responses(report) -> Figure:
         counts[row, min(int(t / end * bins), bins - 1)] += 1
     figure, axes = _figure((8, 0.45 * len(codes) + 1.6))
     _margins(figure, left=0.6, bottom=0.85, right=0.1)
-    mesh = _shaded_cells(axes, np.linspace(0, end, bins + 1), counts, cmap="Greens")
+    mesh = _shaded_cells(
+        axes, np.linspace(0, end, bins + 1), np.where(counts > 0, counts, np.nan), cmap="Greens", vmin=0
+    )
     axes.scatter(
         [t for t, _ in releases],
         [row - 0.32 for _, row in releases],
@@ -91,29 +93,43 @@ def injects_and_responses(report) -> Figure:
     return figure
 
 
-def _shaded_cells(axes, edges, counts, *, cmap: str) -> PathCollection:
-    """What `pcolormesh(edges, rows, counts masked at 0, vmin=0)` draws (each non-empty cell shaded by its count,
-    row r spanning r ± 0.5), as one compound path per distinct count instead of one path per cell: a few dozen
-    SVG elements instead of teams × bins, and a fraction of the drawing time."""
-    levels = np.unique(counts[counts > 0])
+def _shaded_cells(axes, x_edges, values, *, cmap: str, vmin=None, vmax=None) -> PathCollection:
+    """Cells shaded by value, row r spanning r ± 0.5 and column c from x_edges[c] to x_edges[c + 1]; NaN cells are
+    left blank. What `pcolormesh` or `imshow` draws, as one compound vector path per distinct value: a few dozen
+    SVG elements instead of one per cell (pcolormesh), and no image to resample and encode as PNG (imshow),
+    for a fraction of the drawing time. The colour scale, as theirs, runs from the lowest value to the highest
+    unless vmin or vmax are given."""
+    values = np.asarray(values, dtype=float)
+    levels = np.unique(values[~np.isnan(values)])
     paths = []
     for level in levels:
-        rows, columns = np.nonzero(counts == level)
-        left, right, bottom, top = edges[columns], edges[columns + 1], rows - 0.5, rows + 0.5
+        rows, columns = np.nonzero(values == level)
+        left, right, bottom, top = x_edges[columns], x_edges[columns + 1], rows - 0.5, rows + 0.5
         corners = np.stack([left, bottom, right, bottom, right, top, left, top, left, bottom], axis=1)
         codes = np.tile([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY], len(rows))
         paths.append(Path(corners.reshape(-1, 2), codes))
     cells = PathCollection(
         paths,
         cmap=cmap,
-        norm=Normalize(vmin=0, vmax=levels.max() if len(levels) else 1),
+        norm=Normalize(vmin=vmin, vmax=vmax),
         edgecolors="none",
         linewidths=0,
-        antialiaseds=False,  # as a QuadMesh: no seams between the cells of one path
+        antialiaseds=False,  # as a QuadMesh or an image: no seams between the cells of one path
     )
     cells.set_array(levels)
+    if len(levels):
+        cells.autoscale_None()
+    else:
+        cells.set_clim(vmin if vmin is not None else 0, vmax if vmax is not None else 1)
     axes.add_collection(cells, autolim=False)
+    axes.set_xlim(x_edges[0], x_edges[-1])
+    axes.set_ylim(len(values) - 0.5 if len(values) else 0.5, -0.5)  # the first row on top
     return cells
+
+
+def _grid_edges(columns: int):
+    """Column edges of a heat map with a column per integer, as imshow places them."""
+    return np.arange(max(columns, 1) + 1) - 0.5
 
 
 def response_times(report) -> Figure:
@@ -151,7 +167,7 @@ def coverage_heat_map(report) -> Figure:
     ]
     figure, axes = _figure((max(4, 0.9 * len(protocols) + 2), 0.45 * len(codes) + 1.4))
     _margins(figure, left=0.6, bottom=0.45, right=0.1)
-    image = axes.imshow(grid or [[float("nan")]], cmap="RdYlGn", vmin=0, vmax=100, aspect="auto")
+    image = _shaded_cells(axes, _grid_edges(len(protocols)), grid, cmap="RdYlGn", vmin=0, vmax=100)
     axes.set_xticks(range(len(protocols)), protocols)
     axes.set_yticks(range(len(codes)), codes)
     for y, line in enumerate(grid):
@@ -169,7 +185,7 @@ def sharing_matrix(report) -> Figure:
     counts = [[(cell or {}).get("count", 0) for cell in row] for _, row in report.sharing["grid"]]
     figure, axes = _figure((0.6 * len(codes) + 2.5, 0.5 * len(codes) + 1.5))
     _margins(figure, left=0.9, bottom=0.75, right=0.1)
-    image = axes.imshow(counts or [[0]], cmap="Blues", aspect="auto")
+    image = _shaded_cells(axes, _grid_edges(len(codes)), counts, cmap="Blues")
     axes.set_xticks(range(len(codes)), codes)
     axes.set_yticks(range(len(codes)), codes)
     axes.set_xlabel("Shared with")

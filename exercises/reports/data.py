@@ -478,9 +478,11 @@ def _response_facts(exercise, steps) -> list[ResponseFacts]:
     links = Response.protocol_steps.through.objects.filter(response__exercise=exercise)
     for response_id, code in links.values_list("response_id", "protocolstep_id"):
         claimed[response_id].append(steps[code])
+    claimed = {response_id: Loaded(claims) for response_id, claims in claimed.items()}
+    nothing = Loaded()  # shared by the responses that claim no step (most of them)
     rows = Response.objects.filter(exercise=exercise).order_by("exercise_time", "id")
     return [
-        ResponseFacts(pk, team, inject, at, classification, Loaded(claimed.get(pk, ())))
+        ResponseFacts(pk, team, inject, at, classification, claimed.get(pk, nothing))
         for pk, team, inject, at, classification in rows.values_list(
             "id", "team_id", "inject_id", "exercise_time", "classification"
         )

@@ -4,6 +4,7 @@ Each function renders once; the caller sends the string to a whole group.
 """
 
 import logging
+import threading
 
 from django.core.cache import cache
 from django.db.models import Count, Max
@@ -135,9 +136,25 @@ def team_state(participant) -> str:
     cached = _cache_get(key)
     if cached is not None and cached["team"] == participant.team_id and cached["version"] == version:
         return clock_html + cached["html"]
-    feeds_html = _render("team-feeds", {**team_context(participant), "oob": True})
-    _cache_set(key, {"team": participant.team_id, "version": version, "html": feeds_html})
+    # After a restart a team's 30 pages reconnect within a second or two, all missing the cache: one
+    # thread renders (hundreds of ms with a hundred injects), the others wait for it and read the cache.
+    with _rendering(key):
+        cached = _cache_get(key)
+        if cached is not None and cached["team"] == participant.team_id and cached["version"] == version:
+            return clock_html + cached["html"]
+        feeds_html = _render("team-feeds", {**team_context(participant), "oob": True})
+        _cache_set(key, {"team": participant.team_id, "version": version, "html": feeds_html})
     return clock_html + feeds_html
+
+
+_render_locks: dict[str, threading.Lock] = {}
+_render_locks_guard = threading.Lock()
+
+
+def _rendering(key: str) -> threading.Lock:
+    """The lock under which this process renders the state of `key` (one per exercise and team)."""
+    with _render_locks_guard:
+        return _render_locks.setdefault(key, threading.Lock())
 
 
 def team_state_key(participant) -> str:

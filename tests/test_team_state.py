@@ -236,3 +236,34 @@ def test_an_unreachable_redis_cache_renders_the_state_afresh(released, settings,
     state = fragments.team_state(usa)
     assert "USA-SAT 12" in state
     assert "Cache unavailable" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_of_a_team_reconnecting_at_once_render_its_state_once(library):
+    """A restart brings a team's pages back together, all missing the cache: one renders, the others wait."""
+    import threading
+
+    from django.db import close_old_connections
+
+    usa = exercise_with(25, "stampede")
+    cache.clear()
+    ready = threading.Barrier(8)
+    queries, states = [], []
+
+    def reconnect():
+        ready.wait()
+        try:
+            with CaptureQueriesContext(connection) as captured:
+                states.append(fragments.team_state(usa))
+            queries.append(len(captured))
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=reconnect) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(states) == 8 and all(feeds(state) == feeds(states[0]) for state in states)
+    renders = [n for n in queries if n > 1]  # the one that rendered read the feeds; the others only the version
+    assert len(renders) == 1, f"{len(renders)} of 8 rendered the state: {sorted(queries)}"

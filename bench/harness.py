@@ -620,6 +620,7 @@ class ClientPool:
             "times": [t for result in results for t in result["times"]],
             "missing": sum(result["missing"] for result in results),
             "attempts": sum(result["attempts"] for result in results),
+            "handshakes": [t for result in results for t in result["handshakes"]],
         }
 
     def snapshot(self) -> dict:
@@ -689,6 +690,7 @@ class _Socket:
     seen: dict = field(default_factory=dict)  # marker → first arrival
     order: list = field(default_factory=list)
     state_at: list = field(default_factory=list)  # arrival of each (re)connect's first message
+    opened_at: list = field(default_factory=list)  # each completed handshake
     messages: int = 0
     states_resent: int = 0  # whole states sent on an open socket (a sync report found it short), not on connect
     attempts: int = 0
@@ -755,6 +757,7 @@ class _ClientWorker:
                         sock.ws = await self._connect(sock)
                 else:
                     sock.ws = await self._connect(sock)
+                sock.opened_at.append(time.monotonic())
                 retries = 0
                 first = True
                 reports = asyncio.create_task(self._report(sock, sock.ws))
@@ -876,6 +879,7 @@ class _ClientWorker:
             ],
             "missing": sum(1 for sock in live if not done(sock)),
             "attempts": sum(sock.attempts for sock in live),
+            "handshakes": [min(t for t in sock.opened_at if t >= since) for sock in live if done(sock)],
         }
 
     async def snapshot(self, arg):

@@ -146,6 +146,7 @@ def main():
                 "resynced_after_stop_s": summary([t - stopped for t in back["times"]], 2),
                 "all_resynced_after_stop_s": round(max(back["times"]) - stopped, 2) if back["times"] else None,
                 "all_resynced_after_daphne_up_s": round(max(back["times"]) - up_at, 2) if back["times"] else None,
+                "handshake_done_after_daphne_up_s": summary([t - up_at for t in back["handshakes"]], 2),
                 "presence_rows_while_down": rows_while_down,
                 "presence_rows_after": Connection.objects.filter(participant__exercise_id=bench.exercise_id).count(),
                 "server_errors": server.log_errors()[:5],

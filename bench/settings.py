@@ -4,7 +4,6 @@ Only what a plain-HTTP loopback server needs differs: no HTTPS redirect, static 
 from the finders (no collectstatic manifest). Nothing on the measured paths changes.
 """
 
-
 from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"

@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, websockets through Channels with auth and an Origin check."""
 
 import asyncio
+import gc
 import os
 import sys
 
@@ -56,3 +57,10 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# What is alive once the application is loaded (Django, twisted, the URLconf, the apps' modules) lives as
+# long as the process: frozen, the collector never walks it again. Each full collection of a daphne
+# under 200 sockets took 80-240 ms, a pause every socket's delivery waited out: fan-out p99 at 200
+# sockets 272-281 ms → 172-190 ms, full collections 15-65 ms (docs/benchmarks.md, fan-out).
+gc.collect()
+gc.freeze()

@@ -12,7 +12,8 @@ OUT=bench/results
 LOGS=/tmp/conjunction-bench
 mkdir -p "$OUT" "$LOGS"
 
-# The runs of docs/benchmarks.md as the app stands since issue #7 (the "-after" figures). The other files in
+# The runs of docs/benchmarks.md as the app stands since issue #7's third round (the "-after" figures; the hour's
+# soak was run in round 2, at e6442d7, and the 15-minute one in round 3). The other files in
 # bench/results/ are the "before" runs, made at commit 96b4076 with the candidate switches of that time
 # (BENCH_HTTP_LIMIT, BENCH_ASYNC_CONSUMERS, …), which are in the core now; check that commit out to rerun them.
 declare -A RUNS=(
@@ -27,6 +28,7 @@ declare -A RUNS=(
   [storm-postgres-redis-after]="$PY -m bench.storm --db postgres --layer redis"
   [storm-sqlite-memory-after]="$PY -m bench.storm --db sqlite --layer memory"
   [soak-postgres-redis-hour]="$PY -m bench.soak --db postgres --layer redis --duration 3600 --restart-every 1200"
+  [soak-postgres-redis-after-15min]="$PY -m bench.soak --db postgres --layer redis --duration 900 --restart-every 450"
 )
 ORDER=(fanout-sqlite-memory-after fanout-postgres-redis-after responses-postgres-redis-after
        responses-sqlite-memory-after storm-postgres-redis-after storm-sqlite-memory-after

@@ -30,6 +30,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         for connection in connections.all():
             if getattr(connection, "pool", None) is not None:
+                connection.close()  # back to the pool first: closing the pool leaves checked-out ones open
                 connection.close_pool()
 
 

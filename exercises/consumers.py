@@ -82,7 +82,7 @@ class ExerciseSocket(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         try:
-            for group in [realtime.user_group(participant.user_id), *self.groups_for(participant)]:
+            for group in self.all_groups_for(participant):
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.groups_joined.append(group)
             await self.send(text_data=await in_worker_thread(self.join)(participant))
@@ -94,6 +94,10 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         """Record the connection and render the state to send (in a worker thread: database work)."""
         presence.connected(participant=participant, channel_name=self.channel_name)
         return self.state(participant)
+
+    def all_groups_for(self, participant) -> list[str]:
+        """The user's own group (logout, a change of role or team) and the subclass's groups."""
+        return [realtime.user_group(participant.user_id), *self.groups_for(participant)]
 
     async def disconnect(self, code):
         await self.leave()
@@ -176,7 +180,7 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         whole state then costs a render per socket in the middle of the burst and shows the page its
         items out of order. So it gets the state at its next report if it still lacks them."""
         participant = self.participant_if_authorized()
-        if participant is None or self.groups_joined[1:] != self.groups_for(participant):
+        if participant is None or self.groups_joined != self.all_groups_for(participant):
             return None
         presence.seen(participant=participant, channel_name=self.channel_name)
         settled = selectors.item_counts(participant, settled_before=timezone.now() - PUSH_GRACE)

@@ -133,18 +133,26 @@ def team_state(participant) -> str:
         return clock_html + _render("team-feeds", {**team_context(participant), "oob": True})
     key = team_state_key(participant)
     version = journal_version(exercise.pk)
-    cached = _cache_get(key)
-    if cached is not None and cached["team"] == participant.team_id and cached["version"] == version:
-        return clock_html + cached["html"]
+    cached = _cached_feeds(key, participant.team_id, version)
+    if cached is not None:
+        return clock_html + cached
     # After a restart a team's 30 pages reconnect within a second or two, all missing the cache: one
     # thread renders (hundreds of ms with a hundred injects), the others wait for it and read the cache.
     with _rendering(key):
-        cached = _cache_get(key)
-        if cached is not None and cached["team"] == participant.team_id and cached["version"] == version:
-            return clock_html + cached["html"]
+        cached = _cached_feeds(key, participant.team_id, version)
+        if cached is not None:
+            return clock_html + cached
         feeds_html = _render("team-feeds", {**team_context(participant), "oob": True})
         _cache_set(key, {"team": participant.team_id, "version": version, "html": feeds_html})
     return clock_html + feeds_html
+
+
+def _cached_feeds(key: str, team_id: str, version) -> str | None:
+    """The team's feeds kept under `key`, if they are this team's at this journal version."""
+    cached = _cache_get(key)
+    if cached is not None and cached["team"] == team_id and cached["version"] == version:
+        return cached["html"]
+    return None
 
 
 _render_locks: dict[str, threading.Lock] = {}

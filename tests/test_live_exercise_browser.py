@@ -59,3 +59,30 @@ def test_a_reload_loses_nothing_and_shows_each_inject_once(personas, log_in):
     usa.reload()
     wait_for_socket(usa)
     expect(usa.get_by_role("heading", name="Direct-ascent ASAT test detected")).to_have_count(1)
+
+
+def test_controls_clicked_in_quick_succession_reach_the_server_in_order(personas, log_in):
+    """A release clicked while "Start exercise" is still in flight waits for it instead of being refused."""
+    console = log_in(personas.facilitator)
+    usa = log_in(personas.usa_player)
+    wait_for_socket(console)
+    wait_for_socket(usa)
+    held_starts = []
+    console.route("**/clock/start/", lambda route: held_starts.append(route))  # waits here until let go
+    sent = []
+    console.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+
+    console.get_by_role("button", name="Start exercise").click()
+    for _ in range(100):  # Playwright hands the held route over while the test waits on the page
+        if held_starts:
+            break
+        console.wait_for_timeout(20)
+    assert held_starts, "the start request was not sent"
+    console.get_by_role("button", name="Release inject 3: Direct-ascent ASAT test detected").click()
+    console.wait_for_timeout(300)
+    assert not [url for url in sent if "/release/" in url], "the release went out before the start had answered"
+
+    held_starts[0].continue_()
+    expect(usa.get_by_role("heading", name="Direct-ascent ASAT test detected")).to_be_visible(timeout=5000)
+    expect(console.locator(f"#inject-row-{personas.to_all.pk}")).to_contain_text("Released", timeout=5000)
+    expect(console.locator("#notice")).not_to_contain_text("Start the exercise before")

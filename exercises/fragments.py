@@ -24,10 +24,7 @@ def _render(partial: str, context: dict) -> str:
 
 def released_inject(release) -> str:
     """A newly released inject, prepended to a team's feed."""
-    inject = release.inject
-    return _render(
-        "inject-push", {"release": release, "inject": inject, "exercise_teams": list(inject.exercise.teams.all())}
-    )
+    return _render("inject-push", {"release": release, "inject": release.inject})
 
 
 def msel_row(inject, *, can_control: bool) -> str:
@@ -83,7 +80,6 @@ def team_context(participant) -> dict:
         "messages": selectors.messages(participant),
         "assessments": selectors.assessments_for(participant),
         "acks": selectors.acknowledged(exercise.pk, participant.team_id),
-        "exercise_teams": list(exercise.teams.all()),  # every card's REL TO choices, loaded once
     }
 
 

@@ -70,7 +70,7 @@ def releases(participant: Participant):
     return (
         visible_to(participant, Release.objects.all())
         .select_related("inject")
-        .prefetch_related("inject__protocol_steps", "inject__teams", "inject__releasable_to")
+        .prefetch_related("inject__teams", "inject__releasable_to")  # for the marking banner
         .order_by("-released_at", "-id")
     )
 

@@ -67,7 +67,7 @@ EXPECTED = {
     "console": {"GET": STAFF, "POST": NOT_ALLOWED},
     "team": {"GET": PLAYERS, "POST": NOT_ALLOWED},
     "release-inject": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
-    "respond": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
+    "respond": {"GET": USA_ONLY, "POST": USA_ONLY},
     "change-clock": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "clock-speed": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "clock-jump": {"GET": NOT_ALLOWED, "POST": FACILITATOR},

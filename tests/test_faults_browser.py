@@ -1,5 +1,5 @@
-"""(a) daphne killed and restarted under an open page: it reconnects by itself and shows what was
-released meanwhile."""
+"""(a) daphne killed and restarted under an open page: it reconnects by itself, shows what was
+released meanwhile, and keeps a response the player was writing."""
 
 import pytest
 from playwright.sync_api import expect
@@ -15,6 +15,7 @@ def test_daphne_killed_and_restarted_under_an_open_page_loses_nothing(personas, 
         "from exercises.models import Exercise; from exercises.services.clock import change_status; "
         f"change_status(exercise=Exercise.objects.get(pk={personas.exercise.pk}), action='start', by=None)"
     )
+    release_in_another_process(personas.to_all.pk, personas.facilitator.pk)
     daphne = Daphne()
     with daphne:
         context = browser.new_context()
@@ -24,6 +25,10 @@ def test_daphne_killed_and_restarted_under_an_open_page_loses_nothing(personas, 
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_selector("body[data-connection=live]", timeout=10000)
+        expect(page.get_by_role("heading", name="Direct-ascent ASAT test detected")).to_be_visible()
+        page.get_by_text("Respond to this inject").click()  # the player starts writing a response
+        draft = page.get_by_role("textbox", name="Your team's response")
+        draft.fill("USA assesses a debris-generating intercept; notifying allies.")
         daphne.process.kill()  # a crash: no goodbye to the browser
         daphne.process.wait(timeout=10)
         expect(page.locator("#connection")).to_have_text("Reconnecting…", timeout=10000)
@@ -31,6 +36,9 @@ def test_daphne_killed_and_restarted_under_an_open_page_loses_nothing(personas, 
     with Daphne(port=daphne.port):
         expect(page.get_by_role("heading", name="Conjunction warning for USA-SAT 12")).to_be_visible(timeout=60000)
         expect(page.locator("#connection")).to_have_text("Live")
+        # The state sent on reconnect replaced the feed around the open form and kept what was typed.
+        expect(draft).to_be_visible()
+        expect(draft).to_have_value("USA assesses a debris-generating intercept; notifying allies.")
         context.close()
 
 

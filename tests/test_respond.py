@@ -147,6 +147,34 @@ def test_an_htmx_post_returns_a_fresh_form_with_a_confirmation(released, client)
     assert Response.objects.get().text == "Done."
 
 
+def test_opening_respond_fetches_the_form_with_the_injects_steps_and_every_team_to_release_to(released, client):
+    client.force_login(released.usa_player)
+    reply = client.get(respond_url(released, released.usa_only), headers={"HX-Request": "true"})
+    assert reply.status_code == 200
+    body = reply.content.decode()
+    assert body.lstrip().startswith('<form id="respond-'), "a fragment for the card, not a page"
+    assert 'name="protocol_steps" value="CONJ-2"' in body
+    for team in released.exercise.teams.all():
+        assert f'name="releasable_to" value="{team.code}"' in body
+    assert 'value="action" selected' in body, "the same default kind as the form shown after a submission"
+    assert not Response.objects.exists()
+
+
+def test_without_javascript_the_card_links_a_page_with_the_form(released, client):
+    client.force_login(released.usa_player)
+    team_page = client.get(reverse("team", args=[released.exercise.pk])).content.decode()
+    assert f'href="{respond_url(released, released.usa_only)}"' in team_page
+    page = client.get(respond_url(released, released.usa_only)).content.decode()
+    assert "<html" in page and "Submit response to inject 1" in page and "Back to the team page" in page
+
+
+def test_another_teams_inject_has_no_form_for_a_player_and_none_for_an_evaluator(released, client):
+    client.force_login(released.gbr_player)
+    assert client.get(respond_url(released, released.usa_only), headers={"HX-Request": "true"}).status_code == 404
+    client.force_login(released.evaluator)
+    assert client.get(respond_url(released, released.to_all)).status_code == 403
+
+
 def test_the_pushed_response_is_the_stored_one_as_a_page_renders_it(
     released, listen, django_capture_on_commit_callbacks
 ):

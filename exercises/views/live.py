@@ -139,14 +139,20 @@ def _submit(participant, inject, form, amends=None):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @ratelimit(key="user_or_ip", rate=submission_rate, method="POST", block=True)
 @participant_required(Participant.Role.PLAYER)
 def respond(request, participant, inject_id):
+    """GET: the response form (an inject card fetches it when the player opens "Respond"); POST: submit."""
     inject = selectors.visible_inject(participant, inject_id, related=["protocol_steps"])
     if inject is None:
         raise Http404("No such inject for your team.")
     teams = list(participant.exercise.teams.all())  # the REL TO choices: validated and rendered back
+    if request.method == "GET":
+        form = MarkedResponseForm(inject=inject, teams=teams)
+        template = "exercises/fragments.html#response-form" if request.htmx else "exercises/respond.html"
+        context = {"inject": inject, "form": form, "participant": participant, "exercise_teams": teams}
+        return render(request, template, context)
     form = MarkedResponseForm(request.POST, inject=inject, teams=teams)
     status = 200
     if form.is_valid():

@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.utils import timezone
+from django.conf import settings
 from redis.exceptions import RedisError
 
 from exercises import fragments, realtime, selectors
@@ -75,6 +75,7 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         await self.accept()
         self.groups_joined = []
         self.last_push_at = float("-inf")  # time.monotonic() of the last fragment forwarded
+        self.presence_written_at = float("-inf")  # time.monotonic() of the last write of its presence row
         self.short_while_receiving = False  # the previous sync report lacked items while pushes were flowing
         self.tokens, self.refilled_at = FLOOD_BURST, time.monotonic()
         participant = await self.authorized_participant()
@@ -93,6 +94,7 @@ class ExerciseSocket(AsyncWebsocketConsumer):
     def join(self, participant) -> str:
         """Record the connection and render the state to send (in a worker thread: database work)."""
         presence.connected(participant=participant, channel_name=self.channel_name)
+        self.presence_written_at = time.monotonic()
         return self.state(participant)
 
     def all_groups_for(self, participant) -> list[str]:
@@ -148,10 +150,12 @@ class ExerciseSocket(AsyncWebsocketConsumer):
 
         The page reports how many items it shows. In one trip to a worker thread the socket is
         authorized again, as at connect (the user may have lost their role, or been moved to another
-        team: then the socket closes), its connection marked as seen, and the page's counts compared
-        with the database's. Then the groups are re-joined (a restarted Redis has forgotten them, and
-        memberships expire: settings.CHANNEL_LAYERS' group_expiry), and only when the page lacks
-        items is the whole current state rendered, after the re-join, and sent again.
+        team: then the socket closes), its connection marked as seen (at most every PRESENCE_REFRESH_SECONDS),
+        and the page's counts compared with the database's (shared by the pages of its audience for
+        SYNC_COUNTS_SECONDS: selectors.settled_item_counts). Then the groups are re-joined (a
+        restarted Redis has forgotten them, and memberships expire: settings.CHANNEL_LAYERS'
+        group_expiry), and only when the page lacks items is the whole current state rendered, after
+        the re-join, and sent again.
         """
         receiving = time.monotonic() - self.last_push_at < PUSH_GRACE.total_seconds()
         try:
@@ -182,8 +186,10 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         participant = self.participant_if_authorized()
         if participant is None or self.groups_joined != self.all_groups_for(participant):
             return None
-        presence.seen(participant=participant, channel_name=self.channel_name)
-        settled = selectors.item_counts(participant, settled_before=timezone.now() - PUSH_GRACE)
+        if time.monotonic() - self.presence_written_at >= settings.PRESENCE_REFRESH_SECONDS:
+            presence.seen(participant=participant, channel_name=self.channel_name)
+            self.presence_written_at = time.monotonic()
+        settled = selectors.settled_item_counts(participant, grace=PUSH_GRACE)
         short = any(not isinstance(page_counts.get(feed), int) or page_counts[feed] < n for feed, n in settled.items())
         if short and receiving and not self.short_while_receiving:
             self.short_while_receiving = True

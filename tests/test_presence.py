@@ -70,7 +70,8 @@ def test_a_page_reporting_in_after_its_row_expired_is_listed_again(running):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_sync_report_keeps_the_connection_alive(running):
+def test_a_sync_report_keeps_the_connection_alive(running, settings):
+    settings.PRESENCE_REFRESH_SECONDS = 0  # this report refreshes the row, whenever the socket last wrote it
     sockets = Sockets(running)
 
     async def scenario():
@@ -86,6 +87,26 @@ def test_a_sync_report_keeps_the_connection_alive(running):
 
     old, last_seen = async_to_sync(scenario)()
     assert last_seen > old + timedelta(seconds=90)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reports_within_the_refresh_interval_of_the_last_write_leave_the_row_alone(running, settings):
+    settings.PRESENCE_REFRESH_SECONDS = 45
+    sockets = Sockets(running)
+
+    async def scenario():
+        usa = sockets.open(team_path(running), "usa_player")
+        await connect_and_first_message(usa)
+        written_at_connect = await asyncio.to_thread(lambda: Connection.objects.get().last_seen)
+        for _ in range(2):
+            await usa.send_to(text_data='{"type": "sync", "counts": {}}')
+            await usa.receive_from(timeout=5)  # answered (the state), so the report was handled
+        last_seen = await asyncio.to_thread(lambda: Connection.objects.get().last_seen)
+        await usa.disconnect()
+        return written_at_connect, last_seen
+
+    written_at_connect, last_seen = async_to_sync(scenario)()
+    assert last_seen == written_at_connect, "a report 45 s after the last write refreshes the row, not every one"
 
 
 @pytest.mark.django_db(transaction=True)

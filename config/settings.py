@@ -107,7 +107,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # transaction takes the write lock when it begins (IMMEDIATE): one that read first could not wait
     # for it later (SQLite's busy timeout does not apply to that upgrade) and failed with "database is
     # locked" under concurrent submissions (docs/benchmarks.md).
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # Write-ahead logging: readers (the pages' sync reports, their states) no longer hold off a writer's
+    # commit, nor it them. A release under 200 sockets waited 120-140 ms for its commit in rollback-journal
+    # mode (docs/benchmarks.md). synchronous stays FULL: every commit is on disk when it returns.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+    # Each thread keeps its connection: the sockets' database work runs on the event loop's few worker
+    # threads, and opening a SQLite connection for every trip was 8 % of daphne's CPU under 200 sockets.
+    # (PostgreSQL has its pool instead; Django refuses persistent connections beside a pool.)
+    DATABASES["default"]["CONN_MAX_AGE"] = None
 
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
@@ -129,8 +138,12 @@ if REDIS_URL:
         }
     }
 else:
-    # The default capacity (100 messages per socket) drops a burst's pushes without a word.
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+    # Channels' in-memory layer, cleaning up expired messages once a second rather than on every receive
+    # (config/channel_layers.py). The default capacity (100 messages per socket) drops a burst's pushes
+    # without a word.
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "config.channel_layers.EmbeddedChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
 
 # Inside daphne, whole-exercise views (delivery and sharing matrices, presence) are rendered at most
 # once per this many seconds per exercise, after the commit, on a worker thread (exercises/realtime.py).

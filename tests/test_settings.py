@@ -32,7 +32,8 @@ def start_django(**env):
 def test_defaults_are_sqlite_and_the_in_memory_layer_with_debug_off():
     result = start_django(SECRET_KEY="x")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "django.db.backends.sqlite3", "channels.layers.InMemoryChannelLayer"]
+    layer = "config.channel_layers.EmbeddedChannelLayer"
+    assert result.stdout.split() == ["False", "django.db.backends.sqlite3", layer]
 
 
 def test_database_and_redis_urls_select_postgresql_and_the_redis_layer():

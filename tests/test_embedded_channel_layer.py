@@ -30,4 +30,3 @@ def test_a_socket_that_stopped_reading_leaves_its_groups_at_the_next_clean_up_af
         assert await layer.receive(live) == fragment("third")
 
     asyncio.run(scenario())
-

@@ -12,8 +12,8 @@ OUT=bench/results
 LOGS=/tmp/conjunction-bench
 mkdir -p "$OUT" "$LOGS"
 
-# The runs of docs/benchmarks.md as the app stands since issue #7's third round (the "-after" figures; the hour's
-# soak was run in round 2, at e6442d7, and the 15-minute one in round 3). The other files in
+# The runs of docs/benchmarks.md as the app stands since issue #7's fourth round (the "-after" and "-rep" figures;
+# round 3's are the "-round3" files; the hour's soak was run in round 2, at e6442d7). The other files in
 # bench/results/ are the "before" runs, made at commit 96b4076 with the candidate switches of that time
 # (BENCH_HTTP_LIMIT, BENCH_ASYNC_CONSUMERS, …), which are in the core now; check that commit out to rerun them.
 declare -A RUNS=(
@@ -29,8 +29,17 @@ declare -A RUNS=(
   [storm-sqlite-memory-after]="$PY -m bench.storm --db sqlite --layer memory"
   [soak-postgres-redis-hour]="$PY -m bench.soak --db postgres --layer redis --duration 3600 --restart-every 1200"
   [soak-postgres-redis-after-15min]="$PY -m bench.soak --db postgres --layer redis --duration 900 --restart-every 450"
+  # Fan-out at 200 sockets three times more per layer: one run's p99 moves by ±25 %, the target is read off the median.
+  [fanout-sqlite-memory-200-rep1]="$PY -m bench.fanout --db sqlite --layer memory --sockets 200 --paths app bare-sync bare-async"
+  [fanout-sqlite-memory-200-rep2]="$PY -m bench.fanout --db sqlite --layer memory --sockets 200 --paths app bare-sync bare-async"
+  [fanout-sqlite-memory-200-rep3]="$PY -m bench.fanout --db sqlite --layer memory --sockets 200 --paths app bare-sync bare-async"
+  [fanout-postgres-redis-200-rep1]="$PY -m bench.fanout --db postgres --layer redis --sockets 200 --paths app bare-sync bare-async"
+  [fanout-postgres-redis-200-rep2]="$PY -m bench.fanout --db postgres --layer redis --sockets 200 --paths app bare-sync bare-async"
+  [fanout-postgres-redis-200-rep3]="$PY -m bench.fanout --db postgres --layer redis --sockets 200 --paths app bare-sync bare-async"
 )
-ORDER=(fanout-sqlite-memory-after fanout-postgres-redis-after responses-postgres-redis-after
+ORDER=(fanout-sqlite-memory-after fanout-postgres-redis-after fanout-sqlite-memory-200-rep1 fanout-postgres-redis-200-rep1
+       fanout-sqlite-memory-200-rep2 fanout-postgres-redis-200-rep2 fanout-sqlite-memory-200-rep3
+       fanout-postgres-redis-200-rep3 responses-postgres-redis-after
        responses-sqlite-memory-after storm-postgres-redis-after storm-sqlite-memory-after
        scale-out-postgres-redis-after reports-postgres-after fanout-postgres-redis-after-profiled
        responses-postgres-redis-after-profiled soak-postgres-redis-hour)

@@ -24,6 +24,7 @@ from bench import harness
 from bench.harness import (
     ClientPool,
     Facilitator,
+    Profiler,
     Server,
     bench_env,
     create_sessions,
@@ -44,6 +45,9 @@ def main():
     parser.add_argument("--window", type=float, default=0.5, help="seconds over which the storm's handshakes start")
     parser.add_argument("--burst", type=int, default=100, help="injects released at once")
     parser.add_argument("--kill", action="store_true", help="restart with SIGKILL (a crash) instead of SIGTERM")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the restarted daphne until every socket is resynced"
+    )
     args = parser.parse_args()
 
     env = bench_env(args.db, args.layer, args.db_name)
@@ -133,7 +137,12 @@ def main():
             rows_while_down = Connection.objects.filter(participant__exercise_id=bench.exercise_id).count()
             server = Server("app", env, port=server.port, CLOCK_IN_PROCESS="1").start()
             up_at = time.monotonic()
+            profiler = None
+            if args.profile:  # attaching takes a second of its own: the restart's times are not the unprofiled ones
+                profiler = Profiler(server.pid, harness.WORK / "storm-restart.pyspy.txt", rate=100).start()
             back = pool.resynced(extra, since=stopped, timeout=60)
+            if profiler:
+                profiler.stop()
             snapshot = pool.snapshot()
             results["restart"] = {
                 "signal": "SIGKILL" if args.kill else "SIGTERM",
@@ -151,6 +160,8 @@ def main():
                 "presence_rows_after": Connection.objects.filter(participant__exercise_id=bench.exercise_id).count(),
                 "server_errors": server.log_errors()[:5],
             }
+            if profiler:
+                results["restart"]["profile"] = profiler.top(40)
             pool.close_sockets()
             facilitator.close()
     finally:

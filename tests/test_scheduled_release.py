@@ -241,3 +241,49 @@ def test_a_contingency_that_fires_for_no_team_does_not_stop_the_clock(contingenc
         selectors.msel_injects(contingency.exercise.pk).get(pk=contingency.to_all.pk), can_control=True
     )
     assert "no team met its condition" in row
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_tick_holding_the_exercise_does_not_hold_up_rows_that_refer_to_it(running):
+    """The tick's lock on the exercise lets responses and journal events (which refer to it) be written
+    meanwhile; another worker's tick still skips the exercise."""
+    import os
+    import threading
+
+    from django.db import connection, transaction
+
+    from exercises.services import audit
+    from exercises.services.releases import lock_running_exercise_for_tick
+
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs with DATABASE_URL: PostgreSQL must be configured")
+        pytest.skip("row locks are PostgreSQL's (SQLite locks the whole database)")
+    exercise = running.exercise
+    locked, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def tick_holding_the_lock():
+        try:
+            with transaction.atomic():
+                seen["tick"] = lock_running_exercise_for_tick(exercise.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=tick_holding_the_lock)
+    worker.start()
+    try:
+        assert locked.wait(timeout=10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")  # FOR UPDATE made this wait: an error here
+            event = audit.record(exercise=exercise, actor=running.usa_player, kind="presence.connected", obj=None)
+        assert event.pk
+        with transaction.atomic():
+            assert lock_running_exercise_for_tick(exercise.pk) is None, "another worker's tick skips it"
+    finally:
+        release.set()
+        worker.join(timeout=30)
+    assert seen["tick"] == exercise

@@ -92,11 +92,7 @@ def release_due_injects(exercise_id: int, *, at=None) -> int:
     """
     released = 0
     with transaction.atomic():
-        exercise = (
-            Exercise.objects.select_for_update(skip_locked=True)
-            .filter(pk=exercise_id, status=Exercise.Status.RUNNING)
-            .first()
-        )
+        exercise = lock_running_exercise_for_tick(exercise_id)
         if exercise is None:
             return 0
         for inject in selectors.due_injects(exercise, at or timezone.now()):
@@ -107,6 +103,21 @@ def release_due_injects(exercise_id: int, *, at=None) -> int:
                 continue  # released meanwhile by hand or by another worker
             released += 1
     return released
+
+
+def lock_running_exercise_for_tick(exercise_id: int) -> Exercise | None:
+    """The running exercise, locked for this transaction; None if it is not running or another worker has it.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: a row that refers to the exercise (a response, a journal event,
+    a presence connection's journal entry) takes a key-share lock on it, which FOR UPDATE blocks. With
+    FOR UPDATE, four ticks a second held up every such insert behind each tick's queries: after a
+    restart, 200 reconnecting sockets' journal entries queued behind the clock (docs/benchmarks.md).
+    Ticks of other workers, and the clock's own changes, still wait for it or skip it."""
+    return (
+        Exercise.objects.select_for_update(skip_locked=True, no_key=True)
+        .filter(pk=exercise_id, status=Exercise.Status.RUNNING)
+        .first()
+    )
 
 
 def push_msel_row(exercise_id: int, inject_id: int) -> None:

@@ -27,6 +27,7 @@ declare -A RUNS=(
   [scale-out-postgres-redis-after]="$PY -m bench.scale_out --sockets 400 --releases 30"
   [storm-postgres-redis-after]="$PY -m bench.storm --db postgres --layer redis"
   [storm-sqlite-memory-after]="$PY -m bench.storm --db sqlite --layer memory"
+  [storm-postgres-redis-after-profiled]="$PY -m bench.storm --db postgres --layer redis --profile"
   [soak-postgres-redis-hour]="$PY -m bench.soak --db postgres --layer redis --duration 3600 --restart-every 1200"
   [soak-postgres-redis-after-15min]="$PY -m bench.soak --db postgres --layer redis --duration 900 --restart-every 450"
   # Fan-out at 200 sockets three times more per layer: one run's p99 moves by ±25 %, the target is read off the median.

@@ -8,7 +8,6 @@ Outcomes: "ok" (served: any status below 500 that is not a refusal), 403, 404, 4
 """
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -266,7 +265,7 @@ def test_every_post_is_refused_without_a_csrf_token(world, who):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("route", sorted(WEBSOCKETS))
 def test_every_websocket_route_by_persona(running, route):
-    from tests.test_sockets import Sockets
+    from tests.test_sockets import Sockets, run
 
     sockets = Sockets(running)
     path = {
@@ -285,4 +284,4 @@ def test_every_websocket_route_by_persona(running, route):
             await socket.disconnect()
         return results
 
-    assert async_to_sync(sweep)() == WEBSOCKETS[route]
+    assert run(sweep) == WEBSOCKETS[route]

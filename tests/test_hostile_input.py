@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.urls import reverse
 
@@ -20,7 +20,7 @@ from exercises.reports.exports import export
 from exercises.services.messages import send_message
 from exercises.services.releases import release_inject
 from exercises.services.responses import submit_response
-from tests.test_sockets import ORIGIN, Sockets, receive_containing
+from tests.test_sockets import ORIGIN, Sockets, receive_containing, run
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,7 +222,7 @@ def test_garbage_frames_are_ignored_and_a_flood_closes_only_the_flooding_socket(
         assert "UK-only intelligence" in await bystander.receive_from(timeout=5)
         await bystander.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -250,7 +250,7 @@ def test_after_logout_that_users_sockets_stop_receiving(running):
         assert "Conjunction warning" in await receive_containing(control, "Conjunction warning")
         await control.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def fail_queries_touching(monkeypatch, table: str):
@@ -279,7 +279,7 @@ def test_an_error_while_sending_state_closes_with_a_code_htmx_reconnects_on(runn
         await usa.connect()
         return await usa.receive_output(timeout=5)
 
-    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4013}
+    assert run(scenario) == {"type": "websocket.close", "code": 4013}
 
 
 def test_a_database_outage_refuses_the_response_clearly_and_keeps_the_text(running, client, monkeypatch):

@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from exercises import realtime
@@ -16,7 +15,7 @@ from exercises.models import AuditEvent, Connection, Participant
 from exercises.services import presence
 from tests.live import Daphne
 from tests.test_faults import open_socket, session_cookie
-from tests.test_sockets import Sockets, connect_and_first_message, team_path
+from tests.test_sockets import Sockets, connect_and_first_message, run, team_path
 
 
 def participant_of(personas, user):
@@ -85,7 +84,7 @@ def test_a_sync_report_keeps_the_connection_alive(running, settings):
         await usa.disconnect()
         return old, last_seen
 
-    old, last_seen = async_to_sync(scenario)()
+    old, last_seen = run(scenario)
     assert last_seen > old + timedelta(seconds=90)
 
 
@@ -105,7 +104,7 @@ def test_reports_within_the_refresh_interval_of_the_last_write_leave_the_row_alo
         await usa.disconnect()
         return written_at_connect, last_seen
 
-    written_at_connect, last_seen = async_to_sync(scenario)()
+    written_at_connect, last_seen = run(scenario)
     assert last_seen == written_at_connect, "a report 45 s after the last write refreshes the row, not every one"
 
 

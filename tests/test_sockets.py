@@ -26,6 +26,10 @@ def session_headers(user, origin=ORIGIN):
     return headers
 
 
+# The communicators opened since the last run(): run() disconnects those a scenario left open.
+_opened: list[WebsocketCommunicator] = []
+
+
 class Sockets:
     """Prepare (in sync code, where the ORM may run) the handshake headers of each user."""
 
@@ -34,7 +38,9 @@ class Sockets:
         self.headers["anonymous"] = session_headers(None, origin)
 
     def open(self, path, who):
-        return WebsocketCommunicator(application, path, headers=self.headers[who])
+        socket = WebsocketCommunicator(application, path, headers=self.headers[who])
+        _opened.append(socket)
+        return socket
 
 
 def team_path(personas):
@@ -60,7 +66,21 @@ async def receive_containing(socket, text, timeout=5):
 
 
 def run(coroutine_function):
-    return async_to_sync(coroutine_function)()
+    """Run a scenario on a fresh event loop, then disconnect every socket it left open, as a browser
+    leaving does. Left open, the consumers were cancelled by the loop's shutdown in the middle of the
+    Redis layer's receive, which once hung the suite there (CI, round 4 of issue #7)."""
+
+    async def scenario_then_disconnect():
+        try:
+            return await coroutine_function()
+        finally:
+            while _opened:
+                socket = _opened.pop()
+                application = socket._future  # asgiref starts the application on first use of `future`
+                if application is not None and not application.done():
+                    await socket.disconnect(timeout=5)
+
+    return async_to_sync(scenario_then_disconnect)()
 
 
 def test_anonymous_is_accepted_then_closed_with_4403(running):

@@ -22,7 +22,6 @@ from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from redis.exceptions import RedisError
 
 from exercises import fragments, realtime, selectors
@@ -186,9 +185,9 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         participant = self.participant_if_authorized()
         if participant is None or self.groups_joined != self.all_groups_for(participant):
             return None
-        if time.monotonic() - self.presence_written_at >= settings.PRESENCE_REFRESH_SECONDS:
-            presence.seen(participant=participant, channel_name=self.channel_name)
-            self.presence_written_at = time.monotonic()
+        self.presence_written_at = presence.seen_if_due(
+            participant=participant, channel_name=self.channel_name, written_at=self.presence_written_at
+        )
         settled = selectors.settled_item_counts(participant, grace=PUSH_GRACE)
         short = any(not isinstance(page_counts.get(feed), int) or page_counts[feed] < n for feed, n in settled.items())
         if short and receiving and not self.short_while_receiving:

@@ -6,9 +6,11 @@ every row also says when its page was last heard from (the sync report each page
 PRESENCE_TIMEOUT: the console never lists the players of a dead process as connected for long.
 """
 
+import time
 from collections import defaultdict
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +32,15 @@ def connected(*, participant: Participant, channel_name: str) -> None:
         payload={"team": participant.team_id, "role": participant.role},
     )
     _push(participant.exercise)
+
+
+def seen_if_due(*, participant: Participant, channel_name: str, written_at: float) -> float:
+    """`seen`, if settings.PRESENCE_REFRESH_SECONDS have passed since the socket last wrote its row
+    (`written_at`, time.monotonic()); returns when the row was last written."""
+    if time.monotonic() - written_at < settings.PRESENCE_REFRESH_SECONDS:
+        return written_at
+    seen(participant=participant, channel_name=channel_name)
+    return time.monotonic()
 
 
 def seen(*, participant: Participant, channel_name: str) -> None:

@@ -148,14 +148,10 @@ def respond(request, participant, inject_id):
     if inject is None:
         raise Http404("No such inject for your team.")
     teams = list(participant.exercise.teams.all())  # the REL TO choices: validated and rendered back
+    status = 200
     if request.method == "GET":
         form = MarkedResponseForm(inject=inject, teams=teams)
-        template = "exercises/fragments.html#response-form" if request.htmx else "exercises/respond.html"
-        context = {"inject": inject, "form": form, "participant": participant, "exercise_teams": teams}
-        return render(request, template, context)
-    form = MarkedResponseForm(request.POST, inject=inject, teams=teams)
-    status = 200
-    if form.is_valid():
+    elif (form := MarkedResponseForm(request.POST, inject=inject, teams=teams)).is_valid():
         try:
             _submit(participant, inject, form)
         except ServiceError as error:
@@ -180,7 +176,7 @@ def respond(request, participant, inject_id):
             )
     else:
         status = 400
-    # Keep what the player typed, with the errors beside the fields.
+    # The blank form, or what the player typed with the errors beside the fields.
     template = "exercises/fragments.html#response-form" if request.htmx else "exercises/respond.html"
     context = {"inject": inject, "form": form, "participant": participant, "exercise_teams": teams}
     return render(request, template, context, status=status)

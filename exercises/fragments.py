@@ -55,9 +55,25 @@ def new_message(message) -> str:
     return _render("message-push", {"message": message})
 
 
-def delivery(exercise) -> str:
-    """The team × inject matrix with protocol coverage, for staff."""
-    return _render("delivery", {**delivery_context(exercise), "oob": True})
+def delivery_row(exercise, inject_id: int) -> str:
+    """One inject's row of the staff's delivery matrix, replacing itself (acknowledged, responded). Empty if
+    the inject is not released (nothing to show)."""
+    teams, row = selectors.delivery_row(exercise, inject_id)
+    if row is None:
+        return ""
+    return _render("delivery-row-push", {"matrix_teams": teams, "row": row, "new": False})
+
+
+def new_delivery_row(inject, teams, now_time) -> str:
+    """A just-released inject's row, appended to the staff's delivery matrix (rows are in order of release);
+    `inject` as selectors.msel_injects gives it."""
+    row = selectors.new_delivery_row(inject, teams, now_time)
+    return _render("delivery-row-push", {"matrix_teams": teams, "row": row, "new": True})
+
+
+def coverage(exercise) -> str:
+    """The staff's protocol-step coverage table, per team."""
+    return _render("coverage", {"coverage": selectors.protocol_coverage(exercise), "oob": True})
 
 
 def presence(exercise) -> str:

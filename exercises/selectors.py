@@ -12,7 +12,7 @@ from datetime import timedelta
 from statistics import median
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import Min, Prefetch, Q
 from django.utils import timezone
 
 from exercises.models import (
@@ -178,11 +178,31 @@ def delivery_matrix(exercise: Exercise, at=None) -> tuple[list, list[DeliveryRow
     Late is measured against the earliest expected time of the inject's protocol steps,
     counted from the moment the inject reached the team. A fixed number of queries.
     """
+    return _delivery_rows(exercise, None, at)
+
+
+def delivery_row(exercise: Exercise, inject_id: int, at=None) -> tuple[list, DeliveryRow | None]:
+    """One released inject's row of the delivery matrix (None if it is not released), in queries of its own
+    rows only: what a release, an acknowledgement or a response changes on the console."""
+    teams, rows = _delivery_rows(exercise, inject_id, at)
+    return teams, (rows[0] if rows else None)
+
+
+def _delivery_rows(exercise: Exercise, inject_id: int | None, at) -> tuple[list, list[DeliveryRow]]:
+    """The matrix's rows: every released inject's, or only `inject_id`'s."""
     now_time = exercise.exercise_time(at)
     teams = list(exercise.teams.all())
+    injects = exercise.injects.filter(released_at__isnull=False)
+    acks = Acknowledgement.objects.filter(inject__exercise=exercise)
+    responses = Response.objects.filter(exercise=exercise, inject__isnull=False)
+    if inject_id is not None:
+        injects, acks, responses = (
+            injects.filter(pk=inject_id),
+            acks.filter(inject_id=inject_id),
+            responses.filter(inject_id=inject_id),
+        )
     injects = list(
-        exercise.injects.filter(released_at__isnull=False)
-        .only("id", "exercise_id", "sequence", "title", "released_at")  # not the texts: the matrix names injects
+        injects.only("id", "exercise_id", "sequence", "title", "released_at")  # not the texts: the matrix names injects
         .prefetch_related(
             Prefetch("protocol_steps", ProtocolStep.objects.only("code", "expected_minutes")),
             Prefetch("releases", Release.objects.only("id", "inject_id", "team_id", "exercise_time")),
@@ -191,47 +211,52 @@ def delivery_matrix(exercise: Exercise, at=None) -> tuple[list, list[DeliveryRow
     )
     acks = {
         (inject_id, team_id): exercise_time
-        for inject_id, team_id, exercise_time in Acknowledgement.objects.filter(inject__exercise=exercise).values_list(
-            "inject_id", "team_id", "exercise_time"
-        )
+        for inject_id, team_id, exercise_time in acks.values_list("inject_id", "team_id", "exercise_time")
     }
-    first_response = {}
-    for inject_id, team_id, exercise_time in (
-        Response.objects.filter(exercise=exercise, inject__isnull=False)
-        .order_by("exercise_time")
-        .values_list("inject_id", "team_id", "exercise_time")
-    ):
-        first_response.setdefault((inject_id, team_id), exercise_time)
-    rows = []
-    for inject in injects:
-        releases = {release.team_id: release for release in inject.releases.all()}
-        minutes = [step.expected_minutes for step in inject.protocol_steps.all()]
-        window = timedelta(minutes=min(minutes)) if minutes else None
-        cells = []
-        for team in teams:
-            release = releases.get(team.code)
-            if release is None:
-                cells.append(Cell("not_delivered", "Not delivered"))
-                continue
-            due = release.exercise_time + window if window else None
-            responded = first_response.get((inject.pk, team.code))
-            if responded is not None:
-                late = due is not None and responded > due
-                cells.append(
-                    Cell(
-                        "responded_late" if late else "responded",
-                        "Responded late" if late else "Responded",
-                        format_exercise_time(responded),
-                    )
+    first_response = {
+        (inject_id, team_id): first
+        for inject_id, team_id, first in responses.order_by()
+        .values("inject_id", "team_id")
+        .annotate(first=Min("exercise_time"))
+        .values_list("inject_id", "team_id", "first")
+    }
+    return teams, [_delivery_row(inject, teams, acks, first_response, now_time) for inject in injects]
+
+
+def new_delivery_row(inject: Inject, teams: list, now_time: timedelta) -> DeliveryRow:
+    """The row of an inject released just now, from the inject with its releases and protocol steps
+    prefetched (msel_injects): nobody has acknowledged or responded to it yet."""
+    return _delivery_row(inject, teams, {}, {}, now_time)
+
+
+def _delivery_row(inject: Inject, teams: list, acks: dict, first_response: dict, now_time: timedelta) -> DeliveryRow:
+    releases = {release.team_id: release for release in inject.releases.all()}
+    minutes = [step.expected_minutes for step in inject.protocol_steps.all()]
+    window = timedelta(minutes=min(minutes)) if minutes else None
+    cells = []
+    for team in teams:
+        release = releases.get(team.code)
+        if release is None:
+            cells.append(Cell("not_delivered", "Not delivered"))
+            continue
+        due = release.exercise_time + window if window else None
+        responded = first_response.get((inject.pk, team.code))
+        if responded is not None:
+            late = due is not None and responded > due
+            cells.append(
+                Cell(
+                    "responded_late" if late else "responded",
+                    "Responded late" if late else "Responded",
+                    format_exercise_time(responded),
                 )
-            elif due is not None and now_time > due:
-                cells.append(Cell("late", "Late", f"due {format_exercise_time(due)}"))
-            elif (inject.pk, team.code) in acks:
-                cells.append(Cell("acknowledged", "Acknowledged", format_exercise_time(acks[(inject.pk, team.code)])))
-            else:
-                cells.append(Cell("delivered", "Delivered", format_exercise_time(release.exercise_time)))
-        rows.append(DeliveryRow(inject, cells))
-    return teams, rows
+            )
+        elif due is not None and now_time > due:
+            cells.append(Cell("late", "Late", f"due {format_exercise_time(due)}"))
+        elif (inject.pk, team.code) in acks:
+            cells.append(Cell("acknowledged", "Acknowledged", format_exercise_time(acks[(inject.pk, team.code)])))
+        else:
+            cells.append(Cell("delivered", "Delivered", format_exercise_time(release.exercise_time)))
+    return DeliveryRow(inject, cells)
 
 
 def protocol_coverage(exercise: Exercise) -> list[Coverage]:

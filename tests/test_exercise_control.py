@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from exercises import realtime
 from exercises.models import Acknowledgement, AuditEvent, Inject, Message, Release
-from exercises.selectors import delivery_matrix, protocol_coverage
+from exercises.selectors import delivery_matrix, delivery_row, protocol_coverage
 from exercises.services import Conflict
 from exercises.services.acknowledgements import acknowledge
 from exercises.services.clock import jump_to
@@ -277,3 +277,47 @@ def test_an_ended_exercise_refuses_ad_hoc_injects(running):
             teams=[],
             addressed_to_all=True,
         )
+
+
+def test_the_row_of_one_inject_is_its_row_of_the_matrix(running):
+    exercise = running.exercise
+    release_inject(inject=running.usa_only, by=running.facilitator)
+    release_inject(inject=running.to_all, by=running.facilitator)
+    acknowledge(participant=exercise.participants.get(team_id="GBR"), inject=running.to_all, by=running.gbr_player)
+    usa = exercise.participants.get(team_id="USA")
+    submit_response(participant=usa, inject=running.usa_only, kind="action", text="Assessed", protocol_steps=[])
+    teams, rows = delivery_matrix(exercise)
+    for row in rows:
+        row_teams, alone = delivery_row(exercise, row.inject.pk)
+        assert row_teams == teams
+        assert (alone.inject.pk, alone.cells) == (row.inject.pk, row.cells)
+    assert delivery_row(exercise, running.gbr_only.pk)[1] is None, "not released: no row"
+
+
+def test_an_acknowledgement_pushes_its_injects_row_to_staff_not_the_whole_matrix(
+    running, listen, django_capture_on_commit_callbacks
+):
+    exercise = running.exercise
+    with django_capture_on_commit_callbacks(execute=True):
+        release_inject(inject=running.to_all, by=running.facilitator)
+    staff = listen(*realtime.staff_groups(exercise.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        acknowledge(participant=exercise.participants.get(team_id="GBR"), inject=running.to_all, by=running.gbr_player)
+    pushed = [message["html"] for message in staff.messages()]
+    assert len(pushed) == 2, "one to facilitators, one to evaluators"
+    for html in pushed:
+        assert html.strip().startswith(f'<tr id="delivery-row-{running.to_all.pk}" hx-swap-oob="outerHTML">')
+        assert html.count('class="cell acknowledged"') == 1 and html.count('class="cell delivered"') == 2
+        assert 'id="delivery"' not in html and 'id="coverage"' not in html
+
+
+def test_the_console_shows_the_empty_matrix_and_then_each_released_row_in_order(client, running):
+    client.force_login(running.facilitator)
+    page = client.get(reverse("console", args=[running.exercise.pk])).content.decode()
+    assert "Nothing released yet." in page and 'id="delivery-rows"' in page
+    release_inject(inject=running.to_all, by=running.facilitator)
+    release_inject(inject=running.usa_only, by=running.facilitator)
+    matrix = client.get(url("delivery", running), headers=HX).content.decode()
+    assert matrix.index(f'id="delivery-row-{running.to_all.pk}"') < matrix.index(
+        f'id="delivery-row-{running.usa_only.pk}"'
+    ), "in order of release"

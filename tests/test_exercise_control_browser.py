@@ -78,3 +78,37 @@ def test_a_player_moved_to_another_team_stops_seeing_the_old_team_at_once(person
     usa.reload()
     wait_for_socket(usa)
     expect(usa.get_by_role("heading", name="United Kingdom")).to_be_visible()
+
+
+def test_the_consoles_delivery_matrix_follows_releases_and_responses_row_by_row(personas, live_daphne, log_in):
+    console = log_in(personas.facilitator)
+    usa = log_in(personas.usa_player)
+    wait_for_socket(console)
+    wait_for_socket(usa)
+    matrix = console.locator("#delivery")
+    expect(matrix.get_by_text("Nothing released yet.")).to_be_visible()
+    console.get_by_role("button", name="Start exercise").click()
+
+    console.get_by_role("button", name="Release inject 3: Direct-ascent ASAT test detected").click()
+    to_all = console.locator(f"#delivery-row-{personas.to_all.pk}")
+    expect(to_all).to_contain_text("Direct-ascent ASAT test detected", timeout=3000)
+    expect(matrix.get_by_text("Nothing released yet.")).to_be_hidden()
+    console.get_by_role("button", name="Release inject 1: Conjunction warning for USA-SAT 12").click()
+    usa_only = console.locator(f"#delivery-row-{personas.usa_only.pk}")
+    expect(usa_only).to_contain_text("Conjunction warning for USA-SAT 12", timeout=3000)
+    row_ids = console.locator("#delivery-rows > tr[id]").evaluate_all("rows => rows.map(row => row.id)")
+    assert row_ids == [f"delivery-row-{personas.to_all.pk}", f"delivery-row-{personas.usa_only.pk}"], "in release order"
+    expect(usa_only.locator("td").first).to_contain_text("Delivered")  # USA's column
+
+    expect(usa.get_by_role("heading", name="Conjunction warning for USA-SAT 12")).to_be_visible(timeout=3000)
+    card = usa.locator("article.inject", has=usa.get_by_role("heading", name="Conjunction warning for USA-SAT 12"))
+    card.get_by_text("Respond to this inject").click()
+    usa.get_by_role("textbox", name="Your team's response").fill("USA assesses the conjunction; CSPOC informed.")
+    usa.get_by_label("CONJ-2").check()
+    usa.get_by_role("button", name="Submit response to inject 1").click()
+    expect(usa_only.locator("td").first).to_contain_text("Responded", timeout=3000)
+    expect(console.locator("#coverage")).to_contain_text("CONJ-2", timeout=3000)
+
+    console.reload()
+    wait_for_socket(console)
+    assert console.locator("#delivery-rows > tr[id]").count() == 2, "each row once after a reload"

@@ -47,9 +47,14 @@ def test_the_fragment_is_sent_to_the_addressed_team_only_after_commit(
     assert "Conjunction warning for USA-SAT 12" in pushed["html"]
     assert 'hx-swap-oob="afterbegin:#inject-feed"' in pushed["html"]
     assert gbr.messages(timeout=0.2) == []
-    row, delivery = staff.messages()
+    row, delivery_row, coverage = staff.messages()
     assert f'id="inject-row-{running.usa_only.pk}"' in row["html"]
-    assert 'id="delivery"' in delivery["html"]
+    # The matrix gains the released inject's row (appended: rows are in order of release), not a new matrix.
+    assert 'hx-swap-oob="beforeend:#delivery-rows"' in delivery_row["html"]
+    assert f'id="delivery-row-{running.usa_only.pk}"' in delivery_row["html"]
+    assert delivery_row["html"].count('class="cell delivered"') == 1  # USA; GBR and CAN not delivered
+    assert 'id="delivery"' not in delivery_row["html"]
+    assert 'id="coverage"' in coverage["html"]
 
 
 def test_releasing_twice_is_refused_and_writes_nothing_more(running, django_capture_on_commit_callbacks):

@@ -66,7 +66,7 @@ def test_the_response_reaches_the_team_and_control_after_commit_but_not_other_te
     assert "Notified CSPOC." in usa_group.messages()[0]["html"]
     to_control = [m["html"] for m in control.messages()]
     assert sum("Notified CSPOC." in html for html in to_control) == 2  # facilitators and evaluators
-    assert len(to_control) == 4, "and the delivery matrix to each"
+    assert len(to_control) == 6, "and the inject's row of the delivery matrix and the coverage to each"
     assert gbr_group.messages(timeout=0.2) == []
 
 
@@ -280,6 +280,10 @@ def test_a_response_updates_the_consoles_delivery_matrix_and_coverage(
             text="Notified CSPOC.",
             protocol_steps=ProtocolStep.objects.filter(code="CONJ-1"),
         )
-    matrices = [m["html"] for m in control.messages() if 'id="delivery"' in m["html"]]
-    assert len(matrices) == 2, "one to facilitators, one to evaluators"
-    assert "Responded" in matrices[0] and '<span class="step-code">CONJ-1</span>' in matrices[0]
+    pushed = [m["html"] for m in control.messages()]
+    rows = [html for html in pushed if f'id="delivery-row-{released.usa_only.pk}"' in html]
+    coverage = [html for html in pushed if 'id="coverage"' in html]
+    assert len(rows) == len(coverage) == 2, "one of each to facilitators, one to evaluators"
+    assert 'hx-swap-oob="outerHTML"' in rows[0] and 'class="cell responded"' in rows[0]
+    assert '<span class="step-code">CONJ-1</span>' in coverage[0]
+    assert not any('id="delivery"' in html for html in pushed), "the inject's row, not the whole matrix"

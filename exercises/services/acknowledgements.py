@@ -6,7 +6,7 @@ from django.utils import timezone
 from exercises import fragments, realtime
 from exercises.models import Acknowledgement, Participant
 from exercises.services import Conflict, ServiceError, audit, current_exercise
-from exercises.services.releases import push_delivery
+from exercises.services.releases import push_delivery_row
 
 
 def acknowledge(*, participant: Participant, inject, by) -> Acknowledgement:
@@ -37,7 +37,7 @@ def acknowledge(*, participant: Participant, inject, by) -> Acknowledgement:
             realtime.send_after_commit(
                 [realtime.team_group(exercise.pk, participant.team_id)], fragments.acknowledgement(inject, ack)
             )
-            push_delivery(exercise)
+            push_delivery_row(exercise, inject.pk)
     except IntegrityError as error:
         raise Conflict("Your team has already acknowledged this inject.") from error
     return ack

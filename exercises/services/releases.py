@@ -68,8 +68,8 @@ def release_inject(*, inject: Inject, by, scheduled: bool = False) -> list[Relea
         realtime.send_after_commit(
             [realtime.team_group(exercise.pk, team.code) for team in teams], fragments.released_inject(releases[0])
         )
-    push_msel_row(exercise.pk, inject.pk)
-    push_delivery(exercise)
+    push_release_to_staff(exercise, inject.pk, exercise_time)
+    push_coverage(exercise)
     return releases
 
 
@@ -134,8 +134,36 @@ def push_msel_row(exercise_id: int, inject_id: int) -> None:
     realtime.render_and_send_after_commit(rows)
 
 
-def push_delivery(exercise: Exercise) -> None:
-    """The team × inject matrix and coverage, rendered once per transaction (at commit) for staff."""
+def push_release_to_staff(exercise: Exercise, inject_id: int, exercise_time) -> None:
+    """A release as staff see it: the inject's MSEL row (with and without controls) and its new row of the
+    delivery matrix. Rendered here, in the release's transaction, from the rows just written, and sent
+    after the teams' push: rendering them after the commit (as push_msel_row does for an edit) competed
+    with that push's delivery to every socket for the process (docs/benchmarks.md, fan-out)."""
+    inject = selectors.msel_injects(exercise.pk).get(pk=inject_id)
+    realtime.send_after_commit([realtime.facilitators_group(exercise.pk)], fragments.msel_row(inject, can_control=True))
+    realtime.send_after_commit([realtime.evaluators_group(exercise.pk)], fragments.msel_row(inject, can_control=False))
+    if inject.releases.all():
+        realtime.send_after_commit(
+            realtime.staff_groups(exercise.pk),
+            fragments.new_delivery_row(inject, list(exercise.teams.all()), exercise_time),
+        )
+
+
+def push_delivery_row(exercise: Exercise, inject_id: int) -> None:
+    """The inject's row of the delivery matrix changed (an acknowledgement, a response): re-rendered for staff
+    at most once per COALESCE_SECONDS, however many teams acknowledge or respond meanwhile. Only that row:
+    the whole matrix (injects × teams) cost 30 ms to render at 34 injects, once a second while responses
+    flowed (docs/benchmarks.md). Cells that turn late with time alone are the console's 20-s refresh."""
     realtime.render_and_send_once_after_commit(
-        f"delivery.{exercise.pk}", realtime.staff_groups(exercise.pk), lambda: fragments.delivery(exercise)
+        f"delivery-row.{inject_id}",
+        realtime.staff_groups(exercise.pk),
+        lambda: fragments.delivery_row(exercise, inject_id),
+    )
+
+
+def push_coverage(exercise: Exercise) -> None:
+    """The protocol-step coverage for staff (a release adds expected steps, a response claims some),
+    coalesced like the other whole-exercise views."""
+    realtime.render_and_send_once_after_commit(
+        f"coverage.{exercise.pk}", realtime.staff_groups(exercise.pk), lambda: fragments.coverage(exercise)
     )

@@ -7,7 +7,7 @@ from exercises import fragments, realtime
 from exercises.models import Classification, Exercise, Participant, Releasability, Response
 from exercises.selectors import as_prefetched
 from exercises.services import Conflict, ServiceError, audit, current_exercise
-from exercises.services.releases import push_delivery
+from exercises.services.releases import push_coverage, push_delivery_row
 
 
 @transaction.atomic
@@ -92,5 +92,7 @@ def submit_response(
         [realtime.team_group(exercise.pk, participant.team_id), *realtime.staff_groups(exercise.pk)],
         fragments.new_response(response),
     )
-    push_delivery(exercise)  # the console's matrix: responded (or late), and the steps' coverage
+    if inject is not None:
+        push_delivery_row(exercise, inject.pk)  # the console's matrix: responded (or late)
+    push_coverage(exercise)  # and the steps' coverage
     return response

@@ -25,7 +25,7 @@
 
   // Keep the first element of each id inside a feed: a push may repeat what the state had.
   function dedupe() {
-    document.querySelectorAll("#inject-feed, #response-feed").forEach(function (feed) {
+    document.querySelectorAll("#inject-feed, #response-feed, #delivery-rows").forEach(function (feed) {
       var seen = {};
       Array.prototype.slice.call(feed.children).forEach(function (child) {
         if (!child.id) { return; }

@@ -20,6 +20,7 @@ import logging
 import time
 from datetime import timedelta
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from redis.exceptions import RedisError
@@ -69,6 +70,19 @@ class ExerciseSocket(AsyncWebsocketConsumer):
                 await send({"type": "websocket.close", "code": CLOSE_SERVICE_RESTART})
             except Exception:
                 logger.info("The socket was already gone")
+
+    async def dispatch(self, message):
+        """Call the message's handler, without Channels' `aclose_old_connections()` before it.
+
+        Channels (4.2+) closes stale database connections before every handler, with a trip to its one
+        thread-sensitive worker thread: per socket and per message, so a push to 200 sockets queued 200
+        trips through that thread. These handlers never touch the database on the event loop; what
+        does runs in `in_worker_thread` (database_sync_to_async), which closes stale connections in the
+        thread that uses them, before and after (docs/benchmarks.md, fan-out)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         await self.accept()

@@ -1,5 +1,6 @@
 """Websockets through the real ASGI stack (Origin check, session auth, routing) and channel layer."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -393,3 +394,30 @@ def test_the_pages_of_one_audience_share_the_counts_their_sync_reports_are_check
 
     settings.SYNC_COUNTS_SECONDS = 0
     assert counts_of(running.usa_player)[1] > 0, "with 0 every report counts afresh"
+
+
+def test_a_push_reaches_the_socket_while_the_thread_sensitive_worker_is_busy(running):
+    """Forwarding a fragment runs on the event loop alone. Channels' own dispatch first closes stale database
+    connections on its one thread-sensitive worker thread, per socket and message: behind a busy worker
+    (here a two-second job; in daphne, 200 sockets' trips for one push) every socket waited for it."""
+    import time
+
+    from channels.layers import get_channel_layer
+
+    from exercises import realtime
+
+    sockets = Sockets(running)
+
+    async def scenario():
+        usa = sockets.open(team_path(running), "usa_player")
+        await connect_and_first_message(usa)
+        busy = asyncio.ensure_future(sync_to_async(time.sleep, thread_sensitive=True)(2))
+        await asyncio.sleep(0.1)  # the worker thread is now asleep
+        group = realtime.team_group(running.exercise.pk, "USA")
+        await get_channel_layer().group_send(group, {"type": "fragment", "html": "<div id='probe'>pushed</div>"})
+        started = time.monotonic()
+        assert "pushed" in await usa.receive_from(timeout=1)
+        assert time.monotonic() - started < 1 and not busy.done(), "the push waited for the busy worker"
+        await busy
+
+    run(scenario)

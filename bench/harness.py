@@ -273,7 +273,7 @@ class Profiler:
     py-spy takes CPU from the 2 cores too (much more with many threads): a profiled run is slower than
     an unprofiled one, so targets are judged on unprofiled runs."""
 
-    def __init__(self, pid: int, path: Path, *, rate: int = 50):
+    def __init__(self, pid: int, path: Path, *, rate: int = int(os.environ.get("BENCH_PYSPY_RATE", "50"))):
         self.pid, self.path, self.rate = pid, path, rate
         self.process = None
 
@@ -290,6 +290,7 @@ class Profiler:
                 str(self.rate),
                 "--format",
                 "raw",
+                *(["--threads"] if os.environ.get("BENCH_PYSPY_THREADS") else []),
                 "-o",
                 str(self.path),
             ],

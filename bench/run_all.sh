@@ -13,7 +13,7 @@ LOGS=/tmp/conjunction-bench
 mkdir -p "$OUT" "$LOGS"
 
 # The runs of docs/benchmarks.md as the app stands since issue #7's fifth round (the "-after" and "-rep" figures;
-# round 4's are the "-round4" files, round 3's the "-round3" ones; the hour's soak was run in round 2, at e6442d7). The other files in
+# round 4's are the "-round4" files, round 3's the "-round3" ones; round 2's hour-long soak is "-hour-round2"). The other files in
 # bench/results/ are the "before" runs, made at commit 96b4076 with the candidate switches of that time
 # (BENCH_HTTP_LIMIT, BENCH_ASYNC_CONSUMERS, …), which are in the core now; check that commit out to rerun them.
 declare -A RUNS=(

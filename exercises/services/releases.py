@@ -121,27 +121,29 @@ def lock_running_exercise_for_tick(exercise_id: int) -> Exercise | None:
 
 
 def push_msel_row(exercise_id: int, inject_id: int) -> None:
-    """The inject's MSEL row for staff (with and without controls), rendered after commit: the teams'
-    pushes registered before it go out first."""
+    """The inject's MSEL row for staff, rendered after commit: the teams' pushes registered before it go
+    out first."""
+    realtime.render_and_send_after_commit(
+        lambda: _msel_rows(exercise_id, selectors.msel_injects(exercise_id).get(pk=inject_id))
+    )
 
-    def rows():
-        inject = selectors.msel_injects(exercise_id).get(pk=inject_id)
-        return [
-            ([realtime.facilitators_group(exercise_id)], fragments.msel_row(inject, can_control=True)),
-            ([realtime.evaluators_group(exercise_id)], fragments.msel_row(inject, can_control=False)),
-        ]
 
-    realtime.render_and_send_after_commit(rows)
+def _msel_rows(exercise_id: int, inject: Inject) -> list[tuple[list[str], str]]:
+    """The inject's MSEL row for facilitators (with its controls) and for evaluators (without)."""
+    return [
+        ([realtime.facilitators_group(exercise_id)], fragments.msel_row(inject, can_control=True)),
+        ([realtime.evaluators_group(exercise_id)], fragments.msel_row(inject, can_control=False)),
+    ]
 
 
 def push_release_to_staff(exercise: Exercise, inject_id: int, exercise_time) -> None:
-    """A release as staff see it: the inject's MSEL row (with and without controls) and its new row of the
-    delivery matrix. Rendered here, in the release's transaction, from the rows just written, and sent
-    after the teams' push: rendering them after the commit (as push_msel_row does for an edit) competed
-    with that push's delivery to every socket for the process (docs/benchmarks.md, fan-out)."""
+    """A release as staff see it: the inject's MSEL rows and its new row of the delivery matrix. Rendered
+    here, in the release's transaction, from the rows just written, and sent after the teams' push:
+    rendering them after the commit (as push_msel_row does for an edit) competed with that push's
+    delivery to every socket for the process (docs/benchmarks.md, fan-out)."""
     inject = selectors.msel_injects(exercise.pk).get(pk=inject_id)
-    realtime.send_after_commit([realtime.facilitators_group(exercise.pk)], fragments.msel_row(inject, can_control=True))
-    realtime.send_after_commit([realtime.evaluators_group(exercise.pk)], fragments.msel_row(inject, can_control=False))
+    for groups, html in _msel_rows(exercise.pk, inject):
+        realtime.send_after_commit(groups, html)
     if inject.releases.all():
         realtime.send_after_commit(
             realtime.staff_groups(exercise.pk),

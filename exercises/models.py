@@ -92,6 +92,11 @@ class Scenario(models.Model):
 
     name = models.CharField(max_length=160, unique=True)
     description = models.TextField(blank=True)
+    orbit_epoch = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The UTC moment of STARTEX in the scenario's world: exercise time T+0 on the catalogue's orbits.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -121,6 +126,9 @@ class Exercise(models.Model):
     speed = models.FloatField(default=1.0, validators=[MinValueValidator(1.0)])
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    orbit_epoch = models.DateTimeField(
+        null=True, blank=True, help_text="The UTC moment of STARTEX on the catalogue's orbits (from the scenario)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -151,6 +159,14 @@ class Exercise(models.Model):
 
     def team_codes(self) -> list[str]:
         return list(self.teams.values_list("code", flat=True))
+
+    def orbit_time(self, exercise_time: timedelta):
+        """The UTC moment on the catalogue's orbits that an exercise time stands for."""
+        return None if self.orbit_epoch is None else self.orbit_epoch + exercise_time
+
+    def exercise_time_of(self, orbit_time) -> timedelta | None:
+        """The exercise time (since STARTEX) of a UTC moment on the orbits, e.g. a time of closest approach."""
+        return None if self.orbit_epoch is None else orbit_time - self.orbit_epoch
 
 
 class Objective(models.Model):
@@ -301,6 +317,14 @@ class MselRow(Marked):
     on_demand = models.BooleanField(default=False, help_text="Kept off the timeline until released by hand.")
     trigger = models.CharField(max_length=12, choices=Trigger.choices, default=Trigger.NONE, blank=True)
     trigger_step = models.ForeignKey(ProtocolStep, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The catalogue objects the inject is about, by name: a conjunction's two objects (its card shows the
+    # screened event and its CDM), or an ASAT test's target (fragmented at release).
+    primary_object = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="Conjunction: the allied object. ASAT test: the target destroyed at release.",
+    )
+    secondary_object = models.CharField(max_length=80, blank=True, help_text="Conjunction: the other object.")
 
     class Meta:
         abstract = True
@@ -341,6 +365,14 @@ class Inject(MselRow):
     releasable_to = models.ManyToManyField(Team, blank=True, related_name="+")
     released_at = models.DateTimeField(null=True, blank=True)
     held = models.BooleanField(default=False, help_text="Held by the facilitator: not released when due.")
+    drafted_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="drafts",
+        help_text="A contingency inject the app drafted from this inject's consequences (an ASAT test's debris).",
+    )
 
     class Meta(MselRow.Meta):
         constraints = [models.UniqueConstraint(fields=["exercise", "sequence"], name="unique_exercise_sequence")]
@@ -793,3 +825,163 @@ def format_exercise_time(value: timedelta | None) -> str:
     sign = "-" if total < 0 else "+"
     total = abs(total)
     return f"T{sign}{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+class ObjectType(models.TextChoices):
+    PAYLOAD = "payload", "Payload"
+    ROCKET_BODY = "rocket_body", "Rocket body"
+    DEBRIS = "debris", "Debris"
+
+
+class CatalogueObject(models.Model):
+    """A space object of a catalogue: who owns it, what it is, and its orbit as OMM mean elements.
+
+    `elements` holds `exercises.orbits.elements.MeanElements.as_dict()` (the OMM's fields in lower case),
+    so that the orbit travels as plain data; `mean_elements()` turns it back into the dataclass.
+    """
+
+    name = models.CharField(max_length=80)
+    owner = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Blank: not allied."
+    )
+    owner_other = models.CharField(
+        max_length=80, blank=True, help_text="The owner when it is not an allied team, e.g. KARSLAND or a company."
+    )
+    object_type = models.CharField(max_length=12, choices=ObjectType.choices, default=ObjectType.PAYLOAD)
+    manoeuvrable = models.BooleanField(default=False)
+    hard_body_radius_m = models.FloatField(
+        default=5.0, validators=[MinValueValidator(0.01)], help_text="Radius of the sphere that bounds the object."
+    )
+    mass_kg = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.001)])
+    delta_v_budget_m_s = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0)], help_text="Propellant left, as delta-v (manoeuvrable only)."
+    )
+    # 1-sigma position uncertainty (radial, in-track, cross-track); blank: the default for the object type
+    # (exercises.orbits.collision.DEFAULT_COVARIANCE_RTN_M).
+    sigma_radial_m = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
+    sigma_in_track_m = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
+    sigma_cross_track_m = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
+    elements = models.JSONField(help_text="OMM mean elements (exercises.orbits.elements.MeanElements.as_dict()).")
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def owner_label(self) -> str:
+        return self.owner_id or self.owner_other or "Unknown"
+
+    @property
+    def is_allied(self) -> bool:
+        return self.owner_id is not None
+
+    def mean_elements(self):
+        from exercises.orbits.elements import MeanElements
+
+        return MeanElements.from_dict({**self.elements, "object_name": self.name})
+
+    def clean(self):
+        from exercises.orbits.elements import ElementsError
+
+        if self.manoeuvrable is False and self.delta_v_budget_m_s:
+            raise ValidationError({"delta_v_budget_m_s": "Only a manoeuvrable object has a delta-v budget."})
+        try:
+            self.mean_elements()
+        except ElementsError as error:
+            raise ValidationError({"elements": str(error)}) from None
+
+
+class ScenarioSpaceObject(CatalogueObject):
+    """An object of a scenario's catalogue (copied into each exercise of the scenario)."""
+
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="catalogue")
+
+    class Meta(CatalogueObject.Meta):
+        constraints = [models.UniqueConstraint(fields=["scenario", "name"], name="unique_scenario_object_name")]
+
+
+class SpaceObject(CatalogueObject):
+    """An object of an exercise's catalogue: the scenario's copy, and what the exercise adds (fragments)
+    and changes (a committed manoeuvre replaces `elements`)."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="catalogue")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="fragments", help_text="Broken up from."
+    )
+    created_by = models.ForeignKey(
+        Inject, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text="The inject that made it."
+    )
+    destroyed_at = models.DateTimeField(null=True, blank=True, help_text="Orbit time (UTC) of its break-up.")
+
+    class Meta(CatalogueObject.Meta):
+        constraints = [models.UniqueConstraint(fields=["exercise", "name"], name="unique_exercise_object_name")]
+
+
+class Conjunction(models.Model):
+    """A close approach found by screening an exercise's catalogue (exercises.orbits.screening).
+
+    A screening after a change of the catalogue (a burn, a break-up) supersedes the rows it recomputes;
+    superseded rows stay, so the report can say what the numbers were before.
+    """
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="conjunctions")
+    primary = models.ForeignKey(SpaceObject, on_delete=models.CASCADE, related_name="+")
+    secondary = models.ForeignKey(SpaceObject, on_delete=models.CASCADE, related_name="+")
+    tca = models.DateTimeField(help_text="Time of closest approach (UTC on the orbits).")
+    miss_distance_m = models.FloatField()
+    radial_m = models.FloatField()
+    in_track_m = models.FloatField()
+    cross_track_m = models.FloatField()
+    relative_speed_m_s = models.FloatField()
+    probability = models.FloatField(help_text="Probability of collision (Foster 2-D).")
+    primary_state = models.JSONField(help_text="{'r': [km]*3, 'v': [km/s]*3} at TCA, TEME.")
+    secondary_state = models.JSONField()
+    screened_at = models.DateTimeField(default=timezone.now)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tca"]
+        indexes = [models.Index(fields=["exercise", "superseded_at", "tca"])]
+
+    def __str__(self):
+        return f"{self.primary} × {self.secondary} at {self.tca:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_at is None
+
+
+class Manoeuvre(models.Model):
+    """A burn a team committed for its satellite: the orbit before and after, and what it did to the encounter."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="manoeuvres")
+    space_object = models.ForeignKey(SpaceObject, on_delete=models.PROTECT, related_name="manoeuvres")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    inject = models.ForeignKey(Inject, null=True, blank=True, on_delete=models.PROTECT, related_name="manoeuvres")
+    conjunction = models.ForeignKey(Conjunction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    response = models.OneToOneField(
+        "Response", null=True, blank=True, on_delete=models.PROTECT, related_name="manoeuvre"
+    )
+    burn_at = models.DateTimeField(help_text="Orbit time (UTC) of the burn.")
+    radial_m_s = models.FloatField()
+    in_track_m_s = models.FloatField()
+    cross_track_m_s = models.FloatField()
+    delta_v_m_s = models.FloatField(help_text="The burn's cost, as delta-v.")
+    miss_distance_before_m = models.FloatField(null=True, blank=True)
+    probability_before = models.FloatField(null=True, blank=True)
+    miss_distance_after_m = models.FloatField(null=True, blank=True)
+    probability_after = models.FloatField(null=True, blank=True)
+    elements_before = models.JSONField()
+    elements_after = models.JSONField()
+    committed_at = models.DateTimeField(default=timezone.now)
+    exercise_time = models.DurationField()
+
+    class Meta:
+        ordering = ["committed_at"]
+
+    def __str__(self):
+        return f"{self.space_object} burn of {self.delta_v_m_s:.2f} m/s"

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from exercises import realtime
 from exercises.models import Exercise, Inject, MselRow, Objective, Participant
-from exercises.services import ServiceError, audit
+from exercises.services import ServiceError, audit, catalogue
 
 
 @transaction.atomic
@@ -30,6 +30,8 @@ def create_exercise(*, scenario, name: str, teams, by=None) -> Exercise:
         inject.protocol_steps.set(source.protocol_steps.all())
         inject.releasable_to.set(source.releasable_to.all())
         inject.objectives.set([objective_copies[o.pk] for o in source.objectives.all()])
+    catalogue.copy_catalogue(scenario=scenario, exercise=exercise)
+    catalogue.screen_exercise(exercise=exercise, by=by, reason="exercise created")
     audit.record(
         exercise=exercise,
         actor=by,

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from exercises.models import (
     Acknowledgement,
+    Conjunction,
     Exercise,
     Feedback,
     Inject,
@@ -26,6 +27,7 @@ from exercises.models import (
     Release,
     Response,
     SharedAssessment,
+    SpaceObject,
     format_exercise_time,
 )
 
@@ -455,3 +457,27 @@ def settled_item_counts(participant: Participant, *, grace: timedelta) -> dict:
                     del _settled_counts[key]
             _settled_counts[audience] = (now, counts)
     return counts
+
+
+def catalogue(exercise: Exercise):
+    """The exercise's space objects (staff see all of them; a team's page shows the allied ones and
+    those named by injects released to it)."""
+    return SpaceObject.objects.filter(exercise=exercise).select_related("owner")
+
+
+def current_conjunction(inject: Inject) -> Conjunction | None:
+    """The screened close approach an inject is bound to (its primary and secondary objects), as screened
+    now: the first current one by TCA, or None when the inject names no pair or screening found none."""
+    if not inject.primary_object or not inject.secondary_object:
+        return None
+    return (
+        Conjunction.objects.filter(
+            exercise_id=inject.exercise_id,
+            superseded_at__isnull=True,
+            primary__name=inject.primary_object,
+            secondary__name=inject.secondary_object,
+        )
+        .select_related("primary", "secondary", "primary__owner", "secondary__owner")
+        .order_by("tca")
+        .first()
+    )

@@ -320,36 +320,37 @@ def from_state(
 ) -> MeanElements:
     """SGP4 mean elements at `epoch` whose propagation to `epoch` gives the state (r, v) in TEME.
 
-    SGP4's mean elements are not osculating ones, so they are fitted: start from the state's
-    osculating elements and correct them by the difference between the target's osculating
-    elements and those SGP4 reproduces, until the position agrees to under a metre (a few
-    iterations in low Earth orbit). BSTAR and the catalogue identity come from the template.
+    SGP4's mean elements are not osculating ones, so they are fitted by a fixed-point iteration on the
+    state: take the osculating elements of a trial state as mean elements, propagate them to `epoch`,
+    and move the trial state by the difference between the target and what SGP4 gives, until the
+    position agrees to a centimetre and the velocity to a few micrometres per second (a few iterations
+    in low Earth orbit). Correcting the state rather than the elements one by one keeps it well posed
+    on near-circular and near-equatorial orbits, where the eccentricity, argument of perigee and node
+    are ill-defined (SGP4's short-period terms alone give an osculating eccentricity of about 0.001,
+    which a correction of the scalar eccentricity cannot reach from a circular target).
+    BSTAR and the catalogue identity come from the template.
     """
-    target = osculating(r, v)
+    r = np.asarray(r, dtype=float)
+    v = np.asarray(v, dtype=float)
     base = {"bstar": 0.0, "norad_cat_id": 0, "object_id": ""}
     if template is not None:
         base = {"bstar": template.bstar, "norad_cat_id": template.norad_cat_id, "object_id": template.object_id}
     base.update(extra)
-    mean = dict(target)
+    trial_r, trial_v = r.copy(), v.copy()
     best, best_error = None, math.inf
-    for _ in range(25):
-        candidate = _elements_from_classical(object_name, epoch, mean, base)
+    for _ in range(30):
         try:
+            candidate = _elements_from_classical(object_name, epoch, osculating(trial_r, trial_v), base)
             r_fit, v_fit = state_at(candidate, epoch)
-        except ElementsError:
+        except (ElementsError, ValueError, ZeroDivisionError):
             break
         error = float(np.linalg.norm(r_fit - r))
         if error < best_error:
             best, best_error = candidate, error
-        if error < 1e-4:  # 10 cm
+        if error < 1e-5 and np.linalg.norm(v_fit - v) < 1e-8:  # 1 cm, 10 micrometres/s
             break
-        fitted = osculating(r_fit, v_fit)
-        for key in ("a", "e", "i"):
-            mean[key] += target[key] - fitted[key]
-        mean["e"] = min(max(mean["e"], 1e-7), 0.99)
-        for key in ("raan", "argp", "M"):
-            mean[key] += _wrap(target[key] - fitted[key])
-        # argp and M are ill-defined on a near-circular orbit: correct their sum, the argument of latitude
+        trial_r = trial_r + (r - r_fit)
+        trial_v = trial_v + (v - v_fit)
     if best is None:
         raise ElementsError("STATE", f"no SGP4 elements reproduce the state of {object_name}")
     return best

@@ -16,6 +16,7 @@ from sgp4.api import WGS72, Satrec, jday
 MU_KM3_S2 = 398600.8  # WGS-72, the gravity model SGP4 is defined with
 EARTH_RADIUS_KM = 6378.135  # WGS-72
 _SGP4_EPOCH0 = datetime(1949, 12, 31, tzinfo=UTC)
+_XPDOTP = 1440.0 / (2.0 * math.pi)  # rev/day per rad/min, as sgp4's TLE parser divides by it
 _NDOT_UNITS = 1036800.0 / math.pi  # rev/day^2 per rad/min^2 (SGP4.cpp)
 _NDDOT_UNITS = 2985984000.0 / 2.0 / math.pi
 
@@ -185,7 +186,8 @@ def parse_tle(line1: str, line2: str, name: str = "") -> MeanElements:
         raise ElementsError("TLE", str(error)) from None
     if satrec.error:
         raise ElementsError("TLE", f"sgp4 refused the element set (error {satrec.error})")
-    epoch = _SGP4_EPOCH0 + timedelta(days=satrec.jdsatepoch + satrec.jdsatepochF - 2433281.5)
+    # the two parts apart: their sum (about 2.4e6 days) holds only ~20 microseconds of resolution
+    epoch = _SGP4_EPOCH0 + timedelta(days=satrec.jdsatepoch - 2433281.5) + timedelta(days=satrec.jdsatepochF)
     intl = line1[9:17].strip()
     object_id = ""
     if len(intl) >= 5:
@@ -194,12 +196,14 @@ def parse_tle(line1: str, line2: str, name: str = "") -> MeanElements:
     return MeanElements(
         object_name=name.strip() or f"OBJECT {satrec.satnum}",
         epoch=epoch,
-        mean_motion=satrec.no_kozai * 720.0 / math.pi,
+        # the TLE's own decimal values (as sgp4's parser reads them): to_satrec then rebuilds the very
+        # record twoline2rv does, bit for bit, instead of one off by the rounding of a unit round trip
+        mean_motion=float(line2[52:63]),
         eccentricity=satrec.ecco,
-        inclination=math.degrees(satrec.inclo),
-        ra_of_asc_node=math.degrees(satrec.nodeo),
-        arg_of_pericenter=math.degrees(satrec.argpo),
-        mean_anomaly=math.degrees(satrec.mo),
+        inclination=float(line2[8:16]),
+        ra_of_asc_node=float(line2[17:25]),
+        arg_of_pericenter=float(line2[34:42]),
+        mean_anomaly=float(line2[43:51]),
         bstar=satrec.bstar,
         mean_motion_dot=satrec.ndot * _NDOT_UNITS,
         mean_motion_ddot=satrec.nddot * _NDDOT_UNITS,
@@ -215,7 +219,8 @@ def _tle_checksum(text: str) -> int:
 def to_satrec(elements: MeanElements) -> Satrec:
     """The SGP4 record of the elements (WGS-72, improved mode, as the TLE convention)."""
     satrec = Satrec()
-    epoch_days = (elements.epoch - _SGP4_EPOCH0).total_seconds() / 86400.0
+    jd, fr = julian(elements.epoch)
+    epoch_days = (jd + fr) - 2433281.5  # as sgp4's twoline2rv computes it, so that a TLE's record is rebuilt exactly
     satrec.sgp4init(
         WGS72,
         "i",
@@ -228,9 +233,12 @@ def to_satrec(elements: MeanElements) -> Satrec:
         math.radians(elements.arg_of_pericenter),
         math.radians(elements.inclination),
         math.radians(elements.mean_anomaly),
-        elements.mean_motion / 720.0 * math.pi,
+        elements.mean_motion / _XPDOTP,
         math.radians(elements.ra_of_asc_node),
     )
+    # sgp4init keeps the epoch as one float of days since 1950 (0.2 microsecond steps); the two-part
+    # Julian date of the datetime itself makes times since epoch exact to the microsecond
+    satrec.jdsatepoch, satrec.jdsatepochF = jd, fr
     return satrec
 
 

@@ -118,7 +118,8 @@ def geodetic(r_ecef) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sin_lat, cos_lat = np.sin(lat), np.cos(lat)
     n = WGS84_A_KM / np.sqrt(1 - e2 * sin_lat**2)
     # altitude from whichever of the two forms is well conditioned at this latitude
-    alt = np.where(np.abs(cos_lat) > 0.1, rho / np.where(cos_lat == 0, 1, cos_lat) - n, z / sin_lat - n * (1 - e2))
+    polar = np.abs(cos_lat) <= 0.1
+    alt = np.where(polar, z / np.where(polar, sin_lat, 1.0) - n * (1 - e2), rho / np.where(polar, 1.0, cos_lat) - n)
     return np.degrees(lat), np.degrees(lon), alt
 
 

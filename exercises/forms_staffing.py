@@ -80,7 +80,9 @@ class PersonForm(PlainLabels, forms.Form):
         """cleaned["user"]: the existing account to link (None: a new one); cleaned["matched_by"]: how."""
         users = get_user_model().objects
         email, username = cleaned.get("email", ""), cleaned.get("username", "")
-        by_username = users.filter(username=username).first() if username else None
+        by_username = None
+        if username:  # Django's user names are case-sensitive; a spreadsheet's case may not be
+            by_username = users.filter(username=username).first() or users.filter(username__iexact=username).first()
         by_email = list(users.filter(email__iexact=email)[:2]) if email else []
         user, matched_by = None, ""
         if by_username is not None:
@@ -127,7 +129,7 @@ class ParticipantForm(PersonForm):
 
 
 class RosterForm(PlainLabels, forms.Form):
-    """A roster pasted or uploaded as CSV; cleaned_data["text"] is its text."""
+    """A roster pasted or uploaded as CSV (a file, when one is chosen); cleaned_data["text"] is its text."""
 
     rows = forms.CharField(
         required=False,
@@ -135,7 +137,9 @@ class RosterForm(PlainLabels, forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
         help_text="A header row, then one person a row: name,email,role,team then Ada Byrne,ada@example.org,player,USA",
     )
-    file = forms.FileField(required=False, label="Or upload a CSV file")
+    file = forms.FileField(
+        required=False, label="Or upload a CSV file", help_text="A file chosen here replaces the rows above."
+    )
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
@@ -150,9 +154,7 @@ class RosterForm(PlainLabels, forms.Form):
         text, upload = cleaned.get("rows", "").strip(), cleaned.get("file")
         if "file" in self.errors:
             return cleaned
-        if text and upload:
-            raise forms.ValidationError("Paste the rows or upload a file, not both.")
-        if upload:
+        if upload:  # a file chosen replaces the rows in the box (a preview fills the box with the file's rows)
             text = decode_roster(upload.read()).strip()
             if not text:
                 self.add_error("file", "The file is empty.")

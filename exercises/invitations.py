@@ -53,6 +53,17 @@ def awaiting_password(user) -> bool:
     return not user.has_usable_password()
 
 
+def invited_by(exercise) -> set[int]:
+    """The accounts this exercise's staffing created (journaled as account.invited).
+
+    Only their invitation links are shown to its facilitators: an account created for another
+    exercise, linked here, is not theirs to hand a password to (it may be a facilitator there)."""
+    from exercises.models import AuditEvent
+
+    ids = AuditEvent.objects.filter(exercise=exercise, kind="account.invited").values_list("object_id", flat=True)
+    return {int(pk) for pk in ids}
+
+
 def invitation_path(user) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     return reverse("invitation", args=[uid, invitation_token_generator.make_token(user)])

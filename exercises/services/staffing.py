@@ -40,6 +40,7 @@ class Person:
     username: str = ""  # the existing account's, or the one the new account will get
     role: str = ""
     team: object = None
+    team_code: str = ""  # as written
     user: object = None  # the existing account to link; None: a new account
     matched_by: str = ""  # "email" or "username" for an existing account
     problems: list[Problem] = field(default_factory=list)
@@ -136,6 +137,7 @@ def read_roster(text: str, *, exercise: Exercise) -> Roster:
         cleaned = form.cleaned_data
         person.name, person.email = cleaned.get("name", data.get("name", "")), data.get("email", "")
         person.role, person.team = cleaned.get("role", data.get("role", "")), cleaned.get("team")
+        person.team_code = data.get("team", "").upper()
         person.user, person.matched_by = cleaned.get("user"), cleaned.get("matched_by", "")
         if person.user is not None:
             person.username = person.user.get_username()

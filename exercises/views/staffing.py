@@ -28,6 +28,7 @@ CONTROL = "control"  # the login cards of facilitators and evaluators
 class Row:
     participant: Participant
     invitation: str  # the absolute invitation link while the account awaits its password, else ""
+    awaiting: bool = True  # no password yet (without a link here: another exercise invited them)
 
     @property
     def never_logged_in(self) -> bool:
@@ -38,19 +39,20 @@ def _teams(exercise) -> dict:
     return {team.code: team for team in exercise.teams.all()}
 
 
-def _invitation(request, user) -> str:
-    if not invitations.awaiting_password(user):
-        return ""
-    return request.build_absolute_uri(invitations.invitation_path(user))
-
-
-def _rows(request, people) -> list[Row]:
-    return [Row(p, _invitation(request, p.user)) for p in people]
+def _rows(request, exercise, people) -> list[Row]:
+    """Each participant, with their invitation link if this exercise invited them and they have no password yet."""
+    invited = invitations.invited_by(exercise)
+    return [
+        Row(p, request.build_absolute_uri(invitations.invitation_path(p.user)))
+        if p.user_id in invited and invitations.awaiting_password(p.user)
+        else Row(p, "", awaiting=invitations.awaiting_password(p.user))
+        for p in people
+    ]
 
 
 def _page_context(request, exercise, **extra) -> dict:
     people = exercise.participants.select_related("user", "team").order_by("role", "team__order", "user__username")
-    rows = _rows(request, people)
+    rows = _rows(request, exercise, people)
     teams = _teams(exercise)
     return {
         "exercise": exercise,
@@ -199,7 +201,7 @@ def login_cards(request, participant):
             raise Http404("That team does not take part in this exercise.")
         people = people.filter(team_id=which.upper())
     groups = {}
-    for row in _rows(request, people):
+    for row in _rows(request, exercise, people):
         title = row.participant.team.name if row.participant.team_id else "Exercise control"
         groups.setdefault(title, []).append(row)
     return render(

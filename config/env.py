@@ -80,3 +80,24 @@ def env_int(name: str, *, default: int) -> int:
     if value < 0:
         raise ImproperlyConfigured(f"{name} must not be negative.")
     return value
+
+
+EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def env_email_backend(name: str, *, default: str) -> str:
+    """Django's email backend: one of console, smtp, file, locmem, dummy, or a dotted path to a backend class."""
+    raw = (os.environ.get(name) or default).strip()
+    if raw.lower() in EMAIL_BACKENDS:
+        return EMAIL_BACKENDS[raw.lower()]
+    if "." in raw and all(part.isidentifier() for part in raw.split(".")):
+        return raw
+    raise ImproperlyConfigured(
+        f"{name} must be one of {', '.join(EMAIL_BACKENDS)} or a dotted path to an email backend, not {raw!r}."
+    )

@@ -7,7 +7,7 @@ layer). A malformed value stops start-up with a message that names the variable.
 import os
 from pathlib import Path
 
-from config.env import env_bool, env_database, env_int, env_list, env_redis_url, env_str
+from config.env import env_bool, env_database, env_email_backend, env_int, env_list, env_redis_url, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -174,6 +174,25 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Invitations and password resets. A new account added to an exercise gets a one-time link to set its own
+# password (exercises/invitations.py), valid INVITATION_DAYS; "Forgot your password?" sends a one-time link
+# valid PASSWORD_RESET_HOURS. Either stops working once used: setting the password changes what it signs.
+INVITATION_TIMEOUT = env_int("INVITATION_DAYS", default=7) * 24 * 3600
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", default=24) * 3600
+PASSWORD_RESET_RATE = env_str("PASSWORD_RESET_RATE", default="10/h")  # reset emails asked for from one address
+
+# Email (invitations, password resets): printed to the log by the console backend unless EMAIL_BACKEND says
+# otherwise (smtp, with EMAIL_HOST and friends).
+EMAIL_BACKEND = env_email_backend("EMAIL_BACKEND", default="console")
+EMAIL_HOST = env_str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="Conjunction <conjunction@localhost>")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -10,7 +10,6 @@ from exercises.models import (
     InjectKind,
     Objective,
     Observation,
-    Participant,
     ProtocolStep,
     Rating,
     Releasability,
@@ -407,32 +406,3 @@ class PlanExerciseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["scenario"].queryset = Scenario.objects.all()
         self.fields["teams"].initial = list(Team.objects.values_list("code", flat=True))
-
-
-class ParticipantForm(forms.Form):
-    username = forms.CharField(max_length=150, label="User name")
-    role = forms.ChoiceField(choices=Participant.Role.choices)
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.none(),
-        required=False,
-        to_field_name="code",
-        help_text="Players only: the one team they play for.",
-    )
-
-    def __init__(self, *args, exercise, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = exercise.teams.all()
-
-    def clean_username(self):
-        from django.contrib.auth import get_user_model
-
-        user = get_user_model().objects.filter(username=self.cleaned_data["username"]).first()
-        if user is None:
-            raise forms.ValidationError("No account has that user name; an administrator creates accounts.")
-        return user
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("role") == Participant.Role.PLAYER and not cleaned.get("team"):
-            self.add_error("team", "A player plays for exactly one team: choose it.")
-        return cleaned

@@ -1,14 +1,16 @@
 from django.urls import path
 
-from exercises.views import control, evaluation, live, planning, reports, sharing
+from exercises.views import control, evaluation, live, planning, reports, sharing, staffing
 
 urlpatterns = [
     path("", live.home, name="home"),
     path("exercises/new/", planning.plan, name="plan-exercise"),
-    path("exercises/<int:exercise_id>/participants/", planning.participants, name="participants"),
+    path("exercises/<int:exercise_id>/participants/", staffing.participants, name="participants"),
+    path("exercises/<int:exercise_id>/participants/import/", staffing.import_participants, name="participants-import"),
+    path("exercises/<int:exercise_id>/participants/cards/", staffing.login_cards, name="login-cards"),
     path(
         "exercises/<int:exercise_id>/participants/<int:participant_id>/remove/",
-        planning.remove,
+        staffing.remove,
         name="remove-participant",
     ),
     path("exercises/<int:exercise_id>/", live.console, name="console"),

@@ -185,7 +185,8 @@ def parse_tle(line1: str, line2: str, name: str = "") -> MeanElements:
         raise ElementsError("TLE", str(error)) from None
     if satrec.error:
         raise ElementsError("TLE", f"sgp4 refused the element set (error {satrec.error})")
-    epoch = _SGP4_EPOCH0 + timedelta(days=satrec.jdsatepoch + satrec.jdsatepochF - 2433281.5)
+    # the two parts apart: their sum near 2.45e6 days keeps only ~40 microseconds of the fraction
+    epoch = _SGP4_EPOCH0 + timedelta(days=satrec.jdsatepoch - 2433281.5) + timedelta(days=satrec.jdsatepochF)
     intl = line1[9:17].strip()
     object_id = ""
     if len(intl) >= 5:

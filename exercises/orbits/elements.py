@@ -16,6 +16,7 @@ from sgp4.api import WGS72, Satrec, jday
 MU_KM3_S2 = 398600.8  # WGS-72, the gravity model SGP4 is defined with
 EARTH_RADIUS_KM = 6378.135  # WGS-72
 _SGP4_EPOCH0 = datetime(1949, 12, 31, tzinfo=UTC)
+_XPDOTP = 1440.0 / (2.0 * math.pi)  # rev/day per rad/min, as sgp4's TLE parser divides by it
 _NDOT_UNITS = 1036800.0 / math.pi  # rev/day^2 per rad/min^2 (SGP4.cpp)
 _NDDOT_UNITS = 2985984000.0 / 2.0 / math.pi
 
@@ -185,7 +186,8 @@ def parse_tle(line1: str, line2: str, name: str = "") -> MeanElements:
         raise ElementsError("TLE", str(error)) from None
     if satrec.error:
         raise ElementsError("TLE", f"sgp4 refused the element set (error {satrec.error})")
-    epoch = _SGP4_EPOCH0 + timedelta(days=satrec.jdsatepoch + satrec.jdsatepochF - 2433281.5)
+    # the two parts apart: their sum (about 2.4e6 days) holds only ~20 microseconds of resolution
+    epoch = _SGP4_EPOCH0 + timedelta(days=satrec.jdsatepoch - 2433281.5) + timedelta(days=satrec.jdsatepochF)
     intl = line1[9:17].strip()
     object_id = ""
     if len(intl) >= 5:
@@ -194,12 +196,14 @@ def parse_tle(line1: str, line2: str, name: str = "") -> MeanElements:
     return MeanElements(
         object_name=name.strip() or f"OBJECT {satrec.satnum}",
         epoch=epoch,
-        mean_motion=satrec.no_kozai * 720.0 / math.pi,
+        # the TLE's own decimal values (as sgp4's parser reads them): to_satrec then rebuilds the very
+        # record twoline2rv does, bit for bit, instead of one off by the rounding of a unit round trip
+        mean_motion=float(line2[52:63]),
         eccentricity=satrec.ecco,
-        inclination=math.degrees(satrec.inclo),
-        ra_of_asc_node=math.degrees(satrec.nodeo),
-        arg_of_pericenter=math.degrees(satrec.argpo),
-        mean_anomaly=math.degrees(satrec.mo),
+        inclination=float(line2[8:16]),
+        ra_of_asc_node=float(line2[17:25]),
+        arg_of_pericenter=float(line2[34:42]),
+        mean_anomaly=float(line2[43:51]),
         bstar=satrec.bstar,
         mean_motion_dot=satrec.ndot * _NDOT_UNITS,
         mean_motion_ddot=satrec.nddot * _NDDOT_UNITS,
@@ -215,7 +219,8 @@ def _tle_checksum(text: str) -> int:
 def to_satrec(elements: MeanElements) -> Satrec:
     """The SGP4 record of the elements (WGS-72, improved mode, as the TLE convention)."""
     satrec = Satrec()
-    epoch_days = (elements.epoch - _SGP4_EPOCH0).total_seconds() / 86400.0
+    jd, fr = julian(elements.epoch)
+    epoch_days = (jd + fr) - 2433281.5  # as sgp4's twoline2rv computes it, so that a TLE's record is rebuilt exactly
     satrec.sgp4init(
         WGS72,
         "i",
@@ -228,9 +233,12 @@ def to_satrec(elements: MeanElements) -> Satrec:
         math.radians(elements.arg_of_pericenter),
         math.radians(elements.inclination),
         math.radians(elements.mean_anomaly),
-        elements.mean_motion / 720.0 * math.pi,
+        elements.mean_motion / _XPDOTP,
         math.radians(elements.ra_of_asc_node),
     )
+    # sgp4init keeps the epoch as one float of days since 1950 (0.2 microsecond steps); the two-part
+    # Julian date of the datetime itself makes times since epoch exact to the microsecond
+    satrec.jdsatepoch, satrec.jdsatepochF = jd, fr
     return satrec
 
 
@@ -320,36 +328,37 @@ def from_state(
 ) -> MeanElements:
     """SGP4 mean elements at `epoch` whose propagation to `epoch` gives the state (r, v) in TEME.
 
-    SGP4's mean elements are not osculating ones, so they are fitted: start from the state's
-    osculating elements and correct them by the difference between the target's osculating
-    elements and those SGP4 reproduces, until the position agrees to under a metre (a few
-    iterations in low Earth orbit). BSTAR and the catalogue identity come from the template.
+    SGP4's mean elements are not osculating ones, so they are fitted by a fixed-point iteration on the
+    state: take the osculating elements of a trial state as mean elements, propagate them to `epoch`,
+    and move the trial state by the difference between the target and what SGP4 gives, until the
+    position agrees to a centimetre and the velocity to a few micrometres per second (a few iterations
+    in low Earth orbit). Correcting the state rather than the elements one by one keeps it well posed
+    on near-circular and near-equatorial orbits, where the eccentricity, argument of perigee and node
+    are ill-defined (SGP4's short-period terms alone give an osculating eccentricity of about 0.001,
+    which a correction of the scalar eccentricity cannot reach from a circular target).
+    BSTAR and the catalogue identity come from the template.
     """
-    target = osculating(r, v)
+    r = np.asarray(r, dtype=float)
+    v = np.asarray(v, dtype=float)
     base = {"bstar": 0.0, "norad_cat_id": 0, "object_id": ""}
     if template is not None:
         base = {"bstar": template.bstar, "norad_cat_id": template.norad_cat_id, "object_id": template.object_id}
     base.update(extra)
-    mean = dict(target)
+    trial_r, trial_v = r.copy(), v.copy()
     best, best_error = None, math.inf
-    for _ in range(25):
-        candidate = _elements_from_classical(object_name, epoch, mean, base)
+    for _ in range(30):
         try:
+            candidate = _elements_from_classical(object_name, epoch, osculating(trial_r, trial_v), base)
             r_fit, v_fit = state_at(candidate, epoch)
-        except ElementsError:
+        except (ElementsError, ValueError, ZeroDivisionError):
             break
         error = float(np.linalg.norm(r_fit - r))
         if error < best_error:
             best, best_error = candidate, error
-        if error < 1e-4:  # 10 cm
+        if error < 1e-5 and np.linalg.norm(v_fit - v) < 1e-8:  # 1 cm, 10 micrometres/s
             break
-        fitted = osculating(r_fit, v_fit)
-        for key in ("a", "e", "i"):
-            mean[key] += target[key] - fitted[key]
-        mean["e"] = min(max(mean["e"], 1e-7), 0.99)
-        for key in ("raan", "argp", "M"):
-            mean[key] += _wrap(target[key] - fitted[key])
-        # argp and M are ill-defined on a near-circular orbit: correct their sum, the argument of latitude
+        trial_r = trial_r + (r - r_fit)
+        trial_v = trial_v + (v - v_fit)
     if best is None:
         raise ElementsError("STATE", f"no SGP4 elements reproduce the state of {object_name}")
     return best

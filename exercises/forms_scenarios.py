@@ -8,6 +8,7 @@ from exercises.models import (
     DeliveryMethod,
     InjectKind,
     Objective,
+    ObjectType,
     Protocol,
     ProtocolStep,
     Releasability,
@@ -18,7 +19,7 @@ from exercises.models import (
     format_exercise_time,
 )
 from exercises.scenario_time import parse_scenario_time
-from exercises.services import scenarios
+from exercises.services import catalogue_authoring, scenarios
 from exercises.services.msel_spreadsheet import MAX_UPLOAD_BYTES
 
 MAX_TEXT = settings.CONJUNCTION_MAX_TEXT
@@ -136,6 +137,14 @@ class InjectForm(PlainLabels, forms.Form):
     on_demand = forms.BooleanField(label="On demand: kept off the timeline until released by hand", required=False)
     trigger = forms.ChoiceField(label="Contingency", choices=Trigger.choices, required=False)
     trigger_step = forms.ChoiceField(label="Condition on protocol step", required=False)
+    primary_object = forms.ChoiceField(
+        label="Primary object",
+        required=False,
+        help_text="Conjunction: the allied object. ASAT test: the target destroyed at release.",
+    )
+    secondary_object = forms.ChoiceField(
+        label="Secondary object", required=False, help_text="Conjunction: the other object."
+    )
 
     def __init__(self, *args, scenario: Scenario, inject: ScenarioInject | None = None, **kwargs):
         self.scenario, self.inject = scenario, inject
@@ -148,6 +157,9 @@ class InjectForm(PlainLabels, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["objectives"].queryset = scenario.objectives.all()
         self.fields["trigger_step"].choices = _step_choices()
+        names = [("", "—")] + [(name, name) for name in scenario.catalogue.values_list("name", flat=True)]
+        self.fields["primary_object"].choices = names
+        self.fields["secondary_object"].choices = names
         self.dom_id = prefix_id
 
     def clean_scenario_time(self):
@@ -182,15 +194,19 @@ class InjectForm(PlainLabels, forms.Form):
                 "releasable_to": data.get("releasable_to"),
                 "trigger": data.get("trigger"),
                 "trigger_step": data.get("trigger_step"),
+                "primary_object": data.get("primary_object"),
+                "secondary_object": data.get("secondary_object"),
             }
         )
-        for field, _reason in rules:
+        for field, reason in rules:
             if field == "releasable_to" and data.get("releasability") == Releasability.REL_TO:
                 self.add_error(field, "Tick the nations it is releasable to.")
             elif field == "releasable_to":
                 self.add_error(field, "Tick nations only for “REL TO listed nations”.")
             elif field == "trigger_step":
                 self.add_error(field, "Choose the protocol step the condition is on.")
+            elif field in ("primary_object", "secondary_object"):
+                self.add_error(field, reason[0].upper() + reason[1:] + ".")
             else:
                 self.add_error(field, "Choose the condition, or clear the protocol step.")
         return data
@@ -217,6 +233,8 @@ class InjectForm(PlainLabels, forms.Form):
             "on_demand": data["on_demand"],
             "trigger": data["trigger"] or "",
             "trigger_step": data["trigger_step"],
+            "primary_object": data["primary_object"],
+            "secondary_object": data["secondary_object"],
             "protocol_steps": list(data["protocol_steps"]),
             "objectives": list(data["objectives"]),
         }
@@ -255,6 +273,8 @@ def initial_for(inject: ScenarioInject) -> dict:
         "on_demand": inject.on_demand,
         "trigger": inject.trigger,
         "trigger_step": inject.trigger_step_id or "",
+        "primary_object": inject.primary_object,
+        "secondary_object": inject.secondary_object,
         "protocol_steps": [s.code for s in inject.protocol_steps.all()],
         "objectives": [o.pk for o in inject.objectives.all()],
     }
@@ -315,3 +335,161 @@ class MselFileForm(PlainLabels, forms.Form):
         elif name and scenarios.name_taken(name):
             self.add_error("new_name", "A scenario with this name already exists; choose it above or another name.")
         return data
+
+
+class OrbitEpochForm(PlainLabels, forms.Form):
+    """The UTC moment of STARTEX on a scenario's orbits."""
+
+    orbit_epoch = forms.CharField(
+        label="Orbit epoch of STARTEX (UTC)",
+        required=False,
+        max_length=40,
+        help_text="ISO 8601, e.g. 2031-03-14T06:00:00Z; exercise time T+0 on the catalogue's orbits.",
+    )
+
+    def clean_orbit_epoch(self):
+        try:
+            return catalogue_authoring.parse_orbit_epoch(self.cleaned_data["orbit_epoch"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+class SpaceObjectForm(PlainLabels, forms.Form):
+    """One object of a scenario's catalogue; its orbit as OMM fields, a pasted TLE or a pasted OMM."""
+
+    FIELDS, TLE, OMM = "fields", "tle", "omm"
+
+    name = forms.CharField(
+        max_length=catalogue_authoring.MAX_OBJECT_NAME, error_messages={"required": "Give the object a name."}
+    )
+    owner = forms.ModelChoiceField(
+        label="Owner (allied team)", queryset=Team.objects.all(), required=False, empty_label="— not allied —"
+    )
+    owner_other = forms.CharField(
+        label="Or other owner",
+        max_length=catalogue_authoring.MAX_OWNER_OTHER,
+        required=False,
+        help_text="e.g. KARSLAND",
+    )
+    object_type = forms.ChoiceField(label="Object type", choices=ObjectType.choices, initial=ObjectType.PAYLOAD)
+    manoeuvrable = forms.BooleanField(label="Manoeuvrable", required=False)
+    hard_body_radius_m = forms.FloatField(label="Hard-body radius (m)", initial=5.0)
+    mass_kg = forms.FloatField(label="Mass (kg)", required=False)
+    delta_v_budget_m_s = forms.FloatField(label="Delta-v budget (m/s)", initial=0.0, required=False)
+    sigma_radial_m = forms.FloatField(label="1σ radial (m)", required=False)
+    sigma_in_track_m = forms.FloatField(label="1σ in-track (m)", required=False)
+    sigma_cross_track_m = forms.FloatField(label="1σ cross-track (m)", required=False)
+    orbit_source = forms.ChoiceField(
+        label="Orbit given as",
+        choices=[
+            (FIELDS, "OMM mean elements"),
+            (TLE, "A pasted TLE (2 or 3 lines)"),
+            (OMM, "A pasted OMM (KVN or XML)"),
+        ],
+        widget=forms.RadioSelect,
+        initial=FIELDS,
+    )
+    epoch = forms.CharField(label="EPOCH (UTC)", required=False, max_length=40, help_text="2031-03-14T06:00:00")
+    mean_motion = forms.CharField(label="MEAN_MOTION (rev/day)", required=False, max_length=40)
+    eccentricity = forms.CharField(label="ECCENTRICITY", required=False, max_length=40)
+    inclination = forms.CharField(label="INCLINATION (°)", required=False, max_length=40)
+    ra_of_asc_node = forms.CharField(label="RA_OF_ASC_NODE (°)", required=False, max_length=40)
+    arg_of_pericenter = forms.CharField(label="ARG_OF_PERICENTER (°)", required=False, max_length=40)
+    mean_anomaly = forms.CharField(label="MEAN_ANOMALY (°)", required=False, max_length=40)
+    bstar = forms.CharField(label="BSTAR (1/ER)", required=False, max_length=40)
+    mean_motion_dot = forms.CharField(label="MEAN_MOTION_DOT (rev/day²)", required=False, max_length=40)
+    mean_motion_ddot = forms.CharField(label="MEAN_MOTION_DDOT (rev/day³)", required=False, max_length=40)
+    norad_cat_id = forms.CharField(label="NORAD_CAT_ID", required=False, max_length=12)
+    object_id = forms.CharField(label="OBJECT_ID", required=False, max_length=20, help_text="e.g. 2031-012A")
+    tle = forms.CharField(
+        label="TLE", required=False, max_length=400, widget=forms.Textarea(attrs={"rows": 3, "class": "mono"})
+    )
+    omm = forms.CharField(
+        label="OMM message", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 6, "class": "mono"})
+    )
+
+    def __init__(self, *args, scenario: Scenario, space_object=None, **kwargs):
+        self.scenario, self.space_object = scenario, space_object
+        self.dom_id = f"object-{space_object.pk}" if space_object else "new-object"
+        kwargs.setdefault("auto_id", f"{self.dom_id}-%s")
+        if space_object is not None and not args and "data" not in kwargs:
+            kwargs["initial"] = object_initial(space_object)
+        super().__init__(*args, **kwargs)
+
+    def element_fields(self):
+        return [self[name] for name in catalogue_authoring.ELEMENT_FIELDS]
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        taken = self.scenario.catalogue.filter(name__iexact=name)
+        if self.space_object is not None:
+            taken = taken.exclude(pk=self.space_object.pk)
+        if taken.exists():
+            raise forms.ValidationError("The catalogue already has an object of this name.")
+        return name
+
+    def clean(self):
+        from exercises.orbits.elements import ElementsError
+
+        data = super().clean()
+        data["owner_other"] = " ".join((data.get("owner_other") or "").split())
+        if data.get("owner") and data["owner_other"]:
+            self.add_error("owner_other", "An allied object has no other owner: clear one of the two.")
+        if data.get("delta_v_budget_m_s") is None:
+            data["delta_v_budget_m_s"] = 0.0
+        source = data.get("orbit_source") or self.FIELDS
+        name = data.get("name") or "OBJECT"
+        fields = {key: data.get(key, "") for key in catalogue_authoring.ELEMENT_FIELDS}
+        try:
+            elements = catalogue_authoring.elements_from_input(
+                name, source, fields=fields, text=data.get("tle" if source == self.TLE else "omm", "")
+            )
+        except ElementsError as error:
+            data["elements"] = None
+            if source == self.FIELDS and error.field.lower() in catalogue_authoring.ELEMENT_FIELDS:
+                self.add_error(error.field.lower(), f"{error.field}: {error.message}")
+            else:
+                self.add_error(source if source != self.FIELDS else "epoch", f"{error.field}: {error.message}")
+        else:
+            data["elements"] = elements.with_name(name).as_dict()
+        if not self.errors:
+            for field, reason in catalogue_authoring.model_problems(self.object_values()):
+                self.add_error(field if field in self.fields else None, reason)
+        return data
+
+    def object_values(self) -> dict:
+        """The validated values, as services.catalogue_authoring.add_object / change_object take them."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "owner": data.get("owner"),
+            "owner_other": data.get("owner_other", ""),
+            "object_type": data["object_type"],
+            "manoeuvrable": data.get("manoeuvrable", False),
+            "hard_body_radius_m": data["hard_body_radius_m"],
+            "mass_kg": data.get("mass_kg"),
+            "delta_v_budget_m_s": data.get("delta_v_budget_m_s") or 0.0,
+            "sigma_radial_m": data.get("sigma_radial_m"),
+            "sigma_in_track_m": data.get("sigma_in_track_m"),
+            "sigma_cross_track_m": data.get("sigma_cross_track_m"),
+            "elements": data["elements"],
+        }
+
+
+def object_initial(space_object) -> dict:
+    elements = space_object.elements
+    return {
+        "name": space_object.name,
+        "owner": space_object.owner_id,
+        "owner_other": space_object.owner_other,
+        "object_type": space_object.object_type,
+        "manoeuvrable": space_object.manoeuvrable,
+        "hard_body_radius_m": space_object.hard_body_radius_m,
+        "mass_kg": space_object.mass_kg,
+        "delta_v_budget_m_s": space_object.delta_v_budget_m_s,
+        "sigma_radial_m": space_object.sigma_radial_m,
+        "sigma_in_track_m": space_object.sigma_in_track_m,
+        "sigma_cross_track_m": space_object.sigma_cross_track_m,
+        "orbit_source": SpaceObjectForm.FIELDS,
+        **{key: elements.get(key, "") for key in catalogue_authoring.ELEMENT_FIELDS},
+    }

@@ -93,3 +93,21 @@ urlpatterns += [
         name="scenario-inject-preview",
     ),
 ]
+
+# The scenario's space catalogue (catalogue-authoring): exercise planners only.
+from exercises.views import catalogue_authoring  # noqa: E402
+
+urlpatterns += [
+    path("scenarios/<int:scenario_id>/catalogue/new/", catalogue_authoring.add_object, name="scenario-object-add"),
+    path(
+        "scenarios/<int:scenario_id>/catalogue/<int:object_id>/edit/",
+        catalogue_authoring.edit_object,
+        name="scenario-object-edit",
+    ),
+    path(
+        "scenarios/<int:scenario_id>/catalogue/<int:object_id>/delete/",
+        catalogue_authoring.delete_object,
+        name="scenario-object-delete",
+    ),
+    path("scenarios/<int:scenario_id>/orbit-epoch/", catalogue_authoring.set_orbit_epoch, name="scenario-orbit-epoch"),
+]

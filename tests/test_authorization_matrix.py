@@ -115,6 +115,10 @@ EXPECTED = {
     "scenario-inject-delete": {"GET": NOT_ALLOWED, "POST": PLANNER},
     "scenario-inject-move": {"GET": NOT_ALLOWED, "POST": PLANNER},
     "scenario-inject-preview": {"GET": PLANNER, "POST": NOT_ALLOWED},
+    "scenario-object-add": {"GET": PLANNER, "POST": PLANNER},
+    "scenario-object-edit": {"GET": PLANNER, "POST": PLANNER},
+    "scenario-object-delete": {"GET": NOT_ALLOWED, "POST": PLANNER},
+    "scenario-orbit-epoch": {"GET": NOT_ALLOWED, "POST": PLANNER},
 }
 # websocket route name → persona → "accepted" or the close code
 WEBSOCKETS = {
@@ -232,6 +236,22 @@ def world(running):
         running.args[name] = [scenario.pk, rows[0]]
     running.args["scenario-inject-move"] = [scenario.pk, rows[1], "up"]
     running.args["scenario-inject-delete"] = [scenario.pk, rows[2]]  # the sweep deletes it: keep it apart
+    from datetime import UTC, datetime
+
+    from exercises.models import ScenarioSpaceObject
+    from exercises.orbits.elements import circular
+
+    epoch = datetime(2031, 3, 14, 6, tzinfo=UTC)
+    objects = [
+        ScenarioSpaceObject.objects.create(
+            scenario=scenario, name=name, owner_id="USA", elements=circular(name, epoch, 550, 53).as_dict()
+        )
+        for name in ("USA-SAT 12", "USA-SAT 13")
+    ]
+    running.args["scenario-object-add"] = [scenario.pk]
+    running.args["scenario-object-edit"] = [scenario.pk, objects[0].pk]
+    running.args["scenario-object-delete"] = [scenario.pk, objects[1].pk]
+    running.args["scenario-orbit-epoch"] = [scenario.pk]
     return running
 
 

@@ -150,6 +150,8 @@ def test_the_export_of_a_bundled_scenario_is_its_file_with_the_defaults_filled_i
         "on_demand": False,
         "trigger": "",
         "trigger_step": None,
+        "primary_object": "",
+        "secondary_object": "",
     }
 
     def normal(inject):

@@ -26,7 +26,7 @@ from exercises.models import (
     format_exercise_time,
 )
 from exercises.scenario_time import parse_scenario_time
-from exercises.services import Conflict, ServiceError, audit
+from exercises.services import Conflict, ServiceError, audit, catalogue_authoring
 
 FORMAT = "conjunction-scenario"
 VERSION = 1
@@ -35,6 +35,7 @@ MAX_NAME = Scenario._meta.get_field("name").max_length
 MAX_TITLE = ScenarioInject._meta.get_field("title").max_length
 MAX_ORIGINATOR = ScenarioInject._meta.get_field("originator").max_length
 MAX_OBJECTIVE_CODE = Objective._meta.get_field("code").max_length
+MAX_OBJECT_NAME = ScenarioInject._meta.get_field("primary_object").max_length
 
 # The MSEL fields of a scenario inject, as the JSON format names them.
 TEXT_FIELDS = ("title", "text", "originator", "expected_action", "notes")
@@ -69,6 +70,8 @@ def export_scenario(scenario: Scenario) -> dict:
         "version": VERSION,
         "name": scenario.name,
         "description": scenario.description,
+        "orbit_epoch": catalogue_authoring.format_orbit_epoch(scenario.orbit_epoch),
+        "catalogue": catalogue_authoring.export_catalogue(scenario),
         "objectives": [
             {"code": o.code, "text": o.text, "core_capability": o.core_capability_id}
             for o in scenario.objectives.order_by("code")
@@ -97,6 +100,8 @@ def export_inject(inject: ScenarioInject) -> dict:
         "on_demand": inject.on_demand,
         "trigger": inject.trigger,
         "trigger_step": inject.trigger_step_id,
+        "primary_object": inject.primary_object,
+        "secondary_object": inject.secondary_object,
     }
 
 
@@ -110,12 +115,17 @@ def import_scenario(data: dict, *, by=None, replace: bool = False) -> Scenario:
         if existing:
             existing.injects.all().delete()
             existing.objectives.all().delete()
+            existing.catalogue.all().delete()
             existing.name = parsed["name"]
             existing.description = parsed["description"]
+            existing.orbit_epoch = parsed["orbit_epoch"]
             existing.save()
             scenario = existing
         else:
-            scenario = Scenario.objects.create(name=parsed["name"], description=parsed["description"])
+            scenario = Scenario.objects.create(
+                name=parsed["name"], description=parsed["description"], orbit_epoch=parsed["orbit_epoch"]
+            )
+        catalogue_authoring.write_catalogue(scenario, parsed["catalogue"])
         write_msel(scenario, parsed["objectives"], parsed["injects"])
         audit.record(
             exercise=None,
@@ -126,6 +136,7 @@ def import_scenario(data: dict, *, by=None, replace: bool = False) -> Scenario:
                 "name": scenario.name,
                 "source": "json",
                 "injects": len(parsed["injects"]),
+                "catalogue": len(parsed["catalogue"]),
                 "replaced": bool(existing),
             },
         )
@@ -192,6 +203,38 @@ def _parse(data) -> dict:
         objectives.append({"code": code, "text": text, "core_capability_id": raw.get("core_capability")})
     objective_codes = {o["code"] for o in objectives}
     references = References()
+    orbit_epoch = None
+    try:
+        orbit_epoch = catalogue_authoring.parse_orbit_epoch(data.get("orbit_epoch"))
+    except ValueError as error:
+        problems.append(Problem("scenario", "orbit_epoch", str(error)))
+    catalogue = []
+    raw_catalogue = data.get("catalogue") or []
+    if not isinstance(raw_catalogue, list):
+        problems.append(Problem("scenario", "catalogue", "must be a list of space objects"))
+        raw_catalogue = []
+    seen_names = {}
+    for index, raw in enumerate(raw_catalogue, start=1):
+        if not isinstance(raw, dict):
+            problems.append(Problem(f"catalogue object {index}", "", "must be an object"))
+            continue
+        values, object_problems = catalogue_authoring.clean_object(raw, references.teams)
+        where = f"catalogue object {index} ({values['name']})" if values["name"] else f"catalogue object {index}"
+        problems += [Problem(where, key, reason) for key, reason in object_problems]
+        if values["name"]:
+            if values["name"].lower() in seen_names:
+                problems.append(
+                    Problem(
+                        where, "name", f"is used again (first at catalogue object {seen_names[values['name'].lower()]})"
+                    )
+                )
+            seen_names.setdefault(values["name"].lower(), index)
+        catalogue.append(values)
+    if catalogue and orbit_epoch is None and "orbit_epoch" not in {p.field for p in problems}:
+        problems.append(
+            Problem("scenario", "orbit_epoch", "a scenario with a catalogue needs the UTC moment of STARTEX")
+        )
+    object_names = {values["name"] for values in catalogue if values["name"]}
     rows = []
     raw_injects = data.get("injects") or []
     if not isinstance(raw_injects, list):
@@ -202,13 +245,20 @@ def _parse(data) -> dict:
             problems.append(Problem(f"inject {index}", "", "must be an object"))
             rows.append({})
             continue
-        row, row_problems = clean_msel_row(raw, objective_codes, references)
+        row, row_problems = clean_msel_row(raw, objective_codes, references, object_names)
         problems += [Problem(f"inject {index}", key, reason) for key, reason in row_problems]
         rows.append(row)
     problems += duplicate_sequences(rows, lambda index: f"inject {index}")
     if problems:
         raise InvalidScenario(problems)
-    return {"name": name, "description": description, "objectives": objectives, "injects": rows}
+    return {
+        "name": name,
+        "description": description,
+        "orbit_epoch": orbit_epoch,
+        "catalogue": catalogue,
+        "objectives": objectives,
+        "injects": rows,
+    }
 
 
 # --- Validating one MSEL row, wherever it comes from ---------------------------------------
@@ -242,12 +292,13 @@ def _code_list(value) -> list[str] | None:
 
 
 def clean_msel_row(
-    raw: dict, objective_codes: set[str], references: References | None = None
+    raw: dict, objective_codes: set[str], references: References | None = None, object_names: set[str] | None = None
 ) -> tuple[dict, list[tuple[str, str]]]:
     """Validate one MSEL row given as plain values (the JSON format's keys).
 
     Return the model values and the (key, reason) problems. Keys the row leaves out take
-    their defaults (see docs/scenario-format.md)."""
+    their defaults (see docs/scenario-format.md). `primary_object` and `secondary_object` must
+    be names in `object_names` (the scenario's catalogue)."""
     references = references or References()
     problems = []
     row = {}
@@ -363,6 +414,18 @@ def clean_msel_row(
     if step is not None and (not isinstance(step, str) or step not in references.steps):
         problems.append(("trigger_step", f"unknown protocol step {step!r}"))
     row["trigger_step"] = references.steps.get(step) if isinstance(step, str) else None
+    object_names = object_names or set()
+    for key in ("primary_object", "secondary_object"):
+        value = raw.get(key) or ""
+        if not isinstance(value, str):
+            problems.append((key, "must be the name of an object of the catalogue"))
+            value = ""
+        value = " ".join(value.split())
+        if len(value) > MAX_OBJECT_NAME:
+            problems.append((key, f"is longer than {MAX_OBJECT_NAME} characters"))
+        elif value and value not in object_names:
+            problems.append((key, f"{value!r} is not an object of the scenario's catalogue"))
+        row[key] = value
     problems += msel_row_rules(row)
     return row, problems
 
@@ -380,6 +443,10 @@ def msel_row_rules(row: dict) -> list[tuple[str, str]]:
         problems.append(("trigger_step", "a contingency inject needs the protocol step its condition is on"))
     if not row.get("trigger") and row.get("trigger_step"):
         problems.append(("trigger", "choose the condition on the trigger step, or clear the trigger step"))
+    if row.get("secondary_object") and not row.get("primary_object"):
+        problems.append(("primary_object", "a secondary object goes with a primary object: name the primary"))
+    if row.get("primary_object") and row.get("primary_object") == row.get("secondary_object"):
+        problems.append(("secondary_object", "must be another object than the primary"))
     return problems
 
 
@@ -463,7 +530,8 @@ def duplicate_scenario(*, scenario: Scenario, name: str = "", by) -> Scenario:
     name = _check_name(name or copy_name(scenario))
     data = export_scenario(scenario)
     parsed = _parse({**data, "name": name})
-    copy = Scenario.objects.create(name=name, description=parsed["description"])
+    copy = Scenario.objects.create(name=name, description=parsed["description"], orbit_epoch=parsed["orbit_epoch"])
+    catalogue_authoring.write_catalogue(copy, parsed["catalogue"])
     write_msel(copy, parsed["objectives"], parsed["injects"])
     audit.record(
         exercise=None,
@@ -515,6 +583,8 @@ EDITABLE_FIELDS = [
     "on_demand",
     "trigger",
     "trigger_step",
+    "primary_object",
+    "secondary_object",
 ]
 
 
@@ -528,12 +598,17 @@ def _set_related(inject: ScenarioInject, values: dict) -> None:
 def _check_objectives(scenario: Scenario, values: dict) -> None:
     if any(o.scenario_id != scenario.pk for o in values["objectives"]):
         raise ServiceError("An inject can only exercise objectives of its own scenario.")
+    names = set(scenario.catalogue.values_list("name", flat=True))
+    for key in ("primary_object", "secondary_object"):
+        if values.get(key) and values[key] not in names:
+            raise ServiceError(f"{values[key]} is not an object of this scenario's catalogue.")
 
 
 @transaction.atomic
 def add_inject(*, scenario: Scenario, values: dict, by) -> ScenarioInject:
     """Add a MSEL row; `values` are validated model values (see forms_scenarios.InjectForm)."""
     scenario = _locked(scenario)
+    values = {"primary_object": "", "secondary_object": "", **values}
     _check_objectives(scenario, values)
     if scenario.injects.filter(sequence=values["sequence"]).exists():
         raise Conflict(f"Inject number {values['sequence']} is already used in this scenario.")
@@ -554,6 +629,7 @@ def add_inject(*, scenario: Scenario, values: dict, by) -> ScenarioInject:
 def change_inject(*, inject: ScenarioInject, values: dict, by) -> ScenarioInject:
     scenario = _locked(inject.scenario)
     inject = scenario.injects.get(pk=inject.pk)
+    values = {"primary_object": inject.primary_object, "secondary_object": inject.secondary_object, **values}
     _check_objectives(scenario, values)
     if scenario.injects.filter(sequence=values["sequence"]).exclude(pk=inject.pk).exists():
         raise Conflict(f"Inject number {values['sequence']} is already used in this scenario.")

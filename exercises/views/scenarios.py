@@ -278,10 +278,13 @@ def _editor_context(scenario: Scenario, **extra) -> dict:
 @planner_required
 def scenario_detail(request, scenario_id):
     scenario = _scenario(scenario_id)
+    from exercises.views.catalogue_authoring import catalogue_context
+
     context = _editor_context(
         scenario,
         objectives=scenario.objectives.select_related("core_capability"),
         add_form=InjectForm(scenario=scenario),
+        **{key: value for key, value in catalogue_context(scenario).items() if key != "scenario"},
     )
     return render(request, MSEL, context)
 

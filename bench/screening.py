@@ -186,7 +186,9 @@ def main() -> None:
 
     primaries = allied()
     breakup = START  # the ASAT test at the start of the window: the cloud is at its densest along the parent's orbit
-    cloud = debris_cloud(parent(), breakup, args.fragments, seed=args.seed, dv_min_m_s=args.dv_min, dv_max_m_s=args.dv_max)
+    cloud = debris_cloud(
+        parent(), breakup, args.fragments, seed=args.seed, dv_min_m_s=args.dv_min, dv_max_m_s=args.dv_max
+    )
     figures: dict = {"benchmark": "screening", "machine": machine()}
 
     if args.profile:
@@ -234,6 +236,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-

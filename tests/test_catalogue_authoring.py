@@ -33,7 +33,14 @@ def test_a_planner_adds_an_object_by_pasting_a_tle(planner):
     scenario = small_scenario()
     reply = client.post(
         f"/scenarios/{scenario.pk}/catalogue/new/",
-        {"name": "ZARYA", "owner": "USA", "object_type": "payload", "hard_body_radius_m": "10", "orbit_source": "tle", "tle": ISS_TLE},
+        {
+            "name": "ZARYA",
+            "owner": "USA",
+            "object_type": "payload",
+            "hard_body_radius_m": "10",
+            "orbit_source": "tle",
+            "tle": ISS_TLE,
+        },
     )
     assert reply.status_code == 302
     obj = scenario.catalogue.get(name="ZARYA")
@@ -76,11 +83,18 @@ def test_the_scenario_json_round_trips_the_catalogue_and_the_objects_of_injects(
     scenario.orbit_epoch = EPOCH
     scenario.save()
     ScenarioSpaceObject.objects.create(
-        scenario=scenario, name="USA-SAT 12", owner=Team.objects.get(code="USA"), manoeuvrable=True,
-        delta_v_budget_m_s=8.0, elements=circular("USA-SAT 12", EPOCH, 548, 53).as_dict(),
+        scenario=scenario,
+        name="USA-SAT 12",
+        owner=Team.objects.get(code="USA"),
+        manoeuvrable=True,
+        delta_v_budget_m_s=8.0,
+        elements=circular("USA-SAT 12", EPOCH, 548, 53).as_dict(),
     )
     ScenarioSpaceObject.objects.create(
-        scenario=scenario, name="58213", owner_other="KARSLAND", object_type="debris",
+        scenario=scenario,
+        name="58213",
+        owner_other="KARSLAND",
+        object_type="debris",
         elements=circular("58213", EPOCH, 548, 70).as_dict(),
     )
     scenario.injects.filter(sequence=1).update(primary_object="USA-SAT 12", secondary_object="58213")

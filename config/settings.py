@@ -180,6 +180,11 @@ LOGOUT_REDIRECT_URL = "login"
 # valid PASSWORD_RESET_HOURS. Either stops working once used: setting the password changes what it signs.
 INVITATION_TIMEOUT = env_int("INVITATION_DAYS", default=7) * 24 * 3600
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", default=24) * 3600
+for _name, _value in (("INVITATION_DAYS", INVITATION_TIMEOUT), ("PASSWORD_RESET_HOURS", PASSWORD_RESET_TIMEOUT)):
+    if not _value:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{_name} must be at least 1: a link valid for no time cannot be used.")
 PASSWORD_RESET_RATE = env_str("PASSWORD_RESET_RATE", default="10/h")  # reset emails asked for from one address
 
 # Email (invitations, password resets): printed to the log by the console backend unless EMAIL_BACKEND says

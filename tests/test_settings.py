@@ -64,6 +64,9 @@ def test_debug_only_with_django_debug_1():
         ("ALLOWED_HOSTS", "*"),
         ("DATABASE_POOL_MAX", "many"),
         ("SECURE_HSTS_SECONDS", "-1"),
+        ("EMAIL_BACKEND", "carrier pigeon"),
+        ("INVITATION_DAYS", "a week"),
+        ("INVITATION_DAYS", "0"),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_the_variable(variable, value):

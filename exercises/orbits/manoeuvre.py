@@ -13,8 +13,8 @@ from datetime import datetime
 
 import numpy as np
 
+from .collision import rtn_basis
 from .elements import MeanElements, from_state, state_at
-from .screening import rtn_basis
 
 
 class BurnError(ValueError):

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from .collision import rtn_basis
 from .elements import MU_KM3_S2, ElementsError, MeanElements, from_state, julian, state_at, to_satrec
-from .screening import Encounter, make_encounter, minima_in_window, rtn_basis
+from .screening import Encounter, make_encounter, minima_in_window
 
 DEFAULT_HEADING_OFFSET_DEG = 60.0  # crossing angle in the local horizontal when neither inclination nor speed is given
 

@@ -56,6 +56,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from sgp4.api import Satrec
 
+from .collision import rtn_basis
 from .elements import MU_KM3_S2, MeanElements, format_epoch, julian, to_satrec
 from .propagation import propagate_records, records
 
@@ -99,16 +100,6 @@ class Encounter:
             if isinstance(value, tuple):
                 values[key] = list(value)
         return values
-
-
-def rtn_basis(r, v) -> np.ndarray:
-    """Rows R, T, N (unit vectors) of the RTN frame of a TEME state: R along r, N along r x v, T = N x R."""
-    r = np.asarray(r, dtype=float)
-    v = np.asarray(v, dtype=float)
-    radial = r / np.linalg.norm(r)
-    normal = np.cross(r, v)
-    normal /= np.linalg.norm(normal)
-    return np.array([radial, np.cross(normal, radial), normal])
 
 
 def make_encounter(primary: str, secondary: str, tca: datetime, rp, vp, rs, vs) -> Encounter:

@@ -111,3 +111,20 @@ urlpatterns += [
     ),
     path("scenarios/<int:scenario_id>/orbit-epoch/", catalogue_authoring.set_orbit_epoch, name="scenario-orbit-epoch"),
 ]
+
+# The orbit pictures (SVG): a conjunction's, a debris cloud's, the allied catalogue's.
+from exercises.views import pictures  # noqa: E402
+
+urlpatterns += [
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/<slug:picture>.svg",
+        pictures.conjunction_picture,
+        name="conjunction-picture",
+    ),
+    path(
+        "exercises/<int:exercise_id>/debris/<int:object_id>/<slug:picture>.svg",
+        pictures.debris_picture,
+        name="debris-picture",
+    ),
+    path("exercises/<int:exercise_id>/catalogue/altitudes.svg", pictures.catalogue_picture, name="catalogue-picture"),
+]

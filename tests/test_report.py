@@ -212,6 +212,7 @@ def test_the_csv_zip_parses_and_neutralises_formulas(played):
     )
     with zipfile.ZipFile(io.BytesIO(export(played.exercise, "csv"))) as archive:
         assert sorted(archive.namelist()) == [
+            "conjunctions.csv",
             "injects_by_team.csv",
             "journal.csv",
             "messages.csv",

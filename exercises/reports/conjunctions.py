@@ -3,8 +3,9 @@ manoeuvres did, and the debris clouds' follow-on events. Loaded in a fixed numbe
 
 A section is one encounter: the screenings of one pair of objects with TCAs within ENCOUNTER_SPAN of each
 other (a screening after a burn supersedes the rows it recomputes; the superseded rows keep the numbers
-before). An encounter gets a section when an inject was bound to it (names its two objects) or a manoeuvre
-answered it; the others are listed in one table, and every screened row is in conjunctions.csv.
+before). An encounter gets a section when an inject was bound to it (names its two objects: the pair's first
+encounter, as selectors.current_conjunction binds it) or a manoeuvre answered it; the others are listed
+in one table, and every screened row is in conjunctions.csv.
 """
 
 from collections import defaultdict
@@ -31,8 +32,8 @@ class Decision:
 
 @dataclass
 class ConjunctionSection:
-    conjunction: Conjunction  # the current screening, or the latest when a burn took the pair out of range
-    screenings: list  # every screening of the encounter, oldest first (superseded ones first)
+    conjunction: Conjunction  # the encounter as first screened: the numbers the teams decided on
+    screenings: list  # every screening of the encounter, oldest first (the current one, if any, last)
     injects: list  # the injects bound to it (naming its two objects)
     decisions: list[Decision]
     manoeuvres: list  # Manoeuvre rows that answered it, in commit order
@@ -40,13 +41,13 @@ class ConjunctionSection:
     object_manoeuvres: list = field(default_factory=list)  # every manoeuvre of its two objects (for pictures)
 
     @property
-    def first(self) -> Conjunction:
-        """The numbers before any manoeuvre: the encounter's first screening."""
-        return self.screenings[0]
+    def latest(self) -> Conjunction:
+        """The encounter's last screening: the current one, or the last before a burn took it out of range."""
+        return self.screenings[-1]
 
     @property
     def is_current(self) -> bool:
-        return self.conjunction.superseded_at is None
+        return self.latest.superseded_at is None
 
 
 @dataclass
@@ -86,7 +87,7 @@ def _encounters(rows: list) -> list[list]:
             groups.append([row])
     for group in groups:
         group.sort(key=lambda r: (r.superseded_at is None, r.screened_at, r.pk))
-    return sorted(groups, key=lambda g: g[-1].tca)
+    return groups
 
 
 def build_conjunctions(exercise, injects: list, responses: list) -> ConjunctionReport:
@@ -109,14 +110,17 @@ def build_conjunctions(exercise, injects: list, responses: list) -> ConjunctionR
             responses_by_inject[response.inject_id].append(response)
     sequence = {inject.pk: inject.sequence for inject in injects}
 
-    sections, others = [], []
-    for group in _encounters(rows):
+    sections, others, seen_pairs = [], [], set()
+    for group in sorted(_encounters(rows), key=lambda g: min(row.tca for row in g)):
         latest = group[-1]
         ids = {row.pk for row in group}
         names = frozenset((latest.primary.name, latest.secondary.name))
-        bound_injects = bound.get(names, [])
-        bound_ids = {inject.pk for inject in bound_injects}
-        answered = [m for m in manoeuvres if m.conjunction_id in ids or (m.inject_id and m.inject_id in bound_ids)]
+        # An inject is bound to its pair's first encounter (selectors.current_conjunction); the pair's later
+        # encounters (crossing orbits meet again every half revolution or so) are listed with the others.
+        first_of_pair = names not in seen_pairs
+        seen_pairs.add(names)
+        bound_injects = bound.get(names, []) if first_of_pair else []
+        answered = [m for m in manoeuvres if m.conjunction_id in ids]
         if not bound_injects and not answered:
             if latest.superseded_at is None:
                 others.append(latest)
@@ -133,14 +137,17 @@ def build_conjunctions(exercise, injects: list, responses: list) -> ConjunctionR
             for r in responses_by_inject.get(inject.pk, [])
         ]
         decisions.sort(key=lambda d: (d.exercise_time, d.team_id))
+        if not answered:  # a manoeuvre of the bound inject's team, recorded without the conjunction
+            bound_ids = {inject.pk for inject in bound_injects}
+            answered = [m for m in manoeuvres if m.conjunction_id is None and m.inject_id in bound_ids]
         sections.append(
             ConjunctionSection(
-                conjunction=latest,
+                conjunction=group[0],
                 screenings=group,
                 injects=bound_injects,
                 decisions=decisions,
                 manoeuvres=answered,
-                tca_time=exercise.exercise_time_of(latest.tca),
+                tca_time=exercise.exercise_time_of(group[0].tca),
                 object_manoeuvres=[
                     m for m in manoeuvres if m.space_object_id in (latest.primary_id, latest.secondary_id)
                 ],

@@ -245,6 +245,15 @@ def _pc(value) -> str:
     return "—" if value is None else f"{value:.1e}"
 
 
+def _screened_again(section, at) -> str:
+    if len(section.screenings) == 1:
+        return "No: these are the current numbers"
+    if not section.is_current:
+        return "no longer within the screening threshold (5 km)"
+    latest = section.latest
+    return f"now {_metres(latest.miss_distance_m)} at TCA {at(latest.tca)}, Pc {_pc(latest.probability)}"
+
+
 def _conjunctions(document, report: Report) -> None:
     """Section 8 of the DOCX: as templates/reports/_conjunctions.html."""
     from docx.shared import Cm
@@ -258,7 +267,8 @@ def _conjunctions(document, report: Report) -> None:
     document.add_paragraph(
         "Computed from the exercise's space catalogue (SGP4 propagation, screening of the allied objects against "
         "every object, probability of collision by Foster's 2-D method). Times of closest approach as exercise "
-        "time. Every screening, current and superseded: conjunctions.csv."
+        "time. Each conjunction as first screened (the numbers the teams decided on), then its later screenings. "
+        "Every screening, current and superseded: conjunctions.csv."
     )
     for section, images in conjunction_pictures(report, "png"):
         c = section.conjunction
@@ -281,12 +291,7 @@ def _conjunctions(document, report: Report) -> None:
                 ],
                 ["Relative speed", f"{c.relative_speed_m_s:.0f} m/s"],
                 ["Probability of collision", _pc(c.probability)],
-                [
-                    "Status",
-                    "Current screening"
-                    if section.is_current
-                    else "No longer within the screening threshold after a manoeuvre (last screened numbers shown)",
-                ],
+                ["Screened again", _screened_again(section, at)],
             ],
         )
         if len(section.screenings) > 1:
@@ -300,7 +305,7 @@ def _conjunctions(document, report: Report) -> None:
                         _metres(s.miss_distance_m),
                         f"{s.relative_speed_m_s:.0f} m/s",
                         _pc(s.probability),
-                        "superseded (before a manoeuvre)" if s.superseded_at else "current",
+                        "superseded" if s.superseded_at else "current",
                     ]
                     for number, s in enumerate(section.screenings, start=1)
                 ],

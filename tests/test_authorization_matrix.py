@@ -48,6 +48,7 @@ FACILITATOR = row("ok", 403, 403, 403)
 PLAYERS = row(403, 403, "ok", "ok")
 USA_ONLY = row(403, 403, "ok", 404)  # an item that reached USA only
 PLAYERS_AND_FACILITATOR = row("ok", 403, "ok", "ok")
+USA_AND_STAFF = row("ok", "ok", "ok", 404)  # staff, and USA, to whom the item's inject was released
 PLANNER = {**row("ok", 403, 403, 403, no_role_default=403)}
 EVERYONE = {persona: "ok" for persona in PERSONAS}
 NOT_ALLOWED = {persona: 405 for persona in PERSONAS}
@@ -119,6 +120,10 @@ EXPECTED = {
     "scenario-object-edit": {"GET": PLANNER, "POST": PLANNER},
     "scenario-object-delete": {"GET": NOT_ALLOWED, "POST": PLANNER},
     "scenario-orbit-epoch": {"GET": NOT_ALLOWED, "POST": PLANNER},
+    # the orbit pictures: a conjunction named by, and a debris cloud made by, an inject that reached USA only
+    "conjunction-picture": {"GET": USA_AND_STAFF, "POST": NOT_ALLOWED},
+    "debris-picture": {"GET": USA_AND_STAFF, "POST": NOT_ALLOWED},
+    "catalogue-picture": {"GET": STAFF, "POST": NOT_ALLOWED},
 }
 # websocket route name → persona → "accepted" or the close code
 WEBSOCKETS = {
@@ -252,7 +257,66 @@ def world(running):
     running.args["scenario-object-edit"] = [scenario.pk, objects[0].pk]
     running.args["scenario-object-delete"] = [scenario.pk, objects[1].pk]
     running.args["scenario-orbit-epoch"] = [scenario.pk]
+    conjunction, debris = orbit_pictures_world(exercise, running.usa_only)
+    running.args["conjunction-picture"] = [e, conjunction.pk, "encounter-plane"]
+    running.args["debris-picture"] = [e, debris.pk, "gabbard"]
     return running
+
+
+def orbit_pictures_world(exercise, inject):
+    """A conjunction of ALLIED-SAT 7 named by `inject`, and a satellite that `inject` broke into fragments."""
+    from datetime import UTC, datetime, timedelta
+
+    from exercises.models import Conjunction, SpaceObject
+    from exercises.orbits.elements import circular, state_at
+    from exercises.orbits.planning import plant_encounter
+
+    epoch = datetime(2031, 3, 14, 6, tzinfo=UTC)
+    tca = epoch + timedelta(minutes=28)
+    type(exercise).objects.filter(pk=exercise.pk).update(orbit_epoch=epoch)
+    exercise.orbit_epoch = epoch
+    allied = circular("ALLIED-SAT 7", epoch, 548, 53.0, ra_of_asc_node=40, mean_anomaly=10)
+    other = plant_encounter(allied, "OBJECT 58213", tca, (18.0, 0.0, 110.0), inclination=71.0, epoch=epoch)
+    primary = SpaceObject.objects.create(
+        exercise=exercise, name=allied.object_name, owner_id="USA", elements=allied.as_dict()
+    )
+    secondary = SpaceObject.objects.create(
+        exercise=exercise, name=other.object_name, object_type="debris", elements=other.as_dict()
+    )
+    (rp, vp), (rs, vs) = state_at(allied, tca), state_at(other, tca)
+    conjunction = Conjunction.objects.create(
+        exercise=exercise,
+        primary=primary,
+        secondary=secondary,
+        tca=tca,
+        miss_distance_m=float(((rs - rp) ** 2).sum() ** 0.5 * 1000),
+        radial_m=0.0,
+        in_track_m=0.0,
+        cross_track_m=0.0,
+        relative_speed_m_s=float(((vs - vp) ** 2).sum() ** 0.5 * 1000),
+        probability=1e-4,
+        primary_state={"r": list(rp), "v": list(vp)},
+        secondary_state={"r": list(rs), "v": list(vs)},
+    )
+    inject.primary_object, inject.secondary_object = primary.name, secondary.name
+    inject.save(update_fields=["primary_object", "secondary_object"])
+    target = SpaceObject.objects.create(
+        exercise=exercise,
+        name="KEA-1",
+        owner_id="USA",
+        destroyed_at=epoch + timedelta(minutes=15),
+        elements=circular("KEA-1", epoch, 850, 98.0).as_dict(),
+    )
+    for number, altitude in enumerate((820, 860)):
+        SpaceObject.objects.create(
+            exercise=exercise,
+            name=f"KEA-1 DEB {number}",
+            object_type="debris",
+            parent=target,
+            created_by=inject,
+            elements=circular(f"KEA-1 DEB {number}", epoch, altitude, 98.0).as_dict(),
+        )
+    return conjunction, target
 
 
 def outcome(reply) -> object:
@@ -319,3 +383,37 @@ def test_every_websocket_route_by_persona(running, route):
         return results
 
     assert run(sweep) == WEBSOCKETS[route]
+
+
+def test_a_player_sees_a_debris_cloud_once_a_follow_on_drafted_from_its_asat_test_reaches_the_team(world):
+    from datetime import timedelta
+
+    from exercises.models import Inject
+
+    debris_path = reverse("debris-picture", args=world.args["debris-picture"])
+    gbr = Client()
+    gbr.force_login(world.gbr_player)
+    assert gbr.get(debris_path).status_code == 404
+    follow_on = Inject.objects.create(
+        exercise=world.exercise,
+        sequence=9,
+        offset=timedelta(minutes=30),
+        kind="conjunction",
+        title="Debris of KEA-1 near GBR's satellite",
+        text="Drafted from the ASAT test's debris.",
+        addressed_to_all=False,
+        drafted_from=world.usa_only,
+    )
+    follow_on.teams.set(Team.objects.filter(code="GBR"))
+    release_inject(inject=follow_on, by=world.facilitator)
+    reply = gbr.get(debris_path)
+    assert reply.status_code == 200 and reply["Content-Type"].startswith("image/svg+xml")
+    assert b"<title" in reply.content and b"2 fragments of KEA-1" in reply.content
+    assert reply["Cache-Control"] == "private, max-age=60"
+    # the conjunction is still not theirs: no inject naming its objects reached GBR
+    assert gbr.get(reverse("conjunction-picture", args=world.args["conjunction-picture"])).status_code == 404
+    staff = Client()
+    staff.force_login(world.facilitator)
+    e, conjunction_id, _ = world.args["conjunction-picture"]
+    assert staff.get(reverse("conjunction-picture", args=[e, conjunction_id, "radar"])).status_code == 404
+    assert staff.get(reverse("conjunction-picture", args=[e, conjunction_id, "miss-distance"])).status_code == 200

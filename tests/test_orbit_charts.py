@@ -161,3 +161,88 @@ def test_every_picture_renders_as_png_for_the_docx(encounter):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="Unknown picture format 'gif'"):
         orbit_charts.altitude_histogram([500], parent="X", fmt="gif")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The pictures of an exercise's rows (exercises/pictures.py), on the page and in the partials
+
+from django.template.loader import render_to_string  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from exercises import pictures  # noqa: E402
+from exercises.models import Manoeuvre  # noqa: E402
+from exercises.orbits.elements import MeanElements  # noqa: E402
+from exercises.orbits.propagation import ground_track  # noqa: E402
+from tests.test_conjunction_report import BURN, flown  # noqa: E402, F401
+
+
+def test_a_superseded_conjunctions_miss_distance_picture_shows_the_encounter_before_the_burn(flown):  # noqa: F811
+    exercise, before, after, _ = flown
+    before.exercise = after.exercise = exercise
+    for row in (before, after):
+        desc = parse(pictures.conjunction_picture(row, "miss-distance")).find(f"{SVG}desc").text
+        # sampled every 2 s from TCA itself: the least distance is the screened miss distance
+        assert f"least {row.miss_distance_m:,.0f} m +0 s from TCA" in desc, desc
+    geometry = pictures.encounter_geometry(before)
+    assert geometry.miss_distance_m == pytest.approx(before.miss_distance_m, abs=0.5)
+    assert geometry.hard_body_radius_m == before.primary.hard_body_radius_m + before.secondary.hard_body_radius_m
+
+
+def test_the_catalogue_picture_marks_the_injects_and_tcas_and_follows_the_orbit_each_burn_left(flown):  # noqa: F811
+    exercise, _, after, _ = flown
+    root = parse(pictures.catalogue_picture(exercise))
+    desc = root.find(f"{SVG}desc").text
+    for inject in exercise.injects.all():
+        assert f"Inject {inject.sequence} at {inject.offset.total_seconds() / 60:.0f} min" in desc
+    tca_minutes = exercise.exercise_time_of(after.tca).total_seconds() / 60
+    assert f"TCA ALLIED-SAT 7 × OBJECT 58213 at {tca_minutes:.0f} min" in desc
+    assert "MISTRAL-2" in desc  # FRA's satellite, broken up at T+00:15: its line stops there
+
+    satellite = exercise.catalogue.get(name="ALLIED-SAT 7")
+    manoeuvre = Manoeuvre.objects.get(space_object=satellite)
+    [track] = pictures.catalogue_tracks(exercise, [satellite], [manoeuvre], timedelta(hours=1))
+    start, stop = exercise.orbit_epoch, exercise.orbit_epoch + timedelta(hours=1)
+    step = (track.minutes[1] - track.minutes[0]) * 60
+    _, _, _, old = ground_track(MeanElements.from_dict(manoeuvre.elements_before), start, stop, step)
+    _, _, _, new = ground_track(satellite.mean_elements(), start, stop, step)
+    burned = track.minutes >= (BURN - start).total_seconds() / 60
+    assert np.allclose(track.altitudes_km[~burned], old[~burned]) and np.allclose(
+        track.altitudes_km[burned], new[burned]
+    )
+    [mistral] = pictures.catalogue_tracks(exercise, [exercise.catalogue.get(name="MISTRAL-2")], [], timedelta(hours=1))
+    assert np.isnan(mistral.altitudes_km[mistral.minutes >= 15]).all()
+    assert np.isfinite(mistral.altitudes_km[mistral.minutes < 15]).all()
+
+
+def test_the_debris_pictures_count_the_fragments_of_the_broken_up_object(flown):  # noqa: F811
+    exercise, _, _, _ = flown
+    parent = exercise.catalogue.get(name="MISTRAL-2")
+    fragments = [f.mean_elements() for f in parent.fragments.all()]
+    desc = parse(pictures.debris_picture(parent, "gabbard")).find(f"{SVG}desc").text
+    assert desc.startswith(f"{len(fragments)} fragments of MISTRAL-2")
+    assert f"apogees up to {max(e.apogee_km for e in fragments):,.0f} km" in desc
+    desc = parse(pictures.debris_picture(parent, "altitudes")).find(f"{SVG}desc").text
+    assert f"{len(fragments)} fragments of MISTRAL-2 in 25-km altitude bins" in desc
+
+
+def test_the_conjunction_partial_and_the_console_show_the_pictures_with_alt_text(flown):  # noqa: F811
+    exercise, before, _, _ = flown
+    html = render_to_string("exercises/_conjunction_pictures.html", {"conjunction": before, "exercise": exercise})
+    assert f"/exercises/{exercise.pk}/conjunctions/{before.pk}/encounter-plane.svg" in html
+    assert f"/exercises/{exercise.pk}/conjunctions/{before.pk}/miss-distance.svg" in html
+    assert f"miss distance {before.miss_distance_m:.0f} m at {before.relative_speed_m_s:.0f} m/s" in html
+    assert f"probability of collision {before.probability:.1e}" in html
+    tca = format_tca(exercise, before)
+    assert f"time of closest approach {tca}, least {before.miss_distance_m:.0f} m" in html
+
+    client = Client()
+    client.force_login(exercise.participants.get(role="facilitator").user)
+    page = client.get(f"/exercises/{exercise.pk}/").content.decode()
+    assert f'<img src="/exercises/{exercise.pk}/catalogue/altitudes.svg"' in page
+    assert 'alt="Altitude of the allied satellites over exercise time' in page
+
+
+def format_tca(exercise, conjunction):
+    from exercises.models import format_exercise_time
+
+    return format_exercise_time(exercise.exercise_time_of(conjunction.tca))

@@ -8,14 +8,8 @@ register = template.Library()
 
 
 @register.filter
-def tca_exercise_time(conjunction, exercise):
-    """A conjunction's time of closest approach as exercise time (T+HH:MM:SS)."""
-    return format_exercise_time(exercise.exercise_time_of(conjunction.tca))
-
-
-@register.filter
 def orbit_exercise_time(moment, exercise):
-    """A UTC moment on the orbits (a burn, a break-up) as exercise time (T+HH:MM:SS)."""
+    """A UTC moment on the orbits (a TCA, a burn, a break-up) as exercise time (T+HH:MM:SS)."""
     return "" if moment is None else format_exercise_time(exercise.exercise_time_of(moment))
 
 

@@ -51,6 +51,5 @@ def test_a_player_sees_the_screened_numbers_after_release_and_downloads_the_cdm(
     assert (cdm.object1.object_name, cdm.object2.object_name) == ("ALLIED-SAT 7", "OBJECT 58213")
 
     usa.reload()  # the page as served, not only the push, shows the card
-    expect(usa.get_by_role("region", name="Screened conjunction of inject 1").locator(".conjunction-miss")).to_have_text(
-        f"{round(conjunction.miss_distance_m)} m"
-    )
+    card = usa.get_by_role("region", name="Screened conjunction of inject 1")
+    expect(card.locator(".conjunction-miss")).to_have_text(f"{round(conjunction.miss_distance_m)} m")

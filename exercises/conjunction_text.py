@@ -101,3 +101,12 @@ def cards(injects, exercise: Exercise | None = None) -> dict[int, ConjunctionCar
     exercise = exercise or injects[0].exercise
     bound = selectors.current_conjunctions(exercise.pk, injects)
     return {inject.pk: card(inject, bound[inject.pk], exercise) for inject in injects if inject.pk in bound}
+
+
+def text_of(item) -> str:
+    """An inject's text as its team reads it (filled when it is a bound conjunction), or any item's own text."""
+    if isinstance(item, Inject):
+        found = cards([item])
+        if item.pk in found:
+            return found[item.pk].text
+    return item.text

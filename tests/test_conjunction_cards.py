@@ -182,3 +182,10 @@ def test_the_team_state_sent_on_reconnect_carries_the_card(bound):
     usa = selectors.participation(bound.usa_player, bound.exercise.pk)
     state = fragments.team_state(usa)
     assert f'id="conjunction-{bound.usa_only.pk}"' in state and "pass within" in state
+
+
+def test_sharing_an_assessment_from_the_inject_quotes_its_filled_text(bound):
+    release_inject(inject=bound.usa_only, by=bound.facilitator)
+    url = reverse("share-assessment", args=[bound.exercise.pk]) + f"?inject={bound.usa_only.pk}"
+    page = client_for(bound.usa_player).get(url).content.decode()
+    assert "CSpOC screening: ALLIED-SAT 7 and OBJECT 58213 pass within" in page and "{primary}" not in page

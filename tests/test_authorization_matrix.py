@@ -47,8 +47,8 @@ STAFF = row("ok", "ok", 403, 403)
 FACILITATOR = row("ok", 403, 403, 403)
 PLAYERS = row(403, 403, "ok", "ok")
 USA_ONLY = row(403, 403, "ok", 404)  # an item that reached USA only
+STAFF_AND_USA = row("ok", "ok", "ok", 404)  # what staff see of an item that reached USA only
 PLAYERS_AND_FACILITATOR = row("ok", 403, "ok", "ok")
-USA_AND_STAFF = row("ok", "ok", "ok", 404)  # staff, and USA, to whom the item's inject was released
 PLANNER = {**row("ok", 403, 403, 403, no_role_default=403)}
 EVERYONE = {persona: "ok" for persona in PERSONAS}
 NOT_ALLOWED = {persona: 405 for persona in PERSONAS}
@@ -120,9 +120,10 @@ EXPECTED = {
     "scenario-object-edit": {"GET": PLANNER, "POST": PLANNER},
     "scenario-object-delete": {"GET": NOT_ALLOWED, "POST": PLANNER},
     "scenario-orbit-epoch": {"GET": NOT_ALLOWED, "POST": PLANNER},
+    "inject-cdm": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
     # the orbit pictures: a conjunction named by, and a debris cloud made by, an inject that reached USA only
-    "conjunction-picture": {"GET": USA_AND_STAFF, "POST": NOT_ALLOWED},
-    "debris-picture": {"GET": USA_AND_STAFF, "POST": NOT_ALLOWED},
+    "conjunction-picture": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
+    "debris-picture": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
     "catalogue-picture": {"GET": STAFF, "POST": NOT_ALLOWED},
 }
 # websocket route name → persona → "accepted" or the close code
@@ -174,6 +175,9 @@ def world(running):
     from exercises.models import ImprovementItem, Participant, Scenario
 
     exercise = running.exercise
+    from tests.conjunctions import plant_conjunction
+
+    plant_conjunction(exercise, running.usa_only)  # its CDM: the USA-only inject is a bound conjunction
     release_inject(inject=running.usa_only, by=running.facilitator)
     release_inject(inject=running.to_all, by=running.facilitator)
     can = Participant.objects.select_related("exercise", "team").filter(exercise=exercise, team_id="CAN").first()
@@ -220,6 +224,7 @@ def world(running):
         "edit-inject": [e, running.gbr_only.pk],
         "respond": [e, i],
         "acknowledge-inject": [e, i],
+        "inject-cdm": [e, i, "kvn"],
         "acknowledge-assessment": [e, assessment.pk],
         "comment-assessment": [e, assessment.pk],
         "improvement-item": [e, item.pk],
@@ -264,42 +269,16 @@ def world(running):
 
 
 def orbit_pictures_world(exercise, inject):
-    """A conjunction of ALLIED-SAT 7 named by `inject`, and a satellite that `inject` broke into fragments."""
-    from datetime import UTC, datetime, timedelta
+    """The conjunction `inject` is bound to (tests/conjunctions.py planted it), and a satellite that `inject`
+    broke into fragments."""
+    from datetime import timedelta
 
-    from exercises.models import Conjunction, SpaceObject
-    from exercises.orbits.elements import circular, state_at
-    from exercises.orbits.planning import plant_encounter
+    from exercises import selectors
+    from exercises.models import SpaceObject
+    from exercises.orbits.elements import circular
 
-    epoch = datetime(2031, 3, 14, 6, tzinfo=UTC)
-    tca = epoch + timedelta(minutes=28)
-    type(exercise).objects.filter(pk=exercise.pk).update(orbit_epoch=epoch)
-    exercise.orbit_epoch = epoch
-    allied = circular("ALLIED-SAT 7", epoch, 548, 53.0, ra_of_asc_node=40, mean_anomaly=10)
-    other = plant_encounter(allied, "OBJECT 58213", tca, (18.0, 0.0, 110.0), inclination=71.0, epoch=epoch)
-    primary = SpaceObject.objects.create(
-        exercise=exercise, name=allied.object_name, owner_id="USA", elements=allied.as_dict()
-    )
-    secondary = SpaceObject.objects.create(
-        exercise=exercise, name=other.object_name, object_type="debris", elements=other.as_dict()
-    )
-    (rp, vp), (rs, vs) = state_at(allied, tca), state_at(other, tca)
-    conjunction = Conjunction.objects.create(
-        exercise=exercise,
-        primary=primary,
-        secondary=secondary,
-        tca=tca,
-        miss_distance_m=float(((rs - rp) ** 2).sum() ** 0.5 * 1000),
-        radial_m=0.0,
-        in_track_m=0.0,
-        cross_track_m=0.0,
-        relative_speed_m_s=float(((vs - vp) ** 2).sum() ** 0.5 * 1000),
-        probability=1e-4,
-        primary_state={"r": list(rp), "v": list(vp)},
-        secondary_state={"r": list(rs), "v": list(vs)},
-    )
-    inject.primary_object, inject.secondary_object = primary.name, secondary.name
-    inject.save(update_fields=["primary_object", "secondary_object"])
+    conjunction = selectors.current_conjunction(inject)
+    epoch = exercise.orbit_epoch
     target = SpaceObject.objects.create(
         exercise=exercise,
         name="KEA-1",

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from exercises.services.releases import release_inject
+from tests.conjunctions import plant_conjunction
 from tests.test_authorization_matrix import orbit_pictures_world
 
 pytestmark = pytest.mark.browser
@@ -20,6 +21,7 @@ DRAWN = """async url => {
 
 def test_the_console_shows_the_catalogue_and_a_team_sees_only_its_conjunctions_pictures(running, live_daphne, log_in):
     personas = running
+    plant_conjunction(personas.exercise, personas.usa_only)
     conjunction, debris = orbit_pictures_world(personas.exercise, personas.usa_only)
     release_inject(inject=personas.usa_only, by=personas.facilitator)
     e = personas.exercise.pk

@@ -189,6 +189,8 @@ def test_the_html_report_has_a_section_per_conjunction_with_its_numbers_pictures
         in section
     )
     assert "4. Follow-on: MISTRAL-2 debris near KEA-1 (not released)" in section
+    assert "Gabbard diagram of the debris of MISTRAL-2</title>" in section
+    assert "Fragments of MISTRAL-2 by altitude</title>" in section
 
 
 def test_the_pdf_carries_the_conjunctions_numbers(flown):
@@ -212,8 +214,8 @@ def test_the_docx_carries_the_conjunctions_numbers_and_pictures(flown):
         assert expected[key] in cells, key
     assert "superseded" in cells
     assert "4. Follow-on: MISTRAL-2 debris near KEA-1 (not released)" in cells
-    # the report's four charts and the conjunction's two pictures
-    assert len(document.inline_shapes) == 6
+    # the report's four charts, the conjunction's two pictures and the debris cloud's two
+    assert len(document.inline_shapes) == 8
 
 
 def test_conjunctions_csv_lists_every_screening_current_and_superseded(flown):

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count
+from django.db.models import Q
 
 from exercises.models import Conjunction, Manoeuvre, SpaceObject
 
@@ -54,10 +54,14 @@ class ConjunctionSection:
 class DebrisCloud:
     parent: SpaceObject
     destroyed_time: timedelta | None  # exercise time of the break-up
-    fragments: int
+    fragment_objects: list  # its fragments (SpaceObjects whose parent it is)
     created_by: object  # the inject that made the fragments (the ASAT test), or None
     drafted: list  # follow-on injects drafted from it (drafted_from), in MSEL order
     conjunctions: int  # current conjunctions of allied objects with its fragments
+
+    @property
+    def fragments(self) -> int:
+        return len(self.fragment_objects)
 
 
 @dataclass
@@ -158,20 +162,15 @@ def build_conjunctions(exercise, injects: list, responses: list) -> ConjunctionR
 
 def _debris(exercise, injects: list, rows: list) -> list[DebrisCloud]:
     """Each broken-up object: its fragments, the inject that made them, and the injects drafted from it."""
-    counts = defaultdict(int)
-    creators = {}
-    fragments = SpaceObject.objects.filter(exercise=exercise, parent__isnull=False)
-    for parent_id, created_by_id, count in fragments.values_list("parent_id", "created_by_id").annotate(n=Count("id")):
-        counts[parent_id] += count
-        if created_by_id:
-            creators[parent_id] = created_by_id
-    parents = SpaceObject.objects.filter(exercise=exercise, destroyed_at__isnull=False) | SpaceObject.objects.filter(
-        pk__in=list(counts)
-    )
+    by_parent = defaultdict(list)
+    for fragment in SpaceObject.objects.filter(exercise=exercise, parent__isnull=False).order_by("name"):
+        by_parent[fragment.parent_id].append(fragment)
+    parents = SpaceObject.objects.filter(Q(destroyed_at__isnull=False) | Q(pk__in=list(by_parent)), exercise=exercise)
     by_id = {inject.pk: inject for inject in injects}
     clouds = []
-    for parent in parents.distinct().order_by("destroyed_at", "name"):
-        creator = by_id.get(creators.get(parent.pk))
+    for parent in parents.order_by("destroyed_at", "name"):
+        fragments = by_parent.get(parent.pk, [])
+        creator = by_id.get(next((f.created_by_id for f in fragments if f.created_by_id), None))
         conjunctions = sum(
             1
             for row in rows
@@ -181,7 +180,7 @@ def _debris(exercise, injects: list, rows: list) -> list[DebrisCloud]:
             DebrisCloud(
                 parent=parent,
                 destroyed_time=exercise.exercise_time_of(parent.destroyed_at) if parent.destroyed_at else None,
-                fragments=counts.get(parent.pk, 0),
+                fragment_objects=fragments,
                 created_by=creator,
                 drafted=[i for i in injects if creator is not None and i.drafted_from_id == creator.pk],
                 conjunctions=conjunctions,

@@ -45,6 +45,22 @@ def conjunction_pictures(report: Report, fmt: str = "svg") -> list[tuple]:
     return pictures
 
 
+def debris_pictures(report: Report, fmt: str = "svg") -> list[tuple]:
+    """[(cloud, {"gabbard": …, "altitudes": …})] for the report's debris clouds with fragments."""
+    if not report.conjunctions:
+        return []
+    pictures = []
+    for cloud in report.conjunctions.debris:
+        if not cloud.fragment_objects:
+            continue
+        drawn = {
+            key: orbit_pictures.debris_picture(cloud.parent, key, fmt, fragments=cloud.fragment_objects)
+            for key in orbit_pictures.DEBRIS_PICTURES
+        }
+        pictures.append((cloud, {k: inline_svg(v) for k, v in drawn.items()} if fmt == "svg" else drawn))
+    return pictures
+
+
 def html(report: Report, *, for_pdf: bool = False, can_edit_plan: bool = False) -> str:
     rendered = {key: inline_svg(svg) for key, svg in charts.render_all(report, "svg").items()}
     return render_to_string(
@@ -53,6 +69,7 @@ def html(report: Report, *, for_pdf: bool = False, can_edit_plan: bool = False) 
             "report": report,
             "charts": rendered,
             "conjunction_pictures": conjunction_pictures(report),
+            "debris_pictures": debris_pictures(report),
             "for_pdf": for_pdf,
             "can_edit_plan": can_edit_plan,
         },
@@ -389,6 +406,10 @@ def _conjunctions(document, report: Report) -> None:
                 for cloud in report.conjunctions.debris
             ],
         )
+        for cloud, images in debris_pictures(report, "png"):
+            document.add_paragraph(f"The debris of {cloud.parent.name}: {cloud.fragments} fragments.")
+            document.add_picture(io.BytesIO(images["gabbard"]), width=Cm(13))
+            document.add_picture(io.BytesIO(images["altitudes"]), width=Cm(13))
 
 
 _RECORD_NOTE = (

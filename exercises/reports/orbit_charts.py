@@ -315,11 +315,23 @@ def catalogue_altitudes(tracks: list[AltitudeTrack], events: list[Event], *, fmt
                 linewidth=0.8,
                 label=("Inject due" if kind == "inject" else "Conjunction TCA") if number == 0 else None,
             )
+    for event in events:
+        if event.kind == "inject":  # its number along the top, in the axes' top margin
+            axes.text(
+                event.minutes,
+                1.01,
+                event.label.removeprefix("Inject "),
+                transform=axes.get_xaxis_transform(),
+                fontsize=6,
+                color="#475467",
+                ha="center",
+                va="bottom",
+            )
     axes.set_xlabel("Exercise time (minutes after STARTEX)")
     axes.set_ylabel("Altitude (km)")
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    axes.set_title("Allied satellites' altitude over the exercise")
+    axes.set_title("Allied satellites' altitude over the exercise", pad=12)
     parts = []
     for track in tracks:
         finite = track.altitudes_km[np.isfinite(track.altitudes_km)]

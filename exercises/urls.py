@@ -111,3 +111,19 @@ urlpatterns += [
     ),
     path("scenarios/<int:scenario_id>/orbit-epoch/", catalogue_authoring.set_orbit_epoch, name="scenario-orbit-epoch"),
 ]
+
+# The team's manoeuvre planner (issue 14): preview a burn, then commit it.
+from exercises.views import manoeuvres  # noqa: E402
+
+urlpatterns += [
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/manoeuvre/plan/",
+        manoeuvres.plan,
+        name="plan-manoeuvre",
+    ),
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/manoeuvre/commit/",
+        manoeuvres.commit,
+        name="commit-manoeuvre",
+    ),
+]

@@ -119,6 +119,8 @@ EXPECTED = {
     "scenario-object-edit": {"GET": PLANNER, "POST": PLANNER},
     "scenario-object-delete": {"GET": NOT_ALLOWED, "POST": PLANNER},
     "scenario-orbit-epoch": {"GET": NOT_ALLOWED, "POST": PLANNER},
+    "plan-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
+    "commit-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
 }
 # websocket route name → persona → "accepted" or the close code
 WEBSOCKETS = {
@@ -252,6 +254,31 @@ def world(running):
     running.args["scenario-object-edit"] = [scenario.pk, objects[0].pk]
     running.args["scenario-object-delete"] = [scenario.pk, objects[1].pk]
     running.args["scenario-orbit-epoch"] = [scenario.pk]
+    # A conjunction of USA's manoeuvrable satellite, bound to the USA-only inject (released to USA).
+    from datetime import timedelta
+
+    from exercises.models import Inject, SpaceObject
+    from exercises.orbits.planning import plant_encounter
+    from exercises.services.catalogue import screen_exercise
+
+    exercise.orbit_epoch = epoch
+    exercise.save(update_fields=["orbit_epoch"])
+    satellite = circular("USA-SAT 12", epoch, 550, 53)
+    debris = plant_encounter(satellite, "DEBRIS 1", epoch + timedelta(hours=1), (20.0, 0.0, 50.0), epoch=epoch)
+    SpaceObject.objects.create(
+        exercise=exercise,
+        name="USA-SAT 12",
+        owner_id="USA",
+        manoeuvrable=True,
+        delta_v_budget_m_s=10.0,
+        elements=satellite.as_dict(),
+    )
+    SpaceObject.objects.create(exercise=exercise, name="DEBRIS 1", object_type="debris", elements=debris.as_dict())
+    screen_exercise(exercise=exercise)
+    Inject.objects.filter(pk=i).update(primary_object="USA-SAT 12", secondary_object="DEBRIS 1")
+    conjunction = exercise.conjunctions.get(secondary__name="DEBRIS 1", superseded_at__isnull=True)
+    running.args["plan-manoeuvre"] = [e, conjunction.pk]
+    running.args["commit-manoeuvre"] = [e, conjunction.pk]
     return running
 
 

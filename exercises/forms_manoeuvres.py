@@ -30,6 +30,7 @@ class ManoeuvreForm(forms.Form):
     def __init__(self, *args, inject, **kwargs):
         super().__init__(*args, **kwargs)
         self.inject = inject
+        self.delta_v_errors = []  # the burn as a whole (over the budget, all zero), shown with its three fields
         self.fields["protocol_steps"].choices = [(step.code, step.title) for step in inject.protocol_steps.all()]
         self.fields["protocol_steps"].error_messages["invalid_choice"] = (
             f"Protocol steps: claim only steps of inject {inject.sequence}; %(value)s is not one of them."

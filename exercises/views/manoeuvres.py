@@ -64,9 +64,13 @@ def _burn(participant, conjunction, form) -> dict:
     }
 
 
-def _refuse(form, error: manoeuvres.ManoeuvreError | ServiceError) -> None:
+def _refuse(form, error: ServiceError) -> None:
+    """The service's refusal beside the field it names (the delta-v as a whole beside its three fields)."""
     field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, error.message)
+    if field == "delta_v":
+        form.delta_v_errors.append(error.message)
+    else:
+        form.add_error(field if field in form.fields else None, error.message)
 
 
 SCREENED_AGAIN = (

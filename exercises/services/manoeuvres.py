@@ -105,14 +105,14 @@ def commit_burn(
     `manoeuvre.committed` in the journal, and after commit the manoeuvre on the console and the team's pages.
     """
     exercise = current_exercise(participant)
+    if not exercise.is_live:
+        raise Conflict("Commit a manoeuvre while the exercise runs: it has not started, or it has ended.")
     space_object = (
         SpaceObject.objects.select_for_update().select_related("owner").filter(pk=space_object.pk, exercise=exercise)
     ).first()
     outcome = _outcome(
         exercise, participant, space_object, conjunction, burn_at, (radial_m_s, in_track_m_s, cross_track_m_s)
     )
-    if not exercise.is_live:
-        raise Conflict("Commit a manoeuvre while the exercise runs: it has not started, or it has ended.")
     steps = _claimed_steps(outcome.inject, protocol_steps)
     now = timezone.now()
     # Exactly once per conjunction: a second commit against it (a double click, two players) finds it superseded.
@@ -123,7 +123,7 @@ def commit_burn(
         elements=outcome.elements_after, delta_v_budget_m_s=F("delta_v_budget_m_s") - cost
     )
     if not updated:
-        raise ManoeuvreError("delta_v", f"{space_object.name} has no longer {cost:.2f} m/s of delta-v left.", 409)
+        raise ManoeuvreError("delta_v", f"{space_object.name} no longer has {cost:.2f} m/s of delta-v left.", 409)
     response = submit_response(
         participant=participant,
         inject=outcome.inject,

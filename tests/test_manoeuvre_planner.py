@@ -455,3 +455,15 @@ def test_another_team_posting_for_a_satellite_it_does_not_own_is_refused(planner
     unseen = client.post(reverse("plan-manoeuvre", args=[planner.exercise.pk, planner.conjunction.pk]), form_data())
     assert unseen.status_code == 404
     assert state(planner.exercise) == before
+
+
+def test_the_states_sent_on_reconnect_carry_the_manoeuvres(planner, django_capture_on_commit_callbacks):
+    from exercises import fragments
+
+    with django_capture_on_commit_callbacks(execute=True):
+        manoeuvre = commit_burn(**burn(planner))
+    facilitator = Participant.objects.select_related("exercise", "team").get(user=planner.facilitator)
+    for participant, has_it in ((planner.usa, True), (planner.gbr, False), (facilitator, True)):
+        html = fragments.team_state(participant) if participant.is_player else fragments.control_state(participant)
+        assert 'id="manoeuvre-feed"' in html
+        assert (f'id="manoeuvre-{manoeuvre.pk}"' in html) is has_it, participant

@@ -487,15 +487,16 @@ def current_conjunction(inject: Inject) -> Conjunction | None:
 def bound_conjunctions(participant: Participant) -> list[tuple[Conjunction, Inject]]:
     """The current conjunctions the participant may see, each with the conjunction inject bound to it (a
     player: only injects released to their team), once each, in order of the injects' release."""
-    injects = (
+    injects = list(
         visible_to(participant, Inject.objects.exclude(primary_object="").exclude(secondary_object=""))
         .prefetch_related("protocol_steps")
         .order_by("released_at", "sequence")
         .distinct()
     )
+    bound = current_conjunctions(participant.exercise_id, injects)  # one query, however many injects
     found = {}
     for inject in injects:
-        conjunction = current_conjunction(inject)
+        conjunction = bound.get(inject.pk)
         if conjunction is not None and conjunction.pk not in found:
             inject.exercise = participant.exercise
             found[conjunction.pk] = (conjunction, inject)
@@ -534,3 +535,33 @@ def manoeuvres(participant: Participant):
     return rows.select_related("exercise", "space_object", "team", "conjunction__secondary").order_by(
         "-committed_at", "-id"
     )
+
+
+def current_conjunctions(exercise_id: int, injects) -> dict[int, Conjunction]:
+    """inject id → its current_conjunction, for many injects of one exercise in one query (none when no
+    inject names a pair): a team page or the console shows every conjunction inject's screened event."""
+    pairs = {
+        (inject.primary_object, inject.secondary_object)
+        for inject in injects
+        if inject.primary_object and inject.secondary_object
+    }
+    if not pairs:
+        return {}
+    rows = (
+        Conjunction.objects.filter(
+            exercise_id=exercise_id,
+            superseded_at__isnull=True,
+            primary__name__in={primary for primary, _ in pairs},
+            secondary__name__in={secondary for _, secondary in pairs},
+        )
+        .select_related("primary", "secondary", "primary__owner", "secondary__owner")
+        .order_by("tca")
+    )
+    first = {}
+    for row in rows:
+        first.setdefault((row.primary.name, row.secondary.name), row)
+    return {
+        inject.pk: first[(inject.primary_object, inject.secondary_object)]
+        for inject in injects
+        if (inject.primary_object, inject.secondary_object) in first
+    }

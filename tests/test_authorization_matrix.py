@@ -47,6 +47,7 @@ STAFF = row("ok", "ok", 403, 403)
 FACILITATOR = row("ok", 403, 403, 403)
 PLAYERS = row(403, 403, "ok", "ok")
 USA_ONLY = row(403, 403, "ok", 404)  # an item that reached USA only
+STAFF_AND_USA = row("ok", "ok", "ok", 404)  # what staff see of an item that reached USA only
 PLAYERS_AND_FACILITATOR = row("ok", 403, "ok", "ok")
 PLANNER = {**row("ok", 403, 403, 403, no_role_default=403)}
 EVERYONE = {persona: "ok" for persona in PERSONAS}
@@ -121,6 +122,7 @@ EXPECTED = {
     "scenario-orbit-epoch": {"GET": NOT_ALLOWED, "POST": PLANNER},
     "plan-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
     "commit-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
+    "inject-cdm": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
 }
 # websocket route name → persona → "accepted" or the close code
 WEBSOCKETS = {
@@ -171,6 +173,9 @@ def world(running):
     from exercises.models import ImprovementItem, Participant, Scenario
 
     exercise = running.exercise
+    from tests.conjunctions import plant_conjunction
+
+    plant_conjunction(exercise, running.usa_only)  # its CDM: the USA-only inject is a bound conjunction
     release_inject(inject=running.usa_only, by=running.facilitator)
     release_inject(inject=running.to_all, by=running.facilitator)
     can = Participant.objects.select_related("exercise", "team").filter(exercise=exercise, team_id="CAN").first()
@@ -217,6 +222,7 @@ def world(running):
         "edit-inject": [e, running.gbr_only.pk],
         "respond": [e, i],
         "acknowledge-inject": [e, i],
+        "inject-cdm": [e, i, "kvn"],
         "acknowledge-assessment": [e, assessment.pk],
         "comment-assessment": [e, assessment.pk],
         "improvement-item": [e, item.pk],
@@ -254,29 +260,10 @@ def world(running):
     running.args["scenario-object-edit"] = [scenario.pk, objects[0].pk]
     running.args["scenario-object-delete"] = [scenario.pk, objects[1].pk]
     running.args["scenario-orbit-epoch"] = [scenario.pk]
-    # A conjunction of USA's manoeuvrable satellite, bound to the USA-only inject (released to USA).
-    from datetime import timedelta
+    # The planted conjunction of USA's manoeuvrable ALLIED-SAT 7, bound to the USA-only inject (released to USA).
+    from exercises.selectors import current_conjunction
 
-    from exercises.models import Inject, SpaceObject
-    from exercises.orbits.planning import plant_encounter
-    from exercises.services.catalogue import screen_exercise
-
-    exercise.orbit_epoch = epoch
-    exercise.save(update_fields=["orbit_epoch"])
-    satellite = circular("USA-SAT 12", epoch, 550, 53)
-    debris = plant_encounter(satellite, "DEBRIS 1", epoch + timedelta(hours=1), (20.0, 0.0, 50.0), epoch=epoch)
-    SpaceObject.objects.create(
-        exercise=exercise,
-        name="USA-SAT 12",
-        owner_id="USA",
-        manoeuvrable=True,
-        delta_v_budget_m_s=10.0,
-        elements=satellite.as_dict(),
-    )
-    SpaceObject.objects.create(exercise=exercise, name="DEBRIS 1", object_type="debris", elements=debris.as_dict())
-    screen_exercise(exercise=exercise)
-    Inject.objects.filter(pk=i).update(primary_object="USA-SAT 12", secondary_object="DEBRIS 1")
-    conjunction = exercise.conjunctions.get(secondary__name="DEBRIS 1", superseded_at__isnull=True)
+    conjunction = current_conjunction(running.usa_only)
     running.args["plan-manoeuvre"] = [e, conjunction.pk]
     running.args["commit-manoeuvre"] = [e, conjunction.pk]
     return running

@@ -107,6 +107,7 @@ def team_context(participant) -> dict:
         "messages": selectors.messages(participant),
         "assessments": selectors.assessments_for(participant),
         "acks": selectors.acknowledged(exercise.pk, participant.team_id),
+        "manoeuvres": selectors.manoeuvres(participant),
     }
 
 
@@ -124,6 +125,7 @@ def console_context(participant) -> dict:
         "sharing": selectors.sharing_matrix(exercise),
         "presence": selectors.presence(exercise),
         "can_control": participant.is_facilitator,
+        "manoeuvres": selectors.manoeuvres(participant),
         **delivery_context(exercise),
     }
 
@@ -234,3 +236,8 @@ def assessment(shared, *, viewer_team: str | None, new: bool) -> str:
 
 def sharing(exercise) -> str:
     return _render("sharing", {"sharing": selectors.sharing_matrix(exercise), "oob": True})
+
+
+def committed_manoeuvre(manoeuvre) -> str:
+    """A committed burn, prepended to the manoeuvres on the console and the team's page."""
+    return render_to_string("exercises/_manoeuvres.html#manoeuvre-push", {"manoeuvre": manoeuvre})

@@ -121,6 +121,22 @@ urlpatterns += [
     ),
 ]
 
+# The team's manoeuvre planner (issue 14): preview a burn, then commit it.
+from exercises.views import manoeuvres  # noqa: E402
+
+urlpatterns += [
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/manoeuvre/plan/",
+        manoeuvres.plan,
+        name="plan-manoeuvre",
+    ),
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/manoeuvre/commit/",
+        manoeuvres.commit,
+        name="commit-manoeuvre",
+    ),
+]
+
 # The orbit pictures (SVG): a conjunction's, a debris cloud's, the allied catalogue's.
 from exercises.views import pictures  # noqa: E402
 

@@ -120,6 +120,8 @@ EXPECTED = {
     "scenario-object-edit": {"GET": PLANNER, "POST": PLANNER},
     "scenario-object-delete": {"GET": NOT_ALLOWED, "POST": PLANNER},
     "scenario-orbit-epoch": {"GET": NOT_ALLOWED, "POST": PLANNER},
+    "plan-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
+    "commit-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
     "inject-cdm": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
     # the orbit pictures: a conjunction named by, and a debris cloud made by, an inject that reached USA only
     "conjunction-picture": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
@@ -262,6 +264,12 @@ def world(running):
     running.args["scenario-object-edit"] = [scenario.pk, objects[0].pk]
     running.args["scenario-object-delete"] = [scenario.pk, objects[1].pk]
     running.args["scenario-orbit-epoch"] = [scenario.pk]
+    # The planted conjunction of USA's manoeuvrable ALLIED-SAT 7, bound to the USA-only inject (released to USA).
+    from exercises.selectors import current_conjunction
+
+    conjunction = current_conjunction(running.usa_only)
+    running.args["plan-manoeuvre"] = [e, conjunction.pk]
+    running.args["commit-manoeuvre"] = [e, conjunction.pk]
     conjunction, debris = orbit_pictures_world(exercise, running.usa_only)
     running.args["conjunction-picture"] = [e, conjunction.pk, "encounter-plane"]
     running.args["debris-picture"] = [e, debris.pk, "gabbard"]

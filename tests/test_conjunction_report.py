@@ -226,3 +226,36 @@ def test_conjunctions_csv_lists_every_screening_current_and_superseded(flown):
     [first] = [row for row in rows if row["id"] == str(before.pk)]
     assert first["superseded_at"] and float(first["miss_distance_m"]) == pytest.approx(before.miss_distance_m, abs=0.1)
     assert first["tca"] == facts(flown)["tca"] and first["pc"] == f"{before.probability:.3e}"
+
+
+def test_a_burn_committed_with_the_planner_shows_its_miss_and_pc_before_and_after(
+    library, django_capture_on_commit_callbacks
+):
+    from exercises.services.manoeuvres import commit_burn
+    from tests.test_manoeuvre_planner import orbiting_exercise
+
+    with django_capture_on_commit_callbacks(execute=True):
+        planner = orbiting_exercise("Reported planner")
+    before = planner.conjunction
+    with django_capture_on_commit_callbacks(execute=True):
+        manoeuvre = commit_burn(
+            participant=planner.usa,
+            space_object=planner.satellite,
+            conjunction=before,
+            burn_at="T+00:10:00",
+            radial_m_s=0.5,
+            in_track_m_s=0.0,
+            cross_track_m_s=0.0,
+        )
+    html = documents.html(build_report(planner.exercise))
+    section = html[html.index('<section id="conjunctions">') : html.index('<section id="improvement-plan">')]
+    tca = format_exercise_time(planner.exercise.exercise_time_of(before.tca))
+    assert f"ALLIED-SAT 7 × OBJECT 58213 — TCA {tca}" in section
+    assert f"{manoeuvre.miss_distance_before_m:.0f} m → {manoeuvre.miss_distance_after_m:.0f} m" in section
+    assert f"{manoeuvre.probability_before:.1e} → {manoeuvre.probability_after:.1e}" in section
+    assert '<td class="time">T+00:10:00</td><td>0.50, 0.00, 0.00 m/s</td><td>0.50 m/s</td>' in section
+    # the burn is USA's response to the warning: an action, at its exercise time
+    response = manoeuvre.response
+    assert f'<td>USA</td><td>1</td><td>action</td><td class="time">{format_exercise_time(response.exercise_time)}' in (
+        section
+    )

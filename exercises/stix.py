@@ -253,8 +253,8 @@ def inject_objects(inject, control_id: str) -> list:
         )
         related.append(attack_pattern)
     named = f"{inject.originator}\n{inject.title}\n{inject.text}".upper()
-    for adversary in ADVERSARIES:
-        if adversary not in named or attack_pattern is None and inject.kind not in ATTACK_PATTERNS:
+    for adversary in ADVERSARIES if attack_pattern is not None else ():  # an actor of a hostile act only
+        if adversary not in named:
             continue
         actor = stix2.ThreatActor(
             id=stix_id("threat-actor", "inject", inject.pk, adversary),
@@ -262,17 +262,14 @@ def inject_objects(inject, control_id: str) -> list:
             threat_actor_types=["nation-state"],
             **common,
         )
-        related.append(actor)
-        if attack_pattern is not None:
-            related.append(
-                stix2.Relationship(
-                    id=stix_id("relationship", "inject", inject.pk, adversary, "uses"),
-                    relationship_type="uses",
-                    source_ref=actor.id,
-                    target_ref=attack_pattern.id,
-                    **common,
-                )
-            )
+        uses = stix2.Relationship(
+            id=stix_id("relationship", "inject", inject.pk, adversary, "uses"),
+            relationship_type="uses",
+            source_ref=actor.id,
+            target_ref=attack_pattern.id,
+            **common,
+        )
+        related += [actor, uses]
     if attack_pattern is not None:
         related.append(
             stix2.Sighting(

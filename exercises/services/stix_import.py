@@ -9,6 +9,7 @@ An error names the object and the field; nothing is stored.
 """
 
 import json
+import uuid
 from dataclasses import dataclass
 
 import stix2
@@ -45,6 +46,7 @@ class Imported:
     assessment: object
     report_id: str
     object_ids: list
+    status_id: str
 
 
 def parse_bundle(bundle_text: str | bytes) -> list:
@@ -143,9 +145,10 @@ def import_bundle(
     `marking`: the one chosen at import (None: the Report's own marking, as a TAXII POST carries it).
     `recipients`: the allied teams (None: every other team the marking admits). `source`: the inject or
     response it draws on (None: the inject whose Report the Report's object_refs name)."""
-    if not participant.is_player:
+    if not participant.is_player or participant.exercise_id != exercise.pk:
         raise ServiceError("Teams share assessments; facilitators and evaluators observe them.")
     team = participant.team_id
+    status_id = str(uuid.uuid4())
     objects = parse_bundle(bundle_text)
     reports = [obj for obj in objects if obj.type == "report"]
     if len(reports) != 1:
@@ -208,11 +211,18 @@ def import_bundle(
             "report": report.id,
             "created": report.created.isoformat(),
             "modified": report.modified.isoformat(),
-            "objects": [obj.id for obj in objects],
+            "objects": [[obj.id, _version(obj)] for obj in objects],
             "via": via,
+            "status": status_id,
         },
     )
-    return Imported(assessment, report.id, [obj.id for obj in objects])
+    return Imported(assessment, report.id, [obj.id for obj in objects], status_id)
+
+
+def _version(obj) -> str | None:
+    """An object's version as TAXII names it (its modified, or created; none for a cyber observable)."""
+    version = obj.get("modified") or obj.get("created")
+    return version.isoformat() if version is not None else None
 
 
 def _source_named(participant, report):

@@ -112,6 +112,16 @@ urlpatterns += [
     path("scenarios/<int:scenario_id>/orbit-epoch/", catalogue_authoring.set_orbit_epoch, name="scenario-orbit-epoch"),
 ]
 
+# STIX bundles of the Combined Picture, and the API tokens of the TAXII server.
+from exercises.views import api_tokens, stix_exchange  # noqa: E402
+
+urlpatterns += [
+    path("exercises/<int:exercise_id>/combined-picture.stix.json", stix_exchange.export, name="stix-export"),
+    path("exercises/<int:exercise_id>/share/stix/", stix_exchange.import_bundle, name="stix-import"),
+    path("exercises/<int:exercise_id>/api-tokens/", api_tokens.tokens, name="api-tokens"),
+    path("exercises/<int:exercise_id>/api-tokens/<int:token_id>/revoke/", api_tokens.revoke, name="api-token-revoke"),
+]
+
 # The TAXII 2.1 server (exercises/views/taxii.py): API tokens, not sessions.
 from exercises.views import taxii  # noqa: E402
 

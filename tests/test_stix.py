@@ -305,3 +305,30 @@ def test_the_team_page_and_the_console_download_their_bundles(allies, client):
     reply = client.get(reverse("stix-export", args=[allies.exercise.pk]))
     names = set(reports(stix2.parse(reply.content.decode(), allow_custom=False).objects))
     assert names == {f"{marking} intelligence" for marking in MARKINGS}
+
+
+def test_a_bundle_imported_on_the_share_page_becomes_the_teams_assessment(allies, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    release_all(allies)
+    client.force_login(allies.players["DEU"])
+    page = reverse("stix-import", args=[allies.exercise.pk])
+    assert client.get(page).status_code == 200
+    bundle = assessment_bundle(allies.injects["rel_to"])
+    form = {
+        "recipients": ["FRA", "GBR"],
+        "classification": "secret",
+        "releasability": "rel_to",
+        "releasable_to": ["DEU", "FRA", "GBR"],
+    }
+    refused = client.post(page, {**form, "bundle_file": SimpleUploadedFile("b.json", bundle.encode())})
+    assert refused.status_code == 400
+    report_id = json.loads(bundle)["objects"][1]["id"]
+    assert f"{report_id}: object_marking_refs" in refused.content.decode()
+    assert "GBR" in refused.content.decode()
+    assert not SharedAssessment.objects.exists()
+    done = client.post(page, {**form, "recipients": ["FRA"], "releasable_to": ["DEU", "FRA"], "bundle_text": bundle})
+    assert done.status_code == 302
+    assessment = SharedAssessment.objects.get()
+    assert (assessment.title, assessment.banner) == ("Debris threatens MISTRAL-2", "EXERCISE SECRET // REL TO DEU, FRA")
+    assert client.post(page, form).status_code == 400  # no bundle: the field says so

@@ -6,6 +6,7 @@ once; a malformed or oversized bundle gets a 4xx with a reason and stores nothin
 """
 
 import json
+import re
 
 import pytest
 import requests
@@ -217,3 +218,44 @@ def test_a_client_sending_too_fast_is_told_to_wait_as_on_the_pages(allies, clien
     assert codes == [200, 200, 200, 429, 429]
     assert "Wait a moment" in client.get(path, headers=headers).json()["description"]
     cache.clear()
+
+
+# The API tokens page ------------------------------------------------------------------------------
+
+
+def test_a_participant_creates_a_token_seen_once_and_revokes_it_on_their_page(allies, client):
+    from django.urls import reverse
+
+    client.force_login(allies.players["GBR"])
+    page = reverse("api-tokens", args=[allies.exercise.pk])
+    made = client.post(page, {"name": "ops laptop"})
+    assert made.status_code == 201 and made["Cache-Control"] == "no-store"
+    made_token = ApiToken.objects.get(participant__user=allies.players["GBR"])
+    secret = re.search(r'class="secret">(cjt_[^<]+)<', made.content.decode())[1]
+    assert made_token.token_hash != secret and len(made_token.token_hash) == 64
+    assert secret not in client.get(page).content.decode()  # shown once
+    event = AuditEvent.objects.get(kind="taxii.token_created")
+    assert event.payload["token"] == made_token.pk and secret not in json.dumps(event.payload)
+    assert client.post(reverse("api-token-revoke", args=[allies.exercise.pk, made_token.pk])).status_code == 302
+    assert ApiToken.objects.get(pk=made_token.pk).revoked_at is not None
+    assert "Revoked" in client.get(page).content.decode()
+    refused = client.get(
+        reverse("taxii-collections", args=[allies.exercise.pk]),
+        headers={"Accept": TAXII, "Authorization": f"Bearer {secret}"},
+    )
+    assert refused.status_code == 401
+
+
+def test_staff_revoke_any_token_of_their_exercise_and_players_only_their_own(allies, client):
+    from django.urls import reverse
+
+    deu, _ = token(allies, "DEU")
+    client.force_login(allies.players["FRA"])
+    revoke = reverse("api-token-revoke", args=[allies.exercise.pk, deu.pk])
+    assert client.post(revoke).status_code == 404
+    client.force_login(allies.facilitator)
+    listed = client.get(reverse("api-tokens", args=[allies.exercise.pk])).content.decode()
+    assert "taxii2-client" in listed and "deu_a (DEU)" in listed
+    assert client.post(revoke).status_code == 302
+    revoked = AuditEvent.objects.get(kind="taxii.token_revoked")
+    assert revoked.actor == allies.facilitator and revoked.payload["token"] == deu.pk

@@ -9,6 +9,7 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from exercises.models import ApiToken, Participant
 from exercises.services import Conflict, ServiceError, audit
@@ -21,6 +22,7 @@ def digest(secret: str) -> str:
 
 
 @transaction.atomic
+@sensitive_variables("secret")
 def create_token(*, participant: Participant, name: str) -> tuple[ApiToken, str]:
     """A new token for the participant, and its secret (shown once, never stored)."""
     name = name.strip()
@@ -57,6 +59,7 @@ def revoke_token(*, token: ApiToken, by) -> ApiToken:
     return token
 
 
+@sensitive_variables("secret")
 def token_for(secret: str) -> ApiToken | None:
     """The token this secret belongs to, revoked or not (None: no such token)."""
     if not secret:

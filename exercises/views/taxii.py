@@ -19,6 +19,7 @@ import uuid
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -356,7 +357,11 @@ def _add_objects(request, participant, exercise, audience):
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > stix_import.MAX_BUNDLE_BYTES:
         raise TaxiiError(413, "Too large", f"The body is larger than {stix_import.MAX_BUNDLE_BYTES} bytes (1 MB).")
-    body = _as_bundle(request.body)
+    try:
+        raw = request.body
+    except RequestDataTooBig:  # a body sent without its length, found too large as it was read
+        raise TaxiiError(413, "Too large", f"The body is larger than {stix_import.MAX_BUNDLE_BYTES} bytes.") from None
+    body = _as_bundle(raw)
     requested = timezone.now()
     try:
         imported = stix_import.import_bundle(exercise=exercise, participant=participant, bundle_text=body, via="taxii")

@@ -352,7 +352,8 @@ def _add_objects(request, participant, exercise, audience):
     if not (participant.is_player and participant.team_id == audience):
         raise TaxiiError(403, "Read only", "Only the team itself adds to its collection.")
     media = request.content_type.replace(" ", "").lower()
-    if media not in ("application/taxii+json", "application/stix+json"):
+    version = request.content_params.get("version", "2.1")
+    if media not in ("application/taxii+json", "application/stix+json") or version != "2.1":
         raise TaxiiError(415, "Unsupported media type", f"Send {TAXII} (an envelope) or {STIX} (a bundle).")
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > stix_import.MAX_BUNDLE_BYTES:

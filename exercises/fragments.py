@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
 
-from exercises import selectors
+from exercises import conjunction_text, selectors
 from exercises.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -23,13 +23,22 @@ def _render(partial: str, context: dict) -> str:
 
 
 def released_inject(release) -> str:
-    """A newly released inject, prepended to a team's feed."""
-    return _render("inject-push", {"release": release, "inject": release.inject})
+    """A newly released inject, prepended to a team's feed (a conjunction inject with its screened event)."""
+    inject = release.inject
+    return _render(
+        "inject-push",
+        {"release": release, "inject": inject, "conjunction_cards": conjunction_text.cards([inject])},
+    )
 
 
-def msel_row(inject, *, can_control: bool) -> str:
-    """One MSEL row for the console; facilitators get its controls, evaluators do not."""
-    return _render("msel-row", {"inject": inject, "can_control": can_control, "oob": True})
+def msel_row(inject, *, can_control: bool, conjunction_cards: dict | None = None) -> str:
+    """One MSEL row for the console; facilitators get its controls, evaluators do not. `conjunction_cards`:
+    conjunction_text.cards([inject]) when the caller has it already."""
+    if conjunction_cards is None:
+        conjunction_cards = conjunction_text.cards([inject])
+    return _render(
+        "msel-row", {"inject": inject, "can_control": can_control, "oob": True, "conjunction_cards": conjunction_cards}
+    )
 
 
 def new_response(response) -> str:
@@ -88,10 +97,12 @@ def delivery_context(exercise) -> dict:
 def team_context(participant) -> dict:
     """What a team page shows: the same for the page and for the state sent on (re)connect."""
     exercise = participant.exercise
+    releases = list(selectors.releases(participant))
     return {
         "exercise": exercise,
         "participant": participant,
-        "releases": selectors.releases(participant),
+        "releases": releases,
+        "conjunction_cards": conjunction_text.cards([release.inject for release in releases], exercise),
         "responses": selectors.responses(participant),
         "messages": selectors.messages(participant),
         "assessments": selectors.assessments_for(participant),
@@ -101,10 +112,12 @@ def team_context(participant) -> dict:
 
 def console_context(participant) -> dict:
     exercise = participant.exercise
+    injects = selectors.msel(exercise)
     return {
         "exercise": exercise,
         "participant": participant,
-        "injects": selectors.msel(exercise),
+        "injects": injects,
+        "conjunction_cards": conjunction_text.cards(injects, exercise),
         "responses": selectors.responses(participant),
         "messages": selectors.messages(participant),
         "assessments": selectors.assessments_for(participant),

@@ -481,3 +481,33 @@ def current_conjunction(inject: Inject) -> Conjunction | None:
         .order_by("tca")
         .first()
     )
+
+
+def current_conjunctions(exercise_id: int, injects) -> dict[int, Conjunction]:
+    """inject id → its current_conjunction, for many injects of one exercise in one query (none when no
+    inject names a pair): a team page or the console shows every conjunction inject's screened event."""
+    pairs = {
+        (inject.primary_object, inject.secondary_object)
+        for inject in injects
+        if inject.primary_object and inject.secondary_object
+    }
+    if not pairs:
+        return {}
+    rows = (
+        Conjunction.objects.filter(
+            exercise_id=exercise_id,
+            superseded_at__isnull=True,
+            primary__name__in={primary for primary, _ in pairs},
+            secondary__name__in={secondary for _, secondary in pairs},
+        )
+        .select_related("primary", "secondary", "primary__owner", "secondary__owner")
+        .order_by("tca")
+    )
+    first = {}
+    for row in rows:
+        first.setdefault((row.primary.name, row.secondary.name), row)
+    return {
+        inject.pk: first[(inject.primary_object, inject.secondary_object)]
+        for inject in injects
+        if (inject.primary_object, inject.secondary_object) in first
+    }

@@ -111,3 +111,12 @@ urlpatterns += [
     ),
     path("scenarios/<int:scenario_id>/orbit-epoch/", catalogue_authoring.set_orbit_epoch, name="scenario-orbit-epoch"),
 ]
+
+# A conjunction inject's CCSDS Conjunction Data Message (cards): staff, and the teams it was released to.
+from exercises.views import conjunctions  # noqa: E402
+
+urlpatterns += [
+    path(
+        "exercises/<int:exercise_id>/injects/<int:inject_id>/cdm.<slug:fmt>", conjunctions.inject_cdm, name="inject-cdm"
+    ),
+]

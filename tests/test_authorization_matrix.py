@@ -47,6 +47,7 @@ STAFF = row("ok", "ok", 403, 403)
 FACILITATOR = row("ok", 403, 403, 403)
 PLAYERS = row(403, 403, "ok", "ok")
 USA_ONLY = row(403, 403, "ok", 404)  # an item that reached USA only
+STAFF_AND_USA = row("ok", "ok", "ok", 404)  # what staff see of an item that reached USA only
 PLAYERS_AND_FACILITATOR = row("ok", 403, "ok", "ok")
 PLANNER = {**row("ok", 403, 403, 403, no_role_default=403)}
 EVERYONE = {persona: "ok" for persona in PERSONAS}
@@ -119,6 +120,7 @@ EXPECTED = {
     "scenario-object-edit": {"GET": PLANNER, "POST": PLANNER},
     "scenario-object-delete": {"GET": NOT_ALLOWED, "POST": PLANNER},
     "scenario-orbit-epoch": {"GET": NOT_ALLOWED, "POST": PLANNER},
+    "inject-cdm": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
 }
 # websocket route name → persona → "accepted" or the close code
 WEBSOCKETS = {
@@ -169,6 +171,9 @@ def world(running):
     from exercises.models import ImprovementItem, Participant, Scenario
 
     exercise = running.exercise
+    from tests.conjunctions import plant_conjunction
+
+    plant_conjunction(exercise, running.usa_only)  # its CDM: the USA-only inject is a bound conjunction
     release_inject(inject=running.usa_only, by=running.facilitator)
     release_inject(inject=running.to_all, by=running.facilitator)
     can = Participant.objects.select_related("exercise", "team").filter(exercise=exercise, team_id="CAN").first()
@@ -215,6 +220,7 @@ def world(running):
         "edit-inject": [e, running.gbr_only.pk],
         "respond": [e, i],
         "acknowledge-inject": [e, i],
+        "inject-cdm": [e, i, "kvn"],
         "acknowledge-assessment": [e, assessment.pk],
         "comment-assessment": [e, assessment.pk],
         "improvement-item": [e, item.pk],

@@ -152,6 +152,17 @@ def test_the_catalogue_altitudes_mark_the_events():
     assert "Inject due" in text and "Conjunction TCA" in text and "Exercise time (minutes after STARTEX)" in text
 
 
+def test_a_geostationary_satellite_gets_a_panel_of_its_own_so_the_low_orbits_stay_readable():
+    minutes = np.linspace(0, 60, 20)
+    low = orbit_charts.AltitudeTrack("ALLIED-SAT 7", minutes, np.full(20, 550.0))
+    geo = orbit_charts.AltitudeTrack("ALBION-3", minutes, np.full(20, 35786.0))
+    root = parse(orbit_charts.catalogue_altitudes([low, geo], []))
+    assert all_text(root).count("Altitude (km)") == 2
+    assert "ALBION-3 35,786–35,786 km" in root.find(f"{SVG}desc").text
+    root = parse(orbit_charts.catalogue_altitudes([low], []))
+    assert all_text(root).count("Altitude (km)") == 1
+
+
 def test_every_picture_renders_as_png_for_the_docx(encounter):
     _, _, primary, secondary = encounter
     geometry = orbit_charts.encounter_geometry(primary, secondary, PAYLOAD_SIGMAS, DEBRIS_SIGMAS, 5.5)

@@ -22,6 +22,7 @@ from datetime import datetime
 from xml.sax.saxutils import escape
 
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse
 
 from exercises.orbits import assessment, collision
@@ -293,45 +294,69 @@ class Event:
     kind: str  # "inject" or "conjunction"
 
 
+HIGH_ORBIT_KM = 2000.0  # objects above it (MEO, GEO) get a panel of their own: one axis would flatten LEO
+INJECT_LABEL_SPACING = 0.03  # an inject's number is written when at least this fraction of the span from the last
+
+
+def _high(track: AltitudeTrack) -> bool:
+    finite = track.altitudes_km[np.isfinite(track.altitudes_km)]
+    return bool(len(finite)) and float(finite.max()) >= HIGH_ORBIT_KM
+
+
 def catalogue_altitudes(tracks: list[AltitudeTrack], events: list[Event], *, fmt: str = "svg"):
-    figure, axes = _figure((8, 3.8))
-    _margins(figure, left=0.85, bottom=0.65, right=2.0, top=0.4)
-    for index, track in enumerate(tracks):
-        axes.plot(
-            track.minutes,
-            track.altitudes_km,
-            linewidth=1.1,
-            color=ALLIED_COLOURS[index % len(ALLIED_COLOURS)],
-            label=track.name,
-        )
-    styles = {"inject": ("#98a2b3", "-"), "conjunction": ("#b42318", "--")}
-    for kind, (colour, style) in styles.items():
-        moments = [event.minutes for event in events if event.kind == kind]
-        for number, moment in enumerate(moments):
-            axes.axvline(
-                moment,
-                color=colour,
-                linestyle=style,
-                linewidth=0.8,
-                label=("Inject due" if kind == "inject" else "Conjunction TCA") if number == 0 else None,
-            )
-    for event in events:
-        if event.kind == "inject":  # its number along the top, in the axes' top margin
-            axes.text(
+    """One panel for low orbits and, when some object is above HIGH_ORBIT_KM, one above it for the high ones."""
+    high = [track for track in tracks if _high(track)]
+    low = [track for track in tracks if not _high(track)]
+    panels = [group for group in (high, low) if group] or [[]]
+    figure = Figure(figsize=(8, 3.8 if len(panels) == 1 else 4.8))
+    grid = figure.subplots(len(panels), 1, sharex=True, squeeze=False, height_ratios=[1] * (len(panels) - 1) + [2])
+    _margins(figure, left=0.85, bottom=0.65, right=2.0, top=0.45)
+    colour = {track.name: ALLIED_COLOURS[index % len(ALLIED_COLOURS)] for index, track in enumerate(tracks)}
+    styles = {"inject": ("#98a2b3", "-", "Inject due"), "conjunction": ("#b42318", "--", "Conjunction TCA")}
+    for axes, group in zip(grid[:, 0], panels, strict=True):
+        for track in group:
+            axes.plot(track.minutes, track.altitudes_km, linewidth=1.1, color=colour[track.name], label=track.name)
+        for kind, (line_colour, style, label) in styles.items():
+            for number, moment in enumerate(event.minutes for event in events if event.kind == kind):
+                axes.axvline(
+                    moment, color=line_colour, linestyle=style, linewidth=0.8, label=label if number == 0 else None
+                )
+        axes.set_ylabel("Altitude (km)")
+        axes.grid(alpha=0.3)
+    top, bottom = grid[0, 0], grid[-1, 0]
+    span = max((float(t.minutes[-1]) for t in tracks if len(t.minutes)), default=0.0) or 1.0
+    last = None
+    for event in sorted((e for e in events if e.kind == "inject"), key=lambda e: e.minutes):
+        if last is None or event.minutes - last >= INJECT_LABEL_SPACING * span:  # its number along the top
+            top.text(
                 event.minutes,
                 1.01,
                 event.label.removeprefix("Inject "),
-                transform=axes.get_xaxis_transform(),
+                transform=top.get_xaxis_transform(),
                 fontsize=6,
                 color="#475467",
                 ha="center",
                 va="bottom",
             )
-    axes.set_xlabel("Exercise time (minutes after STARTEX)")
-    axes.set_ylabel("Altitude (km)")
-    axes.grid(alpha=0.3)
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    axes.set_title("Allied satellites' altitude over the exercise", pad=12)
+            last = event.minutes
+    bottom.set_xlabel("Exercise time (minutes after STARTEX)")
+    handles, labels = {}, []
+    for axes in grid[:, 0]:
+        for handle, label in zip(*axes.get_legend_handles_labels(), strict=True):
+            if label not in handles:
+                handles[label] = handle
+                labels.append(label)
+    events_last = {label for _, _, label in styles.values()}
+    labels.sort(key=lambda label: label in events_last)  # the objects, then what the lines mean
+    top.legend(
+        [handles[label] for label in labels],
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=7,
+        frameon=False,
+    )
+    top.set_title("Allied satellites' altitude over the exercise", pad=12)
     parts = []
     for track in tracks:
         finite = track.altitudes_km[np.isfinite(track.altitudes_km)]

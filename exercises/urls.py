@@ -111,3 +111,10 @@ urlpatterns += [
     ),
     path("scenarios/<int:scenario_id>/orbit-epoch/", catalogue_authoring.set_orbit_epoch, name="scenario-orbit-epoch"),
 ]
+
+# An ASAT test's drafted contingency injects (services/debris.py): facilitators only.
+from exercises.views import debris  # noqa: E402
+
+urlpatterns += [
+    path("exercises/<int:exercise_id>/injects/<int:inject_id>/discard/", debris.discard_draft, name="discard-draft"),
+]

@@ -26,11 +26,12 @@ to its state (orbits.elements.from_state), a BSTAR from its area-to-mass ratio, 
 radius, and the model's mass.
 
 Drafts. After the break-up the catalogue is screened again from the moment of the break-up
-(services.catalogue.screen_exercise). Each allied object's first approach to a fragment closer than
-DRAFT_MISS_DISTANCE_M, or with a probability of collision of DRAFT_PROBABILITY or more, becomes an
-unreleased, on-demand conjunction inject addressed to the object's owner team (when that team takes part),
-bound to the event by its primary and secondary object and `drafted_from` the ASAT test: the facilitator
-releases, edits or discards it (`discard_draft`).
+(services.catalogue.screen_exercise). Each allied object's first approach to a fragment (the one an inject
+naming the pair is bound to) closer than DRAFT_MISS_DISTANCE_M, or with a probability of collision of
+DRAFT_PROBABILITY or more, becomes an unreleased, on-demand conjunction inject addressed to the object's
+owner team (when that team takes part), bound to the event by its primary and secondary object and
+`drafted_from` the ASAT test: the facilitator releases, edits or discards it (`discard_draft`). A later,
+closer approach of a pair whose first one was not worth a draft is not drafted (the inject could not show it).
 """
 
 import hashlib
@@ -307,7 +308,8 @@ def worth_a_draft(conjunction) -> bool:
 
 
 def _draft_injects(asat: Inject, target: SpaceObject, conjunctions, exercise_time: timedelta, actor) -> list[Inject]:
-    """One drafted conjunction inject per allied object and fragment (its first approach worth a draft),
+    """One drafted conjunction inject per allied object and fragment whose first approach is worth a draft
+    (the approach selectors.current_conjunction binds the inject to, so its card shows what justified it),
     addressed to the object's owner team when the team takes part in the exercise."""
     exercise = asat.exercise
     playing = set(exercise.team_codes())
@@ -317,9 +319,11 @@ def _draft_injects(asat: Inject, target: SpaceObject, conjunctions, exercise_tim
     for conjunction in sorted(conjunctions, key=lambda row: row.tca):
         primary, secondary = conjunction.primary, conjunction.secondary
         pair = (primary.pk, secondary.pk)
-        if pair in seen or not worth_a_draft(conjunction) or primary.owner_id not in playing:
+        if pair in seen:
             continue
-        seen.add(pair)
+        seen.add(pair)  # the pair's first approach: the one a conjunction inject is bound to
+        if not worth_a_draft(conjunction) or primary.owner_id not in playing:
+            continue
         sequence += 1
         owner = primary.owner_id
         draft = Inject.objects.create(

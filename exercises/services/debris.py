@@ -424,8 +424,7 @@ def _debris_views(exercise_id: int, *, msel: bool) -> list[tuple[list[str], str]
         (realtime.facilitators_group(exercise_id), True),
         (realtime.evaluators_group(exercise_id), False),
     ):
-        html = fragments.debris_console(exercise, clouds, can_control=can_control)
-        if msel:
-            html += fragments.msel_body(injects, can_control=can_control)
-        views.append(([group], html))
+        views.append(([group], fragments.debris_console(exercise, clouds, can_control=can_control)))
+        if msel:  # a message of its own: a <tbody> after a <div> is dropped when htmx parses the fragment
+            views.append(([group], fragments.msel_body(injects, can_control=can_control)))
     return views

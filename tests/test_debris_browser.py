@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from exercises.models import Inject
-from tests.test_debris import RELEASE, debris_scenario, run_of
+from tests.test_debris import debris_scenario, run_of
 from tests.test_live_exercise_browser import wait_for_socket
 
 pytestmark = pytest.mark.browser

@@ -291,8 +291,8 @@ def test_the_console_shows_the_cloud_and_its_drafts(client, broken_up):
     client.force_login(broken_up.facilitator)
     page = client.get(reverse("console", args=[broken_up.exercise.pk])).content.decode()
     assert 'id="debris-console"' in page
-    assert f'<dd class="fragment-count">{cloud.fragment_count}</dd>' in page
-    assert f'<dd class="catalogued-count">{fragments_of(broken_up).count()}</dd>' in page
+    assert f'<strong class="fragment-count">{cloud.fragment_count}</strong>' in page
+    assert f'<strong class="catalogued-count">{fragments_of(broken_up).count()}</strong>' in page
     for draft in drafts:
         assert reverse("discard-draft", args=[broken_up.exercise.pk, draft.pk]) in page
         assert reverse("edit-inject", args=[broken_up.exercise.pk, draft.pk]) in page

@@ -8,7 +8,10 @@ own distributions are tested in tests/test_orbits_breakup.py; here, that the cat
 model's fragments.
 """
 
+import logging
 import math
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -25,6 +28,7 @@ from exercises.services.clock import change_status, jump_to
 from exercises.services.exercises import add_participant, create_exercise
 from exercises.services.releases import release_inject
 from tests.conftest import make_user, small_scenario
+from tests.live import ROOT, server_environment
 
 EPOCH = datetime(2031, 3, 14, 6, 0, tzinfo=UTC)
 RELEASE = timedelta(minutes=15)  # the ASAT test's (inject 3's) time in the small scenario
@@ -163,6 +167,50 @@ def test_an_asat_test_naming_no_catalogue_object_breaks_nothing_up(world):
     assert not selectors.pending_breakups().exists()
     assert debris.break_up(inject=world.asat) is None
     assert world.target.destroyed_at is None and not fragments_of(world).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_started_after_the_release_breaks_up_the_target_released_before_it(library):
+    """The release committed and no worker broke the target up (none running, or one killed): the next worker
+    to start, a process of its own, finds it in the rows and does it, once."""
+    world = run_of(debris_scenario())
+    paused_at(world, RELEASE)
+    release_inject(inject=world.asat, by=world.facilitator)
+    for _ in range(2):  # two workers, one after the other
+        finished = subprocess.run(
+            [sys.executable, "manage.py", "run_clock", "--once"],
+            cwd=ROOT,
+            env=server_environment(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert world.target.destroyed_at == EPOCH + RELEASE
+    assert fragments_of(world).exists()
+    assert AuditEvent.objects.filter(exercise=world.exercise, kind="catalogue.breakup").count() == 1
+
+
+def test_a_failing_break_up_is_logged_and_holds_up_no_other(library, caplog):
+    broken, whole = run_of(debris_scenario("Broken scenario")), run_of(debris_scenario("Whole scenario"))
+    broken.exercise.catalogue.filter(name="KRS-METEO 2").update(mass_kg=-1.0)  # a row the model cannot use
+    for world in (broken, whole):
+        paused_at(world, RELEASE)
+        release_inject(inject=world.asat, by=world.facilitator)
+    with caplog.at_level(logging.ERROR, logger="exercises.services.debris"):
+        assert debris.break_up_released_targets() == 1
+    assert fragments_of(whole).exists() and not fragments_of(broken).exists()
+    assert broken.target.destroyed_at is None, "nothing of the failed break-up was written"
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Break-up for inject {broken.asat.pk} failed; trying again in {debris.RETRY_SECONDS:.0f} s"
+    ]
+    caplog.clear()
+    assert debris.break_up_released_targets() == 0
+    assert not caplog.records, "not tried again at every tick"
+    assert list(selectors.pending_breakups()) == [broken.asat]  # still to do, after RETRY_SECONDS
+    broken.exercise.catalogue.filter(name="KRS-METEO 2").update(mass_kg=TARGET_MASS_KG)
+    assert debris.break_up(inject=broken.asat)
+    assert not selectors.pending_breakups().exists()
 
 
 # The fragments -----------------------------------------------------------------------------------------------

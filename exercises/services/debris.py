@@ -85,7 +85,7 @@ DRAFT_ACTION = (
     "will do, and plans an avoidance manoeuvre if {primary} can make one."
 )
 
-_failed_at: dict[int, float] = {}  # inject id -> time.monotonic() of its last failed break-up (this process)
+_failed_at: dict[tuple, float] = {}  # (inject id, released at) -> time.monotonic() of its last failed break-up
 
 
 @dataclass(frozen=True)
@@ -118,15 +118,16 @@ def break_up_released_targets() -> int:
     without holding up the others."""
     done = 0
     for inject in selectors.pending_breakups():
-        failed = _failed_at.get(inject.pk)
+        key = (inject.pk, inject.released_at)  # not the id alone: a database reset may give it to another inject
+        failed = _failed_at.get(key)
         if failed is not None and time.monotonic() - failed < RETRY_SECONDS:
             continue
         try:
             if break_up(inject=inject) is not None:
                 done += 1
-            _failed_at.pop(inject.pk, None)
+            _failed_at.pop(key, None)
         except Exception:
-            _failed_at[inject.pk] = time.monotonic()
+            _failed_at[key] = time.monotonic()
             logger.exception("Break-up for inject %s failed; trying again in %.0f s", inject.pk, RETRY_SECONDS)
     return done
 

@@ -5,10 +5,12 @@ When it happens. Releasing an inject of kind ASAT test whose `primary_object` na
 exercise's catalogue (by the clock or by a facilitator's click, through services/releases.release_inject)
 makes it pending: `selectors.pending_breakups` is every released ASAT test whose target is still whole.
 The clock worker's tick (exercises/clock_worker.py) breaks them up after the release has committed, so the
-teams' card is not held up by the orbits (a break-up with its screening takes about a second: ~800
-fragments fitted, then the catalogue screened for 72 h) and a failing break-up cannot undo a release. The
-state is in the rows, so a restarted worker finds what is left to do; the target's `destroyed_at`, set by a
-conditional update in the break-up's transaction, makes it exactly once with any number of workers.
+teams' card is not held up by the orbits and a failing break-up cannot undo a release. A break-up takes one
+to three seconds (a few hundred fragments fitted, then the catalogue screened for the rest of the 72 h):
+the model and the fits before the transaction, the screening inside it (on SQLite other writers wait that
+long), and the tick's other work waits for it once. The state is in the rows, so a restarted worker finds
+what is left to do; the target's `destroyed_at`, set by a conditional update in the break-up's
+transaction, makes it exactly once with any number of workers.
 
 The break-up. NASA's standard breakup model (exercises/orbits/breakup.py, Johnson et al. 2001): a
 direct-ascent ASAT is a hypervelocity collision of a kill vehicle with the target, catastrophic at these

@@ -23,6 +23,7 @@ from exercises.models import (
     Feedback,
     Inject,
     InjectKind,
+    Manoeuvre,
     Message,
     Participant,
     ProtocolStep,
@@ -483,6 +484,89 @@ def current_conjunction(inject: Inject) -> Conjunction | None:
         .order_by("tca")
         .first()
     )
+
+
+def bound_conjunctions(participant: Participant) -> list[tuple[Conjunction, Inject]]:
+    """The current conjunctions the participant may see, each with the conjunction inject bound to it (a
+    player: only injects released to their team), once each, in order of the injects' release."""
+    injects = list(
+        visible_to(participant, Inject.objects.exclude(primary_object="").exclude(secondary_object=""))
+        .prefetch_related("protocol_steps")
+        .order_by("released_at", "sequence")
+        .distinct()
+    )
+    bound = current_conjunctions(participant.exercise_id, injects)  # one query, however many injects
+    found = {}
+    for inject in injects:
+        conjunction = bound.get(inject.pk)
+        if conjunction is not None and conjunction.pk not in found:
+            inject.exercise = participant.exercise
+            found[conjunction.pk] = (conjunction, inject)
+    return list(found.values())
+
+
+def visible_conjunction(participant: Participant, conjunction_id) -> tuple[Conjunction, Inject] | None:
+    """(the conjunction, the inject that warned of it) if it is current and the participant may see it."""
+    return next((pair for pair in bound_conjunctions(participant) if str(pair[0].pk) == str(conjunction_id)), None)
+
+
+def planner_conjunctions(participant: Participant) -> list[tuple[Conjunction, Inject]]:
+    """The team's manoeuvre planner: the current conjunctions it was warned of whose primary is its own."""
+    if not participant.is_player:
+        return []
+    return [pair for pair in bound_conjunctions(participant) if pair[0].primary.owner_id == participant.team_id]
+
+
+def superseded_team_conjunction(participant: Participant, conjunction_id) -> bool:
+    """Whether the id is a superseded conjunction of one of the player's team's satellites."""
+    if not participant.is_player or not str(conjunction_id).isdigit():
+        return False
+    return Conjunction.objects.filter(
+        pk=conjunction_id,
+        exercise_id=participant.exercise_id,
+        primary__owner_id=participant.team_id,
+        superseded_at__isnull=False,
+    ).exists()
+
+
+def manoeuvres(participant: Participant):
+    """Committed manoeuvres, newest first: a player sees their own team's, staff every team's."""
+    rows = Manoeuvre.objects.filter(exercise_id=participant.exercise_id)
+    if participant.is_player:
+        rows = rows.filter(team_id=participant.team_id)
+    return rows.select_related("exercise", "space_object", "team", "conjunction__secondary").order_by(
+        "-committed_at", "-id"
+    )
+
+
+def current_conjunctions(exercise_id: int, injects) -> dict[int, Conjunction]:
+    """inject id → its current_conjunction, for many injects of one exercise in one query (none when no
+    inject names a pair): a team page or the console shows every conjunction inject's screened event."""
+    pairs = {
+        (inject.primary_object, inject.secondary_object)
+        for inject in injects
+        if inject.primary_object and inject.secondary_object
+    }
+    if not pairs:
+        return {}
+    rows = (
+        Conjunction.objects.filter(
+            exercise_id=exercise_id,
+            superseded_at__isnull=True,
+            primary__name__in={primary for primary, _ in pairs},
+            secondary__name__in={secondary for _, secondary in pairs},
+        )
+        .select_related("primary", "secondary", "primary__owner", "secondary__owner")
+        .order_by("tca")
+    )
+    first = {}
+    for row in rows:
+        first.setdefault((row.primary.name, row.secondary.name), row)
+    return {
+        inject.pk: first[(inject.primary_object, inject.secondary_object)]
+        for inject in injects
+        if (inject.primary_object, inject.secondary_object) in first
+    }
 
 
 # An ASAT test's debris (services/debris.py) --------------------------------------------------------

@@ -112,6 +112,31 @@ urlpatterns += [
     path("scenarios/<int:scenario_id>/orbit-epoch/", catalogue_authoring.set_orbit_epoch, name="scenario-orbit-epoch"),
 ]
 
+# A conjunction inject's CCSDS Conjunction Data Message (cards): staff, and the teams it was released to.
+from exercises.views import conjunctions  # noqa: E402
+
+urlpatterns += [
+    path(
+        "exercises/<int:exercise_id>/injects/<int:inject_id>/cdm.<slug:fmt>", conjunctions.inject_cdm, name="inject-cdm"
+    ),
+]
+
+# The team's manoeuvre planner (issue 14): preview a burn, then commit it.
+from exercises.views import manoeuvres  # noqa: E402
+
+urlpatterns += [
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/manoeuvre/plan/",
+        manoeuvres.plan,
+        name="plan-manoeuvre",
+    ),
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/manoeuvre/commit/",
+        manoeuvres.commit,
+        name="commit-manoeuvre",
+    ),
+]
+
 # An ASAT test's drafted contingency injects (services/debris.py): facilitators only.
 from exercises.views import debris  # noqa: E402
 

@@ -47,6 +47,7 @@ STAFF = row("ok", "ok", 403, 403)
 FACILITATOR = row("ok", 403, 403, 403)
 PLAYERS = row(403, 403, "ok", "ok")
 USA_ONLY = row(403, 403, "ok", 404)  # an item that reached USA only
+STAFF_AND_USA = row("ok", "ok", "ok", 404)  # what staff see of an item that reached USA only
 PLAYERS_AND_FACILITATOR = row("ok", 403, "ok", "ok")
 PLANNER = {**row("ok", 403, 403, 403, no_role_default=403)}
 EVERYONE = {persona: "ok" for persona in PERSONAS}
@@ -120,6 +121,9 @@ EXPECTED = {
     "scenario-object-edit": {"GET": PLANNER, "POST": PLANNER},
     "scenario-object-delete": {"GET": NOT_ALLOWED, "POST": PLANNER},
     "scenario-orbit-epoch": {"GET": NOT_ALLOWED, "POST": PLANNER},
+    "plan-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
+    "commit-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
+    "inject-cdm": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
 }
 # websocket route name → persona → "accepted" or the close code
 WEBSOCKETS = {
@@ -170,6 +174,9 @@ def world(running):
     from exercises.models import ImprovementItem, Inject, Participant, Scenario
 
     exercise = running.exercise
+    from tests.conjunctions import plant_conjunction
+
+    plant_conjunction(exercise, running.usa_only)  # its CDM: the USA-only inject is a bound conjunction
     release_inject(inject=running.usa_only, by=running.facilitator)
     release_inject(inject=running.to_all, by=running.facilitator)
     can = Participant.objects.select_related("exercise", "team").filter(exercise=exercise, team_id="CAN").first()
@@ -229,6 +236,7 @@ def world(running):
         "discard-draft": [e, draft.pk],
         "respond": [e, i],
         "acknowledge-inject": [e, i],
+        "inject-cdm": [e, i, "kvn"],
         "acknowledge-assessment": [e, assessment.pk],
         "comment-assessment": [e, assessment.pk],
         "improvement-item": [e, item.pk],
@@ -266,6 +274,12 @@ def world(running):
     running.args["scenario-object-edit"] = [scenario.pk, objects[0].pk]
     running.args["scenario-object-delete"] = [scenario.pk, objects[1].pk]
     running.args["scenario-orbit-epoch"] = [scenario.pk]
+    # The planted conjunction of USA's manoeuvrable ALLIED-SAT 7, bound to the USA-only inject (released to USA).
+    from exercises.selectors import current_conjunction
+
+    conjunction = current_conjunction(running.usa_only)
+    running.args["plan-manoeuvre"] = [e, conjunction.pk]
+    running.args["commit-manoeuvre"] = [e, conjunction.pk]
     return running
 
 

@@ -45,7 +45,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Max, ProtectedError
 
-from exercises import fragments, realtime, selectors
+from exercises import conjunction_text, fragments, realtime, selectors
 from exercises.models import (
     AuditEvent,
     DeliveryMethod,
@@ -422,6 +422,7 @@ def _debris_views(exercise_id: int, *, msel: bool) -> list[tuple[list[str], str]
     exercise = Exercise.objects.get(pk=exercise_id)
     clouds = selectors.debris_clouds(exercise)
     injects = selectors.msel(exercise) if msel else None
+    cards = conjunction_text.cards(injects, exercise) if msel else None  # once for both audiences
     views = []
     for group, can_control in (
         (realtime.facilitators_group(exercise_id), True),
@@ -429,5 +430,7 @@ def _debris_views(exercise_id: int, *, msel: bool) -> list[tuple[list[str], str]
     ):
         views.append(([group], fragments.debris_console(exercise, clouds, can_control=can_control)))
         if msel:  # a message of its own: a <tbody> after a <div> is dropped when htmx parses the fragment
-            views.append(([group], fragments.msel_body(injects, can_control=can_control)))
+            views.append(
+                ([group], fragments.msel_body(exercise, injects, can_control=can_control, conjunction_cards=cards))
+            )
     return views

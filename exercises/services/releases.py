@@ -11,7 +11,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from exercises import fragments, realtime, selectors
+from exercises import conjunction_text, fragments, realtime, selectors
 from exercises.models import Exercise, Inject, InjectKind, Release, Response, Trigger
 from exercises.services import Conflict, audit, debris
 
@@ -132,9 +132,16 @@ def push_msel_row(exercise_id: int, inject_id: int) -> None:
 
 def _msel_rows(exercise_id: int, inject: Inject) -> list[tuple[list[str], str]]:
     """The inject's MSEL row for facilitators (with its controls) and for evaluators (without)."""
+    cards = conjunction_text.cards([inject])
     return [
-        ([realtime.facilitators_group(exercise_id)], fragments.msel_row(inject, can_control=True)),
-        ([realtime.evaluators_group(exercise_id)], fragments.msel_row(inject, can_control=False)),
+        (
+            [realtime.facilitators_group(exercise_id)],
+            fragments.msel_row(inject, can_control=True, conjunction_cards=cards),
+        ),
+        (
+            [realtime.evaluators_group(exercise_id)],
+            fragments.msel_row(inject, can_control=False, conjunction_cards=cards),
+        ),
     ]
 
 
@@ -144,6 +151,7 @@ def push_release_to_staff(exercise: Exercise, inject_id: int, exercise_time) -> 
     rendering them after the commit (as push_msel_row does for an edit) competed with that push's
     delivery to every socket for the process (docs/benchmarks.md, fan-out)."""
     inject = selectors.msel_injects(exercise.pk).get(pk=inject_id)
+    inject.exercise = exercise  # the exercise's time of a conjunction's TCA, without loading it again
     for groups, html in _msel_rows(exercise.pk, inject):
         realtime.send_after_commit(groups, html)
     if inject.releases.all():

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
-from exercises import clock_worker, realtime, selectors
+from exercises import clock_worker, conjunction_text, realtime, selectors
 from exercises.models import AuditEvent, Conjunction, Inject, Participant, ScenarioSpaceObject, SpaceObject, Team
 from exercises.orbits.breakup import area_from_length, breakup, count_law
 from exercises.orbits.elements import MeanElements, circular, from_state, state_at
@@ -380,9 +380,18 @@ def test_releasing_a_draft_reaches_the_owner_team_only(client, broken_up):
     assert reply.status_code == 204
     assert [release.team_id for release in draft.releases.all()] == ["USA"]
     client.force_login(broken_up.usa_player)
-    assert draft.title in client.get(reverse("team", args=[broken_up.exercise.pk])).content.decode()
+    page = client.get(reverse("team", args=[broken_up.exercise.pk])).content.decode()
+    assert draft.title in page
+    # its card shows the screened fragment's numbers, filled in where the drafted text had placeholders
+    values = conjunction_text.placeholder_values(selectors.current_conjunction(draft), broken_up.exercise)
+    assert f"Secondary: {draft.secondary_object}, a fragment of KRS-METEO 2" in page
+    assert f"Miss distance {values['miss_distance']} m" in page and "{miss_distance}" not in page
+    # and its CDM, as USA would receive it from the CSpO, names the fragment
+    cdm = client.get(reverse("inject-cdm", args=[broken_up.exercise.pk, draft.pk, "kvn"]))
+    assert cdm.status_code == 200 and draft.secondary_object in cdm.content.decode()
     client.force_login(broken_up.gbr_player)
     assert draft.title not in client.get(reverse("team", args=[broken_up.exercise.pk])).content.decode()
+    assert client.get(reverse("inject-cdm", args=[broken_up.exercise.pk, draft.pk, "kvn"])).status_code == 404
 
 
 def test_editing_a_draft_keeps_it_bound_to_its_conjunction(client, broken_up):

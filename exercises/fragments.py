@@ -144,6 +144,7 @@ def journal_version(exercise_id: int) -> tuple[int, int | None]:
     version = (
         AuditEvent.objects.filter(exercise_id=exercise_id)
         .exclude(kind__startswith="presence.")
+        .exclude(kind__startswith="taxii.")  # API tokens and TAXII requests: nothing a team page shows
         .aggregate(events=Count("id"), head=Max("id"))
     )
     return version["events"], version["head"]

@@ -137,6 +137,32 @@ urlpatterns += [
     ),
 ]
 
+# STIX bundles of the Combined Picture, and the API tokens of the TAXII server.
+from exercises.views import api_tokens, stix_exchange  # noqa: E402
+
+urlpatterns += [
+    path("exercises/<int:exercise_id>/combined-picture.stix.json", stix_exchange.export, name="stix-export"),
+    path("exercises/<int:exercise_id>/share/stix/", stix_exchange.import_bundle, name="stix-import"),
+    path("exercises/<int:exercise_id>/api-tokens/", api_tokens.tokens, name="api-tokens"),
+    path("exercises/<int:exercise_id>/api-tokens/<int:token_id>/revoke/", api_tokens.revoke, name="api-token-revoke"),
+]
+
+# The TAXII 2.1 server (exercises/views/taxii.py): API tokens, not sessions.
+from exercises.views import taxii  # noqa: E402
+
+TAXII_COLLECTION = "taxii2/exercises/<int:exercise_id>/collections/<uuid:collection_uuid>/"
+urlpatterns += [
+    path("taxii2/", taxii.discovery, name="taxii-discovery"),
+    path("taxii2/exercises/<int:exercise_id>/", taxii.api_root, name="taxii-api-root"),
+    path("taxii2/exercises/<int:exercise_id>/collections/", taxii.collections, name="taxii-collections"),
+    path(TAXII_COLLECTION, taxii.collection, name="taxii-collection"),
+    path(TAXII_COLLECTION + "objects/", taxii.objects, name="taxii-objects"),
+    path(TAXII_COLLECTION + "objects/<str:object_id>/", taxii.object_detail, name="taxii-object"),
+    path(TAXII_COLLECTION + "objects/<str:object_id>/versions/", taxii.object_versions, name="taxii-object-versions"),
+    path(TAXII_COLLECTION + "manifest/", taxii.manifest, name="taxii-manifest"),
+    path("taxii2/exercises/<int:exercise_id>/status/<uuid:status_id>/", taxii.status, name="taxii-status"),
+]
+
 # An ASAT test's drafted contingency injects (services/debris.py): facilitators only.
 from exercises.views import debris  # noqa: E402
 

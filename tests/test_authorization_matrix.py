@@ -54,6 +54,20 @@ EVERYONE = {persona: "ok" for persona in PERSONAS}
 NOT_ALLOWED = {persona: 405 for persona in PERSONAS}
 LOGGED_IN = {**EVERYONE, "anonymous": "login"}
 HOME = {**LOGGED_IN, "no_role": 403}
+EVERY_ROLE = row("ok", "ok", "ok", "ok")
+TAXII_SESSION = {persona: 401 for persona in PERSONAS}  # a session cookie is no TAXII credential: tokens only
+
+TAXII_ROUTES = [
+    "taxii-discovery",
+    "taxii-api-root",
+    "taxii-collections",
+    "taxii-collection",
+    "taxii-objects",
+    "taxii-object",
+    "taxii-object-versions",
+    "taxii-manifest",
+    "taxii-status",
+]
 
 # url name → {method: outcomes}
 EXPECTED = {
@@ -124,6 +138,11 @@ EXPECTED = {
     "plan-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
     "commit-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
     "inject-cdm": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
+    "stix-export": {"GET": EVERY_ROLE, "POST": NOT_ALLOWED},
+    "stix-import": {"GET": PLAYERS, "POST": PLAYERS},
+    "api-tokens": {"GET": EVERY_ROLE, "POST": EVERY_ROLE},
+    "api-token-revoke": {"GET": NOT_ALLOWED, "POST": row("ok", "ok", "ok", 404)},  # USA's token: its owner, staff
+    **{name: {"GET": TAXII_SESSION, "POST": TAXII_SESSION} for name in TAXII_ROUTES},
 }
 # websocket route name → persona → "accepted" or the close code
 WEBSOCKETS = {
@@ -280,13 +299,42 @@ def world(running):
     conjunction = current_conjunction(running.usa_only)
     running.args["plan-manoeuvre"] = [e, conjunction.pk]
     running.args["commit-manoeuvre"] = [e, conjunction.pk]
+    _taxii_world(running, usa, can)
     return running
+
+
+def _taxii_world(running, usa, can):
+    """USA's API token, its collection, an object only USA sees and the status of a bundle USA shared."""
+    from exercises import stix
+    from exercises.services.api_tokens import create_token
+    from exercises.services.stix_import import import_bundle
+    from exercises.views.taxii import collection_id
+    from tests.test_stix import assessment_bundle
+
+    e = running.exercise.pk
+    token, running.usa_secret = create_token(participant=usa, name="usa client")
+    collection = collection_id(e, "USA")
+    report = stix.inject_report_id(running.usa_only)
+    bundle = assessment_bundle(running.usa_only, banner="EXERCISE UNCLASSIFIED // REL TO ALL ALLIES")
+    status = import_bundle(exercise=running.exercise, participant=usa, bundle_text=bundle).status_id
+    running.args.update(
+        {
+            "api-token-revoke": [e, token.pk],
+            "taxii-discovery": [],
+            "taxii-collection": [e, collection],
+            "taxii-objects": [e, collection],
+            "taxii-object": [e, collection, report],
+            "taxii-object-versions": [e, collection, report],
+            "taxii-manifest": [e, collection],
+            "taxii-status": [e, status],
+        }
+    )
 
 
 def outcome(reply) -> object:
     if reply.status_code in (302, 301) and reply["Location"].startswith(reverse("login")):
         return "login"
-    if reply.status_code in (403, 404, 405):
+    if reply.status_code in (401, 403, 404, 405):
         return reply.status_code
     assert reply.status_code < 500, reply.content[:500]
     return "ok"
@@ -347,3 +395,84 @@ def test_every_websocket_route_by_persona(running, route):
         return results
 
     assert run(sweep) == WEBSOCKETS[route]
+
+
+# TAXII: every route × every token kind × method (exact status codes) -------------------------------
+
+TOKEN_KINDS = ["facilitator", "evaluator", "usa_player", "gbr_player", "other_player", "revoked", "garbage", "none"]
+
+
+def taxii_row(facilitator, evaluator, usa, gbr, other):
+    """Outcomes per token kind; a revoked, made-up or missing token is refused with 401 everywhere."""
+    return {
+        "facilitator": facilitator,
+        "evaluator": evaluator,
+        "usa_player": usa,
+        "gbr_player": gbr,
+        "other_player": other,  # a player of another exercise
+        "revoked": 401,
+        "garbage": 401,
+        "none": 401,
+    }
+
+
+IN_EXERCISE = taxii_row(200, 200, 200, 200, 404)
+USA_COLLECTION = taxii_row(200, 200, 200, 404, 404)  # USA's collection: USA and staff read it
+GET_ONLY = taxii_row(405, 405, 405, 405, 405)
+TAXII_EXPECTED = {
+    "taxii-discovery": {"GET": taxii_row(200, 200, 200, 200, 200), "POST": GET_ONLY},
+    "taxii-api-root": {"GET": IN_EXERCISE, "POST": GET_ONLY},
+    "taxii-collections": {"GET": IN_EXERCISE, "POST": GET_ONLY},
+    "taxii-collection": {"GET": USA_COLLECTION, "POST": GET_ONLY},
+    # POST of an empty envelope: USA is heard (and refused for the empty bundle); staff read only.
+    "taxii-objects": {"GET": USA_COLLECTION, "POST": taxii_row(403, 403, 400, 404, 404)},
+    "taxii-object": {"GET": USA_COLLECTION, "POST": GET_ONLY},
+    "taxii-object-versions": {"GET": USA_COLLECTION, "POST": GET_ONLY},
+    "taxii-manifest": {"GET": USA_COLLECTION, "POST": GET_ONLY},
+    "taxii-status": {"GET": USA_COLLECTION, "POST": GET_ONLY},
+}
+
+
+def test_every_taxii_route_is_in_the_token_table():
+    assert set(TAXII_EXPECTED) == set(TAXII_ROUTES) == {name for name in url_names() if name.startswith("taxii-")}
+
+
+def _token(world, kind):
+    from exercises.models import Participant
+    from exercises.services.api_tokens import create_token, revoke_token
+
+    if kind == "none":
+        return None
+    if kind == "garbage":
+        return "cjt_not-a-token-anyone-was-given"
+    if kind == "usa_player":
+        return world.usa_secret
+    exercise = world.other_exercise if kind == "other_player" else world.exercise
+    user = world.usa_player if kind == "revoked" else world.all()[kind]
+    participant = Participant.objects.select_related("exercise", "user").get(exercise=exercise, user=user)
+    token, secret = create_token(participant=participant, name=kind)
+    if kind == "revoked":
+        revoke_token(token=token, by=user)
+    return secret
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("kind", TOKEN_KINDS)
+def test_every_taxii_route_by_token_kind_and_method(world, kind, method):
+    from exercises.views.taxii import TAXII
+
+    secret = _token(world, kind)
+    headers = {"Accept": TAXII, **({"Authorization": f"Bearer {secret}"} if secret else {})}
+    client = Client()
+    failures = []
+    for name in TAXII_ROUTES:
+        path = reverse(name, args=world.args.get(name, [world.exercise.pk]))
+        if method == "GET":
+            reply = client.get(path, headers=headers)
+        else:
+            reply = client.post(path, '{"objects": []}', content_type=TAXII, headers=headers)
+        expected = TAXII_EXPECTED[name][method][kind]
+        if reply.status_code != expected:
+            failures.append(f"{method} {name}: expected {expected}, got {reply.status_code}")
+        assert reply["Content-Type"] == TAXII, (name, reply["Content-Type"])
+    assert not failures, "\n".join(failures)

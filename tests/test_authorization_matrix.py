@@ -96,6 +96,7 @@ EXPECTED = {
     "hold-inject": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "delay-inject": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "edit-inject": {"GET": FACILITATOR, "POST": FACILITATOR},
+    "discard-draft": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "compose-inject": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "acknowledge-inject": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
     "send-message": {"GET": NOT_ALLOWED, "POST": PLAYERS_AND_FACILITATOR},
@@ -193,7 +194,7 @@ def test_every_route_has_an_entry_in_the_table():
 @pytest.fixture
 def world(running):
     """The ids each route needs: an inject and a shared assessment that reached USA only, etc."""
-    from exercises.models import ImprovementItem, Participant, Scenario
+    from exercises.models import ImprovementItem, Inject, Participant, Scenario
 
     exercise = running.exercise
     from tests.conjunctions import plant_conjunction
@@ -223,6 +224,18 @@ def world(running):
     usa = Participant.objects.select_related("exercise", "team").get(exercise=exercise, team_id="USA")
     usa_response = submit_response(participant=usa, inject=running.usa_only, kind="action", text="r", protocol_steps=[])
     scenario = Scenario.objects.get(name="Alpha scenario")
+    draft = Inject.objects.create(  # as services/debris.py drafts one from an ASAT test's debris
+        exercise=exercise,
+        sequence=90,
+        offset=running.to_all.offset,
+        kind="conjunction",
+        title="Drafted conjunction warning",
+        text="{primary} and {secondary} at {tca}",
+        addressed_to_all=False,
+        on_demand=True,
+        drafted_from=running.to_all,
+    )
+    draft.teams.set(Team.objects.filter(code="USA"))
     e, i = exercise.pk, running.usa_only.pk
     running.args = {
         "login": [],
@@ -243,6 +256,7 @@ def world(running):
         "hold-inject": [e, running.gbr_only.pk],
         "delay-inject": [e, running.gbr_only.pk],
         "edit-inject": [e, running.gbr_only.pk],
+        "discard-draft": [e, draft.pk],
         "respond": [e, i],
         "acknowledge-inject": [e, i],
         "inject-cdm": [e, i, "kvn"],

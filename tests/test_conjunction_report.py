@@ -259,3 +259,37 @@ def test_a_burn_committed_with_the_planner_shows_its_miss_and_pc_before_and_afte
     assert f'<td>USA</td><td>1</td><td>action</td><td class="time">{format_exercise_time(response.exercise_time)}' in (
         section
     )
+
+
+def test_an_asat_tests_debris_cloud_and_its_drafted_follow_ons_are_in_the_report(library):
+    from exercises import clock_worker
+    from tests.test_debris import RELEASE, debris_scenario, paused_at, run_of
+
+    world = run_of(debris_scenario("Reported debris scenario"))
+    paused_at(world, RELEASE)
+    release_inject(inject=world.asat, by=world.facilitator)
+    clock_worker.tick()
+    target = world.target
+    fragments = SpaceObject.objects.filter(exercise=world.exercise, parent=target).count()
+    drafts = list(world.drafts())
+    assert fragments and drafts and target.destroyed_at
+
+    report = build_report(world.exercise)
+    [cloud] = report.conjunctions.debris
+    assert cloud.parent == target and cloud.fragments == fragments and cloud.created_by == world.asat
+    assert [inject.pk for inject in cloud.drafted] == [draft.pk for draft in drafts]
+    html = documents.html(report)
+    section = html[html.index('<section id="conjunctions">') : html.index('<section id="improvement-plan">')]
+    broken_at = format_exercise_time(world.exercise.exercise_time_of(target.destroyed_at))
+    assert (
+        f'<td>KRS-METEO 2</td><td class="time">{broken_at}</td><td>3. {world.asat.title}</td><td>{fragments}</td>'
+        in section
+    )
+    for draft in drafts:
+        assert f"{draft.sequence}. {draft.title} (not released)" in section
+        # each draft is bound to its follow-on conjunction, which gets a part of its own
+        conjunction = selectors.current_conjunction(draft)
+        tca = format_exercise_time(world.exercise.exercise_time_of(conjunction.tca))
+        assert f"{conjunction.primary.name} × {conjunction.secondary.name} — TCA {tca}" in section
+    assert f"Gabbard diagram: {fragments} fragments of KRS-METEO 2" in section
+    assert f"{fragments} fragments of KRS-METEO 2 in 25-km altitude bins" in section

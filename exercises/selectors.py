@@ -569,6 +569,37 @@ def current_conjunctions(exercise_id: int, injects) -> dict[int, Conjunction]:
     }
 
 
+def last_screened_conjunctions(exercise_id: int, injects) -> dict[int, Conjunction]:
+    """inject id → the last screened approach of its pair, superseded since (a burn or a break-up changed the
+    catalogue and the pair no longer comes within the screening threshold): what the inject warned of. One
+    query, and none when no inject names a pair."""
+    pairs = {
+        (inject.primary_object, inject.secondary_object)
+        for inject in injects
+        if inject.primary_object and inject.secondary_object
+    }
+    if not pairs:
+        return {}
+    rows = (
+        Conjunction.objects.filter(
+            exercise_id=exercise_id,
+            superseded_at__isnull=False,
+            primary__name__in={primary for primary, _ in pairs},
+            secondary__name__in={secondary for _, secondary in pairs},
+        )
+        .select_related("primary", "secondary", "primary__owner", "secondary__owner")
+        .order_by("-screened_at", "tca")
+    )
+    last = {}
+    for row in rows:
+        last.setdefault((row.primary.name, row.secondary.name), row)
+    return {
+        inject.pk: last[(inject.primary_object, inject.secondary_object)]
+        for inject in injects
+        if (inject.primary_object, inject.secondary_object) in last
+    }
+
+
 # An ASAT test's debris (services/debris.py) --------------------------------------------------------
 
 

@@ -31,6 +31,11 @@ def released_inject(release) -> str:
     )
 
 
+def replaced_conjunction_cards(releases, conjunction_cards: dict, acks: dict) -> str:
+    """A team's released conjunction injects, each replacing its card on the team's pages (after a screening)."""
+    return _render("inject-card-replace", {"releases": releases, "conjunction_cards": conjunction_cards, "acks": acks})
+
+
 def msel_row(inject, *, can_control: bool, conjunction_cards: dict | None = None) -> str:
     """One MSEL row for the console; facilitators get its controls, evaluators do not. `conjunction_cards`:
     conjunction_text.cards([inject]) when the caller has it already."""

@@ -542,6 +542,18 @@ def manoeuvres(participant: Participant):
 def current_conjunctions(exercise_id: int, injects) -> dict[int, Conjunction]:
     """inject id → its current_conjunction, for many injects of one exercise in one query (none when no
     inject names a pair): a team page or the console shows every conjunction inject's screened event."""
+    return _conjunctions_of_pairs(exercise_id, injects, current=True)
+
+
+def last_screened_conjunctions(exercise_id: int, injects) -> dict[int, Conjunction]:
+    """inject id → the last screened approach of its pair, superseded since (a burn or a break-up changed the
+    catalogue and the pair no longer comes within the screening threshold): what the inject warned of. One
+    query, and none when no inject names a pair."""
+    return _conjunctions_of_pairs(exercise_id, injects, current=False)
+
+
+def _conjunctions_of_pairs(exercise_id: int, injects, *, current: bool) -> dict[int, Conjunction]:
+    """inject id → the first by TCA of its pair's current rows, or the latest screened of its superseded ones."""
     pairs = {
         (inject.primary_object, inject.secondary_object)
         for inject in injects
@@ -552,20 +564,20 @@ def current_conjunctions(exercise_id: int, injects) -> dict[int, Conjunction]:
     rows = (
         Conjunction.objects.filter(
             exercise_id=exercise_id,
-            superseded_at__isnull=True,
+            superseded_at__isnull=current,
             primary__name__in={primary for primary, _ in pairs},
             secondary__name__in={secondary for _, secondary in pairs},
         )
         .select_related("primary", "secondary", "primary__owner", "secondary__owner")
-        .order_by("tca")
+        .order_by(*(["tca"] if current else ["-screened_at", "tca"]))
     )
-    first = {}
+    found = {}
     for row in rows:
-        first.setdefault((row.primary.name, row.secondary.name), row)
+        found.setdefault((row.primary.name, row.secondary.name), row)
     return {
-        inject.pk: first[(inject.primary_object, inject.secondary_object)]
+        inject.pk: found[(inject.primary_object, inject.secondary_object)]
         for inject in injects
-        if (inject.primary_object, inject.secondary_object) in first
+        if (inject.primary_object, inject.secondary_object) in found
     }
 
 

@@ -94,6 +94,10 @@ def test_the_team_page_shows_the_card_with_the_computed_numbers_and_the_cdm_link
         assert reverse("inject-cdm", args=[bound.exercise.pk, bound.usa_only.pk, fmt]) in card
     assert "Download CDM (KVN)" in card and "Download CDM (XML)" in card
     assert "{primary}" not in page and "pass within" in page
+    for picture in ("encounter-plane", "miss-distance"):  # the card's pictures, which the team may open
+        url = reverse("conjunction-picture", args=[bound.exercise.pk, conjunction.pk, picture])
+        assert url in card
+        assert client_for(bound.usa_player).get(url).status_code == 200
 
 
 def test_an_unbound_inject_keeps_its_text_and_has_no_card(running):

@@ -162,3 +162,20 @@ urlpatterns += [
     path(TAXII_COLLECTION + "manifest/", taxii.manifest, name="taxii-manifest"),
     path("taxii2/exercises/<int:exercise_id>/status/<uuid:status_id>/", taxii.status, name="taxii-status"),
 ]
+
+# Space data out (issue 15): the catalogue's OMMs and the screened conjunctions' CDMs, for whoever may see them.
+from exercises.views import space_data  # noqa: E402
+
+urlpatterns += [
+    path("exercises/<int:exercise_id>/catalogue/", space_data.catalogue, name="exercise-catalogue"),
+    path(
+        "exercises/<int:exercise_id>/catalogue/<int:object_id>/omm.<slug:fmt>",
+        space_data.object_omm,
+        name="object-omm",
+    ),
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/cdm.<slug:fmt>",
+        space_data.conjunction_cdm,
+        name="conjunction-cdm",
+    ),
+]

@@ -236,9 +236,9 @@ class ShareForm(ErrorTextMixin, MarkingFields):
         "classification",
         "releasability",
         "releasable_to",
+        "attach_cdm",
         "downgrade_reason",
         "downgrade_removed",
-        "attach_cdm",
     ]
 
     source = forms.ChoiceField(label="Source")

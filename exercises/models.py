@@ -612,6 +612,14 @@ class SharedAssessment(Marked):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     source_inject = models.ForeignKey(Inject, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     source_response = models.ForeignKey(Response, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    conjunction = models.ForeignKey(
+        "Conjunction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The screened conjunction whose CDM the team attached (its source inject's, as screened then).",
+    )
     source_arrived_at = models.DateTimeField(help_text="When the source item reached the sharing team.")
     title = models.CharField(max_length=200)
     text = models.TextField(validators=[MaxLengthValidator(settings.CONJUNCTION_MAX_TEXT)])

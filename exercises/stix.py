@@ -5,7 +5,8 @@ What a team may see, as STIX objects:
   Pattern, Indicator, Observed Data, Sighting and Relationships its kind and text say (an ASAT test, a
   co-orbital approach, jamming, a cyberattack with indicators of compromise);
 - every shared assessment it shared or received: a Report (created by the sharing nation), its
-  comments as Notes and its acknowledgements as Opinions;
+  comments as Notes and its acknowledgements as Opinions, and the CDM its team attached as an Artifact
+  (application/xml, the NDM/XML message in payload_bin) that the Report's object_refs name;
 - an Identity per nation of the exercise and one for exercise control, and the marking definitions.
 
 Markings: each item's classification and releasability become a statement marking carrying the exact
@@ -20,6 +21,7 @@ imported from a STIX bundle keeps the Report id and times its author gave it (ke
 One visibility rule: the items come from the selectors the pages use (releases, assessments_for).
 """
 
+import base64
 import hashlib
 import ipaddress
 import re
@@ -398,12 +400,32 @@ def assessment_versions(exercise_id: int) -> dict[int, Version]:
     return versions
 
 
+def cdm_artifact(assessment, refs: list[str]) -> stix2.Artifact | None:
+    """The CDM a team attached to a shared assessment, as an Artifact: the NDM/XML message as it was shared
+    (exercises.cdm.shared_cdm, created at the share, so its id is the same in every export), marked as the
+    assessment is. None when the assessment carries no CDM."""
+    from exercises import cdm
+
+    xml = cdm.shared_cdm(assessment, "xml")
+    if xml is None:
+        return None
+    payload = xml.encode("utf-8")
+    return stix2.Artifact(
+        mime_type="application/xml",
+        payload_bin=base64.b64encode(payload).decode("ascii"),
+        hashes={"SHA-256": hashlib.sha256(payload).hexdigest()},
+        object_marking_refs=refs,
+    )
+
+
 def assessment_objects(assessment, version: Version) -> list[Entry]:
-    """A shared assessment's Report, its comments (Notes) and acknowledgements (Opinions)."""
+    """A shared assessment's Report (with the CDM its team attached, an Artifact), its comments (Notes) and
+    acknowledgements (Opinions)."""
     exercise_id = assessment.exercise_id
     refs = Marking.of(assessment).refs()
     author = team_identity_id(exercise_id, assessment.from_team_id)
     labels = ["shared-assessment", *(["downgraded"] if assessment.downgraded else [])]
+    artifact = cdm_artifact(assessment, refs)
     report = stix2.Report(
         id=version.id,
         created=version.created,
@@ -414,10 +436,16 @@ def assessment_objects(assessment, version: Version) -> list[Entry]:
         published=assessment.shared_at,
         report_types=["threat-report"],
         labels=labels,
-        object_refs=[author, *(team_identity_id(exercise_id, team.code) for team in assessment.recipients.all())],
+        object_refs=[
+            author,
+            *(team_identity_id(exercise_id, team.code) for team in assessment.recipients.all()),
+            *([artifact.id] if artifact is not None else []),
+        ],
         object_marking_refs=refs,
     )
     entries = [Entry(report, assessment.shared_at)]
+    if artifact is not None:
+        entries.append(Entry(artifact, assessment.shared_at))
     for comment in assessment.comments.all():
         entries.append(
             Entry(

@@ -53,6 +53,7 @@ COLUMNS = [
     ("On demand", "on_demand"),
     ("Trigger", "trigger"),
     ("Trigger step", "trigger_step"),
+    ("Techniques", "techniques"),  # SPARTA and ATT&CK ids (fixtures/attack_techniques.json)
 ]
 HEADERS = [header for header, _key in COLUMNS]
 HEADER_OF = {key: header for header, key in COLUMNS}
@@ -106,7 +107,7 @@ def _codes(items) -> str:
 def msel_rows(scenario: Scenario) -> list[list]:
     """The header and one row per inject, in MSEL order (time, then number)."""
     injects = scenario.injects.select_related("trigger_step").prefetch_related(
-        "teams", "protocol_steps", "objectives", "releasable_to"
+        "teams", "protocol_steps", "objectives", "releasable_to", "techniques"
     )
     rows = [list(HEADERS)]
     for inject in injects.order_by("offset", "sequence"):
@@ -130,6 +131,7 @@ def msel_rows(scenario: Scenario) -> list[list]:
                 "Yes" if inject.on_demand else "No",
                 inject.trigger,
                 inject.trigger_step_id or "",
+                ", ".join(technique.code for technique in inject.techniques.all()),
             ]
         )
     return [[escape_cell(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
@@ -179,6 +181,7 @@ def export_xlsx(scenario: Scenario) -> bytes:
     values.append(["Objective/capability", "Objective codes of the scenario: " + _codes(scenario.objectives.all())])
     values.append(["Scenario time", "T+01:30, 01:30:00 or D+0 H+1 M+30"])
     values.append(["On demand", "Yes or No"])
+    values.append(["Techniques", "SPARTA or ATT&CK ids separated by commas (e.g. EX-0016.01, T1078)"])
     values.column_dimensions["A"].width = 22
     values.column_dimensions["B"].width = 80
 
@@ -400,6 +403,7 @@ def read_msel(data: bytes, filename: str, *, objective_codes: set[str]) -> tuple
         raw["objectives"] = _code_list(_text(cell.get("Objective/capability")), objective_codes)
         raw["protocol_steps"] = _code_list(_text(cell.get("Protocol steps")), references.steps)
         raw["releasable_to"] = _code_list(_text(cell.get("Releasable to")).upper(), [])
+        raw["techniques"] = _code_list(_text(cell.get("Techniques")).upper(), [])
         trigger_steps = _code_list(_text(cell.get("Trigger step")), references.steps)
         if len(trigger_steps) > 1:
             problem("Trigger step", "name one protocol step")

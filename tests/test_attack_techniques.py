@@ -1,6 +1,7 @@
 """Attack techniques (SPARTA, MITRE ATT&CK) on cyber, jamming, co-orbital and ASAT injects: the bundled list,
 authoring (JSON, MSEL editor, spreadsheet), the copy into an exercise, the card, STIX and the report."""
 
+import io
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -9,10 +10,12 @@ import pytest
 import stix2
 from django.test import Client
 from django.urls import reverse
+from docx import Document
 
 from exercises import fragments, stix
 from exercises.models import AttackTechnique, Participant, Scenario, ScenarioInject, Team
 from exercises.reports.archive import export_archive
+from exercises.reports.exports import export
 from exercises.services import msel_spreadsheet, scenarios
 from exercises.services.clock import change_status
 from exercises.services.exercises import add_participant, create_exercise
@@ -301,6 +304,16 @@ def test_the_report_lists_the_techniques_exercised_with_the_teams_and_their_resp
     assert "<strong>GBR</strong> (inject 13): 1 response, the first after" in section
     assert "<strong>DEU</strong> (inject 13): no response" in section
     assert "IA-0007" not in section, "a technique of an inject not released is not exercised"
+
+    document = Document(io.BytesIO(export(allies.exercise, "docx")))
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "Technique")
+    cells = {row.cells[0].text.split(" ")[0]: [cell.text for cell in row.cells] for row in table.rows[1:]}
+    assert (
+        "Jamming: Uplink Jamming (SPARTA v3.0, https://sparta.aerospace.org/technique/EX-0016/01/)"
+        in (cells["EX-0016.01"][0])
+    )
+    assert "GBR (inject 13): 1 response(s), the first after" in cells["EX-0016.01"][2]
+    assert "DEU (inject 13): no response" in cells["EX-0016.01"][2]
 
 
 def test_the_archive_carries_the_tags_the_techniques_and_the_metric(allies):

@@ -11,7 +11,9 @@ filled from it:
     {relative_speed}          metres per second, to 0.1 m/s
     {pc}                      the probability of collision, e.g. 1.2e-04
 
-Any other brace is the author's and stays as written; an inject bound to nothing keeps its text.
+Any other brace is the author's and stays as written; an inject bound to nothing keeps its text. When a later
+screening (after a burn or a break-up) no longer finds the pair within the threshold, the card keeps the numbers
+of the last screening that did, marked as no longer current.
 """
 
 import re
@@ -40,6 +42,7 @@ class ConjunctionCard:
     """What a conjunction inject's card shows of its screened event."""
 
     conjunction: Conjunction
+    exercise: Exercise
     tca_exercise_time: timedelta | None
     values: dict[str, str]  # placeholder → its text
     text: str  # the inject's text with the placeholders filled
@@ -55,6 +58,12 @@ class ConjunctionCard:
     @property
     def tca(self) -> datetime:
         return self.conjunction.tca
+
+    @property
+    def is_current(self) -> bool:
+        """False when a later screening (after a burn or a break-up) no longer finds the pair close: the card
+        shows what was warned of, and says so."""
+        return self.conjunction.is_current
 
 
 def is_bindable(inject) -> bool:
@@ -86,6 +95,7 @@ def card(inject: Inject, conjunction: Conjunction, exercise: Exercise) -> Conjun
     values = placeholder_values(conjunction, exercise)
     return ConjunctionCard(
         conjunction=conjunction,
+        exercise=exercise,
         tca_exercise_time=exercise.exercise_time_of(conjunction.tca),
         values=values,
         text=fill_placeholders(inject.text, values),
@@ -100,6 +110,9 @@ def cards(injects, exercise: Exercise | None = None) -> dict[int, ConjunctionCar
         return {}
     exercise = exercise or injects[0].exercise
     bound = selectors.current_conjunctions(exercise.pk, injects)
+    unbound = [inject for inject in injects if inject.pk not in bound]
+    if unbound:  # screened again since, and the pair no longer close: the card keeps the numbers it warned of
+        bound |= selectors.last_screened_conjunctions(exercise.pk, unbound)
     return {inject.pk: card(inject, bound[inject.pk], exercise) for inject in injects if inject.pk in bound}
 
 

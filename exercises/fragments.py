@@ -31,6 +31,11 @@ def released_inject(release) -> str:
     )
 
 
+def replaced_conjunction_cards(releases, conjunction_cards: dict, acks: dict) -> str:
+    """A team's released conjunction injects, each replacing its card on the team's pages (after a screening)."""
+    return _render("inject-card-replace", {"releases": releases, "conjunction_cards": conjunction_cards, "acks": acks})
+
+
 def msel_row(inject, *, can_control: bool, conjunction_cards: dict | None = None) -> str:
     """One MSEL row for the console; facilitators get its controls, evaluators do not. `conjunction_cards`:
     conjunction_text.cards([inject]) when the caller has it already."""
@@ -126,6 +131,7 @@ def console_context(participant) -> dict:
         "presence": selectors.presence(exercise),
         "can_control": participant.is_facilitator,
         "manoeuvres": selectors.manoeuvres(participant),
+        "debris_clouds": selectors.debris_clouds(exercise),
         **delivery_context(exercise),
     }
 
@@ -226,6 +232,33 @@ def _cache_set(key: str, value) -> None:
 
 def control_state(participant) -> str:
     return _render("control-state", {**console_context(participant), "oob": True})
+
+
+DEBRIS = "exercises/_debris_console.html"
+
+
+def debris_console(exercise, clouds, *, can_control: bool) -> str:
+    """The console's debris section (selectors.debris_clouds): each ASAT test's cloud and its drafted injects,
+    with their Release, Edit and Discard controls for facilitators."""
+    return render_to_string(
+        f"{DEBRIS}#debris-console",
+        {"exercise": exercise, "debris_clouds": clouds, "can_control": can_control, "oob": True},
+    )
+
+
+def msel_body(exercise, injects, *, can_control: bool, conjunction_cards: dict | None = None) -> str:
+    """The console's whole MSEL, replacing its rows (drafted injects joined it, in scheduled order)."""
+    if conjunction_cards is None:
+        conjunction_cards = conjunction_text.cards(injects, exercise)
+    return render_to_string(
+        f"{DEBRIS}#msel-body",
+        {"injects": injects, "can_control": can_control, "conjunction_cards": conjunction_cards},
+    )
+
+
+def discarded_inject(inject_id: int) -> str:
+    """Removes a discarded inject's MSEL row from the console."""
+    return render_to_string(f"{DEBRIS}#discarded-inject", {"inject_id": inject_id})
 
 
 def assessment(shared, *, viewer_team: str | None, new: bool) -> str:

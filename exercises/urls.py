@@ -162,3 +162,27 @@ urlpatterns += [
     path(TAXII_COLLECTION + "manifest/", taxii.manifest, name="taxii-manifest"),
     path("taxii2/exercises/<int:exercise_id>/status/<uuid:status_id>/", taxii.status, name="taxii-status"),
 ]
+
+# An ASAT test's drafted contingency injects (services/debris.py): facilitators only.
+from exercises.views import debris  # noqa: E402
+
+urlpatterns += [
+    path("exercises/<int:exercise_id>/injects/<int:inject_id>/discard/", debris.discard_draft, name="discard-draft"),
+]
+
+# The orbit pictures (SVG): a conjunction's, a debris cloud's, the allied catalogue's.
+from exercises.views import pictures  # noqa: E402
+
+urlpatterns += [
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/<slug:picture>.svg",
+        pictures.conjunction_picture,
+        name="conjunction-picture",
+    ),
+    path(
+        "exercises/<int:exercise_id>/debris/<int:object_id>/<slug:picture>.svg",
+        pictures.debris_picture,
+        name="debris-picture",
+    ),
+    path("exercises/<int:exercise_id>/catalogue/altitudes.svg", pictures.catalogue_picture, name="catalogue-picture"),
+]

@@ -96,6 +96,7 @@ EXPECTED = {
     "hold-inject": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "delay-inject": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "edit-inject": {"GET": FACILITATOR, "POST": FACILITATOR},
+    "discard-draft": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "compose-inject": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "acknowledge-inject": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
     "send-message": {"GET": NOT_ALLOWED, "POST": PLAYERS_AND_FACILITATOR},
@@ -142,6 +143,10 @@ EXPECTED = {
     "api-tokens": {"GET": EVERY_ROLE, "POST": EVERY_ROLE},
     "api-token-revoke": {"GET": NOT_ALLOWED, "POST": row("ok", "ok", "ok", 404)},  # USA's token: its owner, staff
     **{name: {"GET": TAXII_SESSION, "POST": TAXII_SESSION} for name in TAXII_ROUTES},
+    # the orbit pictures: a conjunction named by, and a debris cloud made by, an inject that reached USA only
+    "conjunction-picture": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
+    "debris-picture": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
+    "catalogue-picture": {"GET": STAFF, "POST": NOT_ALLOWED},
 }
 # websocket route name → persona → "accepted" or the close code
 WEBSOCKETS = {
@@ -189,7 +194,7 @@ def test_every_route_has_an_entry_in_the_table():
 @pytest.fixture
 def world(running):
     """The ids each route needs: an inject and a shared assessment that reached USA only, etc."""
-    from exercises.models import ImprovementItem, Participant, Scenario
+    from exercises.models import ImprovementItem, Inject, Participant, Scenario
 
     exercise = running.exercise
     from tests.conjunctions import plant_conjunction
@@ -219,6 +224,18 @@ def world(running):
     usa = Participant.objects.select_related("exercise", "team").get(exercise=exercise, team_id="USA")
     usa_response = submit_response(participant=usa, inject=running.usa_only, kind="action", text="r", protocol_steps=[])
     scenario = Scenario.objects.get(name="Alpha scenario")
+    draft = Inject.objects.create(  # as services/debris.py drafts one from an ASAT test's debris
+        exercise=exercise,
+        sequence=90,
+        offset=running.to_all.offset,
+        kind="conjunction",
+        title="Drafted conjunction warning",
+        text="{primary} and {secondary} at {tca}",
+        addressed_to_all=False,
+        on_demand=True,
+        drafted_from=running.to_all,
+    )
+    draft.teams.set(Team.objects.filter(code="USA"))
     e, i = exercise.pk, running.usa_only.pk
     running.args = {
         "login": [],
@@ -239,6 +256,7 @@ def world(running):
         "hold-inject": [e, running.gbr_only.pk],
         "delay-inject": [e, running.gbr_only.pk],
         "edit-inject": [e, running.gbr_only.pk],
+        "discard-draft": [e, draft.pk],
         "respond": [e, i],
         "acknowledge-inject": [e, i],
         "inject-cdm": [e, i, "kvn"],
@@ -285,8 +303,41 @@ def world(running):
     conjunction = current_conjunction(running.usa_only)
     running.args["plan-manoeuvre"] = [e, conjunction.pk]
     running.args["commit-manoeuvre"] = [e, conjunction.pk]
+    conjunction, debris = orbit_pictures_world(exercise, running.usa_only)
+    running.args["conjunction-picture"] = [e, conjunction.pk, "encounter-plane"]
+    running.args["debris-picture"] = [e, debris.pk, "gabbard"]
     _taxii_world(running, usa, can)
     return running
+
+
+def orbit_pictures_world(exercise, inject):
+    """The conjunction `inject` is bound to (tests/conjunctions.py planted it), and a satellite that `inject`
+    broke into fragments."""
+    from datetime import timedelta
+
+    from exercises import selectors
+    from exercises.models import SpaceObject
+    from exercises.orbits.elements import circular
+
+    conjunction = selectors.current_conjunction(inject)
+    epoch = exercise.orbit_epoch
+    target = SpaceObject.objects.create(
+        exercise=exercise,
+        name="KEA-1",
+        owner_id="USA",
+        destroyed_at=epoch + timedelta(minutes=15),
+        elements=circular("KEA-1", epoch, 850, 98.0).as_dict(),
+    )
+    for number, altitude in enumerate((820, 860)):
+        SpaceObject.objects.create(
+            exercise=exercise,
+            name=f"KEA-1 DEB {number}",
+            object_type="debris",
+            parent=target,
+            created_by=inject,
+            elements=circular(f"KEA-1 DEB {number}", epoch, altitude, 98.0).as_dict(),
+        )
+    return conjunction, target
 
 
 def _taxii_world(running, usa, can):
@@ -462,3 +513,37 @@ def test_every_taxii_route_by_token_kind_and_method(world, kind, method):
             failures.append(f"{method} {name}: expected {expected}, got {reply.status_code}")
         assert reply["Content-Type"] == TAXII, (name, reply["Content-Type"])
     assert not failures, "\n".join(failures)
+
+
+def test_a_player_sees_a_debris_cloud_once_a_follow_on_drafted_from_its_asat_test_reaches_the_team(world):
+    from datetime import timedelta
+
+    from exercises.models import Inject
+
+    debris_path = reverse("debris-picture", args=world.args["debris-picture"])
+    gbr = Client()
+    gbr.force_login(world.gbr_player)
+    assert gbr.get(debris_path).status_code == 404
+    follow_on = Inject.objects.create(
+        exercise=world.exercise,
+        sequence=9,
+        offset=timedelta(minutes=30),
+        kind="conjunction",
+        title="Debris of KEA-1 near GBR's satellite",
+        text="Drafted from the ASAT test's debris.",
+        addressed_to_all=False,
+        drafted_from=world.usa_only,
+    )
+    follow_on.teams.set(Team.objects.filter(code="GBR"))
+    release_inject(inject=follow_on, by=world.facilitator)
+    reply = gbr.get(debris_path)
+    assert reply.status_code == 200 and reply["Content-Type"].startswith("image/svg+xml")
+    assert b"<title" in reply.content and b"2 fragments of KEA-1" in reply.content
+    assert reply["Cache-Control"] == "private, max-age=60"
+    # the conjunction is still not theirs: no inject naming its objects reached GBR
+    assert gbr.get(reverse("conjunction-picture", args=world.args["conjunction-picture"])).status_code == 404
+    staff = Client()
+    staff.force_login(world.facilitator)
+    e, conjunction_id, _ = world.args["conjunction-picture"]
+    assert staff.get(reverse("conjunction-picture", args=[e, conjunction_id, "radar"])).status_code == 404
+    assert staff.get(reverse("conjunction-picture", args=[e, conjunction_id, "miss-distance"])).status_code == 200

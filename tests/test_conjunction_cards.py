@@ -94,6 +94,10 @@ def test_the_team_page_shows_the_card_with_the_computed_numbers_and_the_cdm_link
         assert reverse("inject-cdm", args=[bound.exercise.pk, bound.usa_only.pk, fmt]) in card
     assert "Download CDM (KVN)" in card and "Download CDM (XML)" in card
     assert "{primary}" not in page and "pass within" in page
+    for picture in ("encounter-plane", "miss-distance"):  # the card's pictures, which the team may open
+        url = reverse("conjunction-picture", args=[bound.exercise.pk, conjunction.pk, picture])
+        assert url in card
+        assert client_for(bound.usa_player).get(url).status_code == 200
 
 
 def test_an_unbound_inject_keeps_its_text_and_has_no_card(running):
@@ -189,3 +193,61 @@ def test_sharing_an_assessment_from_the_inject_quotes_its_filled_text(bound):
     url = reverse("share-assessment", args=[bound.exercise.pk]) + f"?inject={bound.usa_only.pk}"
     page = client_for(bound.usa_player).get(url).content.decode()
     assert "CSpOC screening: ALLIED-SAT 7 and OBJECT 58213 pass within" in page and "{primary}" not in page
+
+
+def _move_debris_away(exercise, km: float = 60.0) -> None:
+    """The debris object's orbit raised by `km`: the pair no longer comes within the screening threshold."""
+    from exercises.models import SpaceObject
+    from exercises.orbits.elements import circular
+
+    debris = SpaceObject.objects.get(exercise=exercise, name="OBJECT 58213")
+    raised = circular(
+        "OBJECT 58213",
+        exercise.orbit_epoch,
+        548 + km,
+        debris.mean_elements().inclination,
+        norad_cat_id=58213,
+        object_id="2031-002C",
+    )
+    debris.elements = raised.as_dict()
+    debris.save(update_fields=["elements"])
+
+
+def test_a_screening_after_release_pushes_the_card_again_with_the_numbers_as_screened_now(
+    bound, listen, django_capture_on_commit_callbacks
+):
+    release_inject(inject=bound.usa_only, by=bound.facilitator)
+    usa = listen(realtime.team_group(bound.exercise.pk, "USA"))
+    gbr = listen(realtime.team_group(bound.exercise.pk, "GBR"))
+    facilitators = listen(realtime.facilitators_group(bound.exercise.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        screen_exercise(exercise=bound.exercise, reason="test")
+    conjunction = selectors.current_conjunction(bound.usa_only)
+    [pushed] = [message["html"] for message in usa.messages() if f'id="inject-{bound.usa_only.pk}"' in message["html"]]
+    assert 'hx-swap-oob="outerHTML"' in pushed
+    for number in expected_numbers(conjunction):
+        assert number in pushed
+    assert "no longer come within" not in pushed
+    assert not [message for message in gbr.messages() if "ALLIED-SAT 7" in message["html"]]
+    assert [message for message in facilitators.messages() if f"inject-row-{bound.usa_only.pk}" in message["html"]]
+
+
+def test_when_the_pair_is_no_longer_close_the_card_keeps_the_warning_and_says_so(
+    bound, listen, django_capture_on_commit_callbacks
+):
+    release_inject(inject=bound.usa_only, by=bound.facilitator)
+    warned = selectors.current_conjunction(bound.usa_only)
+    _move_debris_away(bound.exercise)
+    usa = listen(realtime.team_group(bound.exercise.pk, "USA"))
+    with django_capture_on_commit_callbacks(execute=True):
+        screen_exercise(exercise=bound.exercise, reason="test")
+    assert selectors.current_conjunction(bound.usa_only) is None
+    [pushed] = [message["html"] for message in usa.messages() if f'id="inject-{bound.usa_only.pk}"' in message["html"]]
+    assert "no longer come within the screening threshold" in pushed
+    for number in expected_numbers(warned):
+        assert number in pushed  # the warning's numbers, and its text filled: no raw placeholder left
+    assert "{miss_distance}" not in pushed
+    assert reverse("inject-cdm", args=[bound.exercise.pk, bound.usa_only.pk, "kvn"]) not in pushed
+    page = client_for(bound.usa_player).get(reverse("team", args=[bound.exercise.pk])).content.decode()
+    assert "no longer come within the screening threshold" in page
+    assert "{miss_distance}" not in page

@@ -63,3 +63,6 @@ def test_a_usa_player_plans_and_commits_a_burn_and_the_console_shows_it(library,
     current = selectors.current_conjunction(planner.warning)
     expect(usa.locator(f"#plan-{current.pk}")).to_contain_text(new_miss)
     expect(usa.locator("#manoeuvre-feed")).to_contain_text("ALLIED-SAT 7")
+    # The warning's card on the team page follows the screening live: the new miss distance, not the old one.
+    card = usa.locator(f"#inject-{planner.warning.pk} .conjunction-miss")
+    expect(card).to_have_text(new_miss, timeout=5000)

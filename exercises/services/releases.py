@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from exercises import conjunction_text, fragments, realtime, selectors
-from exercises.models import Exercise, Inject, Release, Response, Trigger
-from exercises.services import Conflict, audit
+from exercises.models import Exercise, Inject, InjectKind, Release, Response, Trigger
+from exercises.services import Conflict, audit, debris
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,8 @@ def release_inject(*, inject: Inject, by, scheduled: bool = False) -> list[Relea
         )
     push_release_to_staff(exercise, inject.pk, exercise_time)
     push_coverage(exercise)
+    if inject.drafted_from_id is not None or inject.kind == InjectKind.ASAT:
+        debris.push_debris_console(exercise.pk)  # a draft released, or a test whose target breaks up next
     return releases
 
 

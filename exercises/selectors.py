@@ -79,7 +79,7 @@ def releases(participant: Participant):
     return (
         visible_to(participant, Release.objects.all())
         .select_related("inject")
-        .prefetch_related("inject__teams", "inject__releasable_to")  # for the marking banner
+        .prefetch_related("inject__teams", "inject__releasable_to", "inject__techniques")  # banner, techniques
         .order_by("-released_at", "-id")
     )
 

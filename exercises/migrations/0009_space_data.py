@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exercises', '0007_api_tokens'),
+        ('exercises', '0008_attack_techniques'),
     ]
 
     operations = [

@@ -66,3 +66,8 @@ def test_a_usa_player_plans_and_commits_a_burn_and_the_console_shows_it(library,
     # The warning's card on the team page follows the screening live: the new miss distance, not the old one.
     card = usa.locator(f"#inject-{planner.warning.pk} .conjunction-miss")
     expect(card).to_have_text(new_miss, timeout=5000)
+
+    # The after-action report's conjunction section shows the manoeuvre's outcome: miss distance before → after.
+    console.goto(console.url.split("/exercises/")[0] + f"/exercises/{planner.exercise.pk}/report/")
+    expect(console.get_by_role("heading", name="Manoeuvres").first).to_be_visible()
+    expect(console.locator("body")).to_contain_text(f"{old_miss} → {new_miss}")

@@ -130,6 +130,7 @@ def _conjunction_card_pushes(exercise: Exercise, *, planners: bool) -> list[tupl
         .exclude(inject__primary_object="")
         .exclude(inject__secondary_object="")
         .select_related("inject")
+        .prefetch_related("inject__techniques")
         .order_by("team_id", "released_at")
     )
     if not releases:

@@ -108,7 +108,9 @@ def commit_burn(
     if not exercise.is_live:
         raise Conflict("Commit a manoeuvre while the exercise runs: it has not started, or it has ended.")
     space_object = (
-        SpaceObject.objects.select_for_update().select_related("owner").filter(pk=space_object.pk, exercise=exercise)
+        SpaceObject.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(pk=space_object.pk, exercise=exercise)
     ).first()
     outcome = _outcome(
         exercise, participant, space_object, conjunction, burn_at, (radial_m_s, in_track_m_s, cross_track_m_s)

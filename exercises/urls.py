@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exercises.views import control, evaluation, live, planning, reports, sharing, staffing
+from exercises.views import control, evaluation, live, planning, reports, sharing, staffing, timeline
 
 urlpatterns = [
     path("", live.home, name="home"),
@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("exercises/<int:exercise_id>/messages/", live.send_message, name="send-message"),
     path("exercises/<int:exercise_id>/delivery/", control.delivery, name="delivery"),
+    path("exercises/<int:exercise_id>/timeline/", timeline.timeline, name="timeline"),
     path("exercises/<int:exercise_id>/share/", sharing.share, name="share-assessment"),
     path(
         "exercises/<int:exercise_id>/assessments/<int:assessment_id>/acknowledge/",

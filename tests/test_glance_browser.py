@@ -147,8 +147,9 @@ def test_the_console_with_seven_teams_fits_the_screen_without_scrolling_sideways
         right = console.locator(panel).evaluate("element => element.getBoundingClientRect().right")
         assert right <= inner_width, f"{panel} runs off the right edge at {width}x{height}"
     # A matrix wider than its panel scrolls inside it, its header row and first column kept in view.
-    assert console.locator("#delivery .matrix thead th").first.evaluate("th => getComputedStyle(th).position") == "sticky"
-    assert console.locator("#delivery .matrix tbody th").first.evaluate("th => getComputedStyle(th).position") == "sticky"
+    position = "th => getComputedStyle(th).position"
+    assert console.locator("#delivery .matrix thead th").first.evaluate(position) == "sticky"
+    assert console.locator("#delivery .matrix tbody th").first.evaluate(position) == "sticky"
     assert console.locator("#delivery").evaluate("div => getComputedStyle(div).overflowX") == "auto"
 
 

@@ -262,3 +262,32 @@ def test_axe_finds_no_serious_or_critical_violation(personas, log_in, live_daphn
     assert serious == [], "\n".join(serious)
     if who is None:
         context.close()
+
+
+def focus_by_tab(page, name, presses=80):
+    """Press Tab until the element named `name` has the focus; its outline shows where the focus is."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; const style = getComputedStyle(e);"
+            " return [e.getAttribute('aria-label') || e.textContent.trim(), style.outlineStyle, style.outlineWidth]; }"
+        )
+        if focused[0] == name:
+            assert focused[1] != "none" and focused[2] != "0px", f"{name} has the focus but no visible outline"
+            return
+    raise AssertionError(f"{name} was never reached with Tab")
+
+
+def test_a_facilitator_runs_the_console_from_the_keyboard_and_sees_where_the_focus_is(personas, log_in):
+    console = log_in(personas.facilitator)
+    wait_for_socket(console)
+
+    focus_by_tab(console, "Skip to the content")
+    expect(console.get_by_role("link", name="Skip to the content")).to_be_in_viewport()
+    focus_by_tab(console, "Start exercise")
+    console.keyboard.press("Enter")
+    expect(console.get_by_role("timer", name="Exercise time")).to_contain_text("Running", timeout=3000)
+    focus_by_tab(console, "Release inject 3: Direct-ascent ASAT test detected")
+    console.keyboard.press("Enter")
+    expect(console.locator(f"#inject-row-{personas.to_all.pk}")).to_contain_text("Released", timeout=3000)
+    expect(console.locator(f"#timeline-mark-{personas.to_all.pk}")).to_have_class(re.compile("is-released"))

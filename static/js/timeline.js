@@ -11,13 +11,22 @@
     return pad(Math.floor(total / 3600)) + ":" + pad(Math.floor(total % 3600 / 60)) + ":" + pad(total % 60);
   }
 
+  // The exercise time now, from the figures an element carries (data-elapsed, -speed, -status) and the moment
+  // the page received it.
+  function exerciseTime(element) {
+    if (!element.dataset.receivedAt) { element.dataset.receivedAt = String(performance.now()); }
+    var elapsed = parseFloat(element.dataset.elapsed);
+    if (element.dataset.status === "running") {
+      elapsed += (performance.now() - parseFloat(element.dataset.receivedAt)) / 1000 * parseFloat(element.dataset.speed);
+    }
+    return elapsed;
+  }
+
   function update() {
     document.querySelectorAll("#timeline[data-span]").forEach(function (timeline) {
-      if (!timeline.dataset.receivedAt) { timeline.dataset.receivedAt = String(performance.now()); }
-      var elapsed = parseFloat(timeline.dataset.elapsed);
-      if (timeline.dataset.status === "running") {
-        elapsed += (performance.now() - parseFloat(timeline.dataset.receivedAt)) / 1000 * parseFloat(timeline.dataset.speed);
-      }
+      // The console's clock is pushed the moment it changes (the timeline up to a second later): follow it.
+      var clock = document.getElementById("exercise-clock");
+      var elapsed = exerciseTime(clock && clock.dataset.elapsed ? clock : timeline);
       var percent = Math.min(100, Math.max(0, elapsed / parseFloat(timeline.dataset.span) * 100));
       var line = timeline.querySelector(".timeline-now");
       if (line) { line.style.setProperty("--at", percent.toFixed(3) + "%"); }

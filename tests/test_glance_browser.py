@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from exercises.models import Participant, Scenario, Team
 from exercises.services.clock import change_status
 from exercises.services.exercises import add_participant, create_exercise
+from exercises.services.injects import set_hold
 from exercises.services.releases import release_inject
 from exercises.services.responses import submit_response
 from exercises.services.sharing import share_assessment
@@ -238,7 +239,26 @@ AXE_PAGES = {
 @pytest.mark.parametrize("name", list(AXE_PAGES))
 def test_axe_finds_no_serious_or_critical_violation(personas, log_in, live_daphne, browser, name):
     exercise = change_status(exercise=personas.exercise, action="start", by=personas.facilitator)
-    release_inject(inject=personas.to_all, by=personas.facilitator)  # a card, a row, a matrix cell
+    for inject in (personas.usa_only, personas.to_all):  # cards, rows, delivered and not delivered cells
+        release_inject(inject=inject, by=personas.facilitator)
+    usa = exercise.participants.get(user=personas.usa_player)
+    submit_response(  # a claimed step for the evaluator to adjudicate
+        participant=usa,
+        inject=personas.to_all,
+        kind="assessment",
+        text="A deliberate test.",
+        protocol_steps=personas.to_all.protocol_steps.all(),
+    )
+    share_assessment(
+        participant=usa,
+        source=personas.to_all,
+        title="USA assessment of the ASAT test",
+        text="A deliberate, destructive test.",
+        recipients=Team.objects.filter(code="GBR"),
+        classification=personas.to_all.classification,
+        releasability=personas.to_all.releasability,
+    )
+    set_hold(inject=personas.gbr_only, held=True, by=personas.facilitator)
     who, path = AXE_PAGES[name]
     scenario = Scenario.objects.get(name="Alpha scenario")
     if who is None:

@@ -53,8 +53,12 @@ class Problems:
             "response",
             lambda response: response.status >= 400 and self.found.append(f"{response.status} {response.url}"),
         )
-        page.on("requestfailed", lambda request: self.found.append(f"failed {request.url}: {request.failure}"))
+        page.on("requestfailed", self.request_failed)
         return page
+
+    def request_failed(self, request):
+        if request.failure != "net::ERR_ABORTED":  # the page went on to another before this one had loaded
+            self.found.append(f"failed {request.url}: {request.failure}")
 
 
 def line_position(page) -> float:
@@ -73,6 +77,7 @@ def test_the_timeline_line_moves_with_the_clock_and_a_mark_changes_state_on_rele
     expect(console.locator(".timeline-countdown")).to_have_text("in 00:05:00")
 
     console.get_by_role("button", name="Start exercise").click()
+    expect(console.get_by_role("button", name="Pause exercise")).to_be_visible(timeout=3000)  # the new controls
     console.locator("#clock-speed").select_option("60")
     console.get_by_role("button", name="Set speed").click()
     expect(console.get_by_role("timer", name="Exercise time")).to_contain_text("60×", timeout=2000)
@@ -188,6 +193,7 @@ def test_a_whole_short_exercise_leaves_every_browser_console_clean(personas, log
         "data-state", "held", timeout=3000
     )
     console.get_by_role("button", name="Stop holding inject 2").click()
+    expect(console.get_by_role("button", name="Hold inject 2")).to_be_visible(timeout=3000)  # its row, replaced
     console.get_by_role("button", name="Release inject 2: UK-only intelligence on the debris field").click()
     expect(gbr.get_by_role("heading", name="UK-only intelligence on the debris field")).to_be_visible(timeout=3000)
     console.get_by_role("button", name="Release inject 3: Direct-ascent ASAT test detected").click()

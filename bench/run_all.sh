@@ -44,6 +44,8 @@ declare -A RUNS=(
   [storm-postgres-redis-after-rep4]="$PY -m bench.storm --db postgres --layer redis"
   [storm-sqlite-memory-after-rep1]="$PY -m bench.storm --db sqlite --layer memory"
   [storm-sqlite-memory-after-rep2]="$PY -m bench.storm --db sqlite --layer memory"
+  # Issue #18: conjunction screening of a 1,000-fragment cloud against the seven allied satellites (orbits only, no server).
+  [screening]="$PY -m bench.screening"
 )
 ORDER=(fanout-sqlite-memory-after fanout-postgres-redis-after fanout-sqlite-memory-200-rep1 fanout-postgres-redis-200-rep1
        fanout-sqlite-memory-200-rep2 fanout-postgres-redis-200-rep2 fanout-sqlite-memory-200-rep3

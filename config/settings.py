@@ -280,7 +280,8 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # Rate limits per user (django-ratelimit): what one player may submit in a minute.
 RATELIMIT_VIEW = "exercises.views.live.rate_limited"
-SUBMISSION_RATE = env_str("SUBMISSION_RATE", default="30/m")
+SUBMISSION_RATE = env_str("SUBMISSION_RATE", default="30/m")  # also a TAXII client's POSTs, per API token
+TAXII_READ_RATE = env_str("TAXII_READ_RATE", default="300/m")  # a TAXII client's GETs, per API token
 
 # Request size limits: a clear 400 instead of memory spent on oversized bodies.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

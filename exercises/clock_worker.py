@@ -1,4 +1,5 @@
-"""The exercise clock's worker: releases due injects and evaluates contingency injects.
+"""The exercise clock's worker: releases due injects, evaluates contingency injects, and breaks up the
+targets of released ASAT tests (services/debris.py).
 
 The same `tick()` runs in two ways:
 - `python manage.py run_clock`, a process of its own (any number of them, on any machine);
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from exercises import selectors
-from exercises.services import presence
+from exercises.services import debris, presence
 from exercises.services.releases import release_due_injects
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ def tick() -> int:
     released = 0
     for exercise_id in selectors.running_exercise_ids():
         released += release_due_injects(exercise_id)
+    debris.break_up_released_targets()  # ASAT tests released by this tick or by hand, after their commit
     if time.monotonic() - _presence_checked_at >= PRESENCE_CHECK_EVERY:
         _presence_checked_at = time.monotonic()
         presence.expire_stale()

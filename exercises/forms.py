@@ -406,3 +406,72 @@ class PlanExerciseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["scenario"].queryset = Scenario.objects.all()
         self.fields["teams"].initial = list(Team.objects.values_list("code", flat=True))
+
+
+class StixImportForm(ErrorTextMixin, MarkingFields):
+    """A STIX 2.1 bundle (a file or pasted), shared as the team's assessment under the marking chosen here."""
+
+    field_order = [
+        "bundle_file",
+        "bundle_text",
+        "source",
+        "recipients",
+        "classification",
+        "releasability",
+        "releasable_to",
+        "downgrade_reason",
+        "downgrade_removed",
+    ]
+
+    bundle_file = forms.FileField(required=False, label="STIX bundle file (.json)")
+    bundle_text = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 8}), label="Or paste the STIX bundle"
+    )
+    source = forms.ChoiceField(label="Source", required=False)
+    recipients = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.none(),
+        to_field_name="code",
+        widget=forms.CheckboxSelectMultiple,
+        label="Share with",
+        error_messages={"required": "Choose at least one allied team to share with."},
+    )
+    downgrade_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why downgrade (needed to share beyond the source's marking)",
+    )
+    downgrade_removed = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What was removed or sanitised"
+    )
+
+    def __init__(self, *args, participant, sources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipients"].queryset = participant.exercise.teams.exclude(pk=participant.team_id)
+        self.fields["releasable_to"].queryset = participant.exercise.teams.all()
+        self.fields["source"].choices = [("", "The inject the bundle's report names (in its object_refs)"), *sources]
+        self.fields["source"].error_messages["invalid_choice"] = (
+            "Pick an inject your team received or one of its responses."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("bundle_file")
+        if upload is not None:
+            if upload.size > 1024 * 1024:
+                self.add_error("bundle_file", "The file is larger than 1 MB.")
+                return cleaned
+            cleaned["bundle"] = upload.read()
+        elif cleaned.get("bundle_text", "").strip():
+            cleaned["bundle"] = cleaned["bundle_text"]
+        else:
+            self.add_error("bundle_file", "Choose a STIX bundle file, or paste the bundle.")
+        return cleaned
+
+
+class ApiTokenForm(ErrorTextMixin, forms.Form):
+    name = forms.CharField(
+        max_length=80,
+        label="Token name",
+        help_text="What uses it, e.g. 'taxii2-client on the ops laptop'.",
+        error_messages={"required": "Give the token a name."},
+    )

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
 
-from exercises import selectors
+from exercises import conjunction_text, selectors
 from exercises import timeline as msel_timeline
 from exercises.models import AuditEvent
 
@@ -25,13 +25,27 @@ def _render(partial: str, context: dict) -> str:
 
 
 def released_inject(release) -> str:
-    """A newly released inject, prepended to a team's feed."""
-    return _render("inject-push", {"release": release, "inject": release.inject})
+    """A newly released inject, prepended to a team's feed (a conjunction inject with its screened event)."""
+    inject = release.inject
+    return _render(
+        "inject-push",
+        {"release": release, "inject": inject, "conjunction_cards": conjunction_text.cards([inject])},
+    )
 
 
-def msel_row(inject, *, can_control: bool) -> str:
-    """One MSEL row for the console; facilitators get its controls, evaluators do not."""
-    return _render("msel-row", {"inject": inject, "can_control": can_control, "oob": True})
+def replaced_conjunction_cards(releases, conjunction_cards: dict, acks: dict) -> str:
+    """A team's released conjunction injects, each replacing its card on the team's pages (after a screening)."""
+    return _render("inject-card-replace", {"releases": releases, "conjunction_cards": conjunction_cards, "acks": acks})
+
+
+def msel_row(inject, *, can_control: bool, conjunction_cards: dict | None = None) -> str:
+    """One MSEL row for the console; facilitators get its controls, evaluators do not. `conjunction_cards`:
+    conjunction_text.cards([inject]) when the caller has it already."""
+    if conjunction_cards is None:
+        conjunction_cards = conjunction_text.cards([inject])
+    return _render(
+        "msel-row", {"inject": inject, "can_control": can_control, "oob": True, "conjunction_cards": conjunction_cards}
+    )
 
 
 def new_response(response) -> str:
@@ -95,29 +109,36 @@ def delivery_context(exercise) -> dict:
 def team_context(participant) -> dict:
     """What a team page shows: the same for the page and for the state sent on (re)connect."""
     exercise = participant.exercise
+    releases = list(selectors.releases(participant))
     return {
         "exercise": exercise,
         "participant": participant,
-        "releases": selectors.releases(participant),
+        "releases": releases,
+        "conjunction_cards": conjunction_text.cards([release.inject for release in releases], exercise),
         "responses": selectors.responses(participant),
         "messages": selectors.messages(participant),
         "assessments": selectors.assessments_for(participant),
         "acks": selectors.acknowledged(exercise.pk, participant.team_id),
+        "manoeuvres": selectors.manoeuvres(participant),
     }
 
 
 def console_context(participant) -> dict:
     exercise = participant.exercise
+    injects = selectors.msel(exercise)
     return {
         "exercise": exercise,
         "participant": participant,
-        "injects": selectors.msel(exercise),
+        "injects": injects,
+        "conjunction_cards": conjunction_text.cards(injects, exercise),
         "responses": selectors.responses(participant),
         "messages": selectors.messages(participant),
         "assessments": selectors.assessments_for(participant),
         "sharing": selectors.sharing_matrix(exercise),
         "presence": selectors.presence(exercise),
         "can_control": participant.is_facilitator,
+        "manoeuvres": selectors.manoeuvres(participant),
+        "debris_clouds": selectors.debris_clouds(exercise),
         "timeline": msel_timeline.timeline(exercise),
         **delivery_context(exercise),
     }
@@ -136,6 +157,7 @@ def journal_version(exercise_id: int) -> tuple[int, int | None]:
     version = (
         AuditEvent.objects.filter(exercise_id=exercise_id)
         .exclude(kind__startswith="presence.")
+        .exclude(kind__startswith="taxii.")  # API tokens and TAXII requests: nothing a team page shows
         .aggregate(events=Count("id"), head=Max("id"))
     )
     return version["events"], version["head"]
@@ -220,6 +242,33 @@ def control_state(participant) -> str:
     return _render("control-state", {**console_context(participant), "oob": True})
 
 
+DEBRIS = "exercises/_debris_console.html"
+
+
+def debris_console(exercise, clouds, *, can_control: bool) -> str:
+    """The console's debris section (selectors.debris_clouds): each ASAT test's cloud and its drafted injects,
+    with their Release, Edit and Discard controls for facilitators."""
+    return render_to_string(
+        f"{DEBRIS}#debris-console",
+        {"exercise": exercise, "debris_clouds": clouds, "can_control": can_control, "oob": True},
+    )
+
+
+def msel_body(exercise, injects, *, can_control: bool, conjunction_cards: dict | None = None) -> str:
+    """The console's whole MSEL, replacing its rows (drafted injects joined it, in scheduled order)."""
+    if conjunction_cards is None:
+        conjunction_cards = conjunction_text.cards(injects, exercise)
+    return render_to_string(
+        f"{DEBRIS}#msel-body",
+        {"injects": injects, "can_control": can_control, "conjunction_cards": conjunction_cards},
+    )
+
+
+def discarded_inject(inject_id: int) -> str:
+    """Removes a discarded inject's MSEL row from the console."""
+    return render_to_string(f"{DEBRIS}#discarded-inject", {"inject_id": inject_id})
+
+
 def assessment(shared, *, viewer_team: str | None, new: bool) -> str:
     """A shared assessment's card for one audience: a recipient team (who may acknowledge) or the
     sender and staff (viewer_team None). New cards are prepended to the Combined Picture; later
@@ -229,3 +278,8 @@ def assessment(shared, *, viewer_team: str | None, new: bool) -> str:
 
 def sharing(exercise) -> str:
     return _render("sharing", {"sharing": selectors.sharing_matrix(exercise), "oob": True})
+
+
+def committed_manoeuvre(manoeuvre) -> str:
+    """A committed burn, prepended to the manoeuvres on the console and the team's page."""
+    return render_to_string("exercises/_manoeuvres.html#manoeuvre-push", {"manoeuvre": manoeuvre})

@@ -985,3 +985,28 @@ class Manoeuvre(models.Model):
 
     def __str__(self):
         return f"{self.space_object} burn of {self.delta_v_m_s:.2f} m/s"
+
+
+class ApiToken(models.Model):
+    """A participant's key for the TAXII server (HTTP Basic password or Bearer token).
+
+    Only the SHA-256 of the secret is kept: the secret is shown once, when the token is made.
+    A revoked token is refused from the moment `revoked_at` is set.
+    """
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.participant})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -12,15 +12,18 @@ from datetime import timedelta
 from statistics import median
 
 from django.conf import settings
-from django.db.models import Min, Prefetch, Q
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from exercises.models import (
     Acknowledgement,
+    AuditEvent,
     Conjunction,
     Exercise,
     Feedback,
     Inject,
+    InjectKind,
+    Manoeuvre,
     Message,
     Participant,
     ProtocolStep,
@@ -481,3 +484,214 @@ def current_conjunction(inject: Inject) -> Conjunction | None:
         .order_by("tca")
         .first()
     )
+
+
+def bound_conjunctions(participant: Participant) -> list[tuple[Conjunction, Inject]]:
+    """The current conjunctions the participant may see, each with the conjunction inject bound to it (a
+    player: only injects released to their team), once each, in order of the injects' release."""
+    injects = list(
+        visible_to(participant, Inject.objects.exclude(primary_object="").exclude(secondary_object=""))
+        .prefetch_related("protocol_steps")
+        .order_by("released_at", "sequence")
+        .distinct()
+    )
+    bound = current_conjunctions(participant.exercise_id, injects)  # one query, however many injects
+    found = {}
+    for inject in injects:
+        conjunction = bound.get(inject.pk)
+        if conjunction is not None and conjunction.pk not in found:
+            inject.exercise = participant.exercise
+            found[conjunction.pk] = (conjunction, inject)
+    return list(found.values())
+
+
+def visible_conjunction(participant: Participant, conjunction_id) -> tuple[Conjunction, Inject] | None:
+    """(the conjunction, the inject that warned of it) if it is current and the participant may see it."""
+    return next((pair for pair in bound_conjunctions(participant) if str(pair[0].pk) == str(conjunction_id)), None)
+
+
+def planner_conjunctions(participant: Participant) -> list[tuple[Conjunction, Inject]]:
+    """The team's manoeuvre planner: the current conjunctions it was warned of whose primary is its own."""
+    if not participant.is_player:
+        return []
+    return [pair for pair in bound_conjunctions(participant) if pair[0].primary.owner_id == participant.team_id]
+
+
+def superseded_team_conjunction(participant: Participant, conjunction_id) -> bool:
+    """Whether the id is a superseded conjunction of one of the player's team's satellites."""
+    if not participant.is_player or not str(conjunction_id).isdigit():
+        return False
+    return Conjunction.objects.filter(
+        pk=conjunction_id,
+        exercise_id=participant.exercise_id,
+        primary__owner_id=participant.team_id,
+        superseded_at__isnull=False,
+    ).exists()
+
+
+def manoeuvres(participant: Participant):
+    """Committed manoeuvres, newest first: a player sees their own team's, staff every team's."""
+    rows = Manoeuvre.objects.filter(exercise_id=participant.exercise_id)
+    if participant.is_player:
+        rows = rows.filter(team_id=participant.team_id)
+    return rows.select_related("exercise", "space_object", "team", "conjunction__secondary").order_by(
+        "-committed_at", "-id"
+    )
+
+
+def current_conjunctions(exercise_id: int, injects) -> dict[int, Conjunction]:
+    """inject id → its current_conjunction, for many injects of one exercise in one query (none when no
+    inject names a pair): a team page or the console shows every conjunction inject's screened event."""
+    return _conjunctions_of_pairs(exercise_id, injects, current=True)
+
+
+def last_screened_conjunctions(exercise_id: int, injects) -> dict[int, Conjunction]:
+    """inject id → the last screened approach of its pair, superseded since (a burn or a break-up changed the
+    catalogue and the pair no longer comes within the screening threshold): what the inject warned of. One
+    query, and none when no inject names a pair."""
+    return _conjunctions_of_pairs(exercise_id, injects, current=False)
+
+
+def _conjunctions_of_pairs(exercise_id: int, injects, *, current: bool) -> dict[int, Conjunction]:
+    """inject id → the first by TCA of its pair's current rows, or the latest screened of its superseded ones."""
+    pairs = {
+        (inject.primary_object, inject.secondary_object)
+        for inject in injects
+        if inject.primary_object and inject.secondary_object
+    }
+    if not pairs:
+        return {}
+    rows = (
+        Conjunction.objects.filter(
+            exercise_id=exercise_id,
+            superseded_at__isnull=current,
+            primary__name__in={primary for primary, _ in pairs},
+            secondary__name__in={secondary for _, secondary in pairs},
+        )
+        .select_related("primary", "secondary", "primary__owner", "secondary__owner")
+        .order_by(*(["tca"] if current else ["-screened_at", "tca"]))
+    )
+    found = {}
+    for row in rows:
+        found.setdefault((row.primary.name, row.secondary.name), row)
+    return {
+        inject.pk: found[(inject.primary_object, inject.secondary_object)]
+        for inject in injects
+        if (inject.primary_object, inject.secondary_object) in found
+    }
+
+
+# An ASAT test's debris (services/debris.py) --------------------------------------------------------
+
+
+def pending_breakups():
+    """Released ASAT tests whose target is still whole, in live exercises with orbits: the break-ups the clock
+    worker has yet to do (services.debris.break_up_released_targets). Derived from the rows alone, so a
+    restart loses none and one that is done is never pending again."""
+    intact_target = SpaceObject.objects.filter(
+        exercise_id=OuterRef("exercise_id"), name=OuterRef("primary_object"), destroyed_at__isnull=True
+    )
+    return (
+        Inject.objects.filter(
+            kind=InjectKind.ASAT,
+            released_at__isnull=False,
+            exercise__status__in=[Exercise.Status.RUNNING, Exercise.Status.PAUSED],
+            exercise__orbit_epoch__isnull=False,
+        )
+        .exclude(primary_object="")
+        .filter(Exists(intact_target))
+        .select_related("exercise")
+        .order_by("released_at", "pk")
+    )
+
+
+@dataclass
+class DraftedInject:
+    """A conjunction inject the app drafted from a cloud, and the screened event it is bound to."""
+
+    inject: Inject
+    conjunction: Conjunction | None
+    tca: timedelta | None  # exercise time of closest approach
+
+    @property
+    def probability(self) -> str:
+        return "" if self.conjunction is None else f"{self.conjunction.probability:.1e}"
+
+
+@dataclass
+class DebrisCloud:
+    """An ASAT test of the exercise and what it made: its target, the fragments and the drafted injects."""
+
+    inject: Inject  # the ASAT test
+    target: SpaceObject | None  # None: the inject names an object the catalogue does not have
+    breakup: dict | None  # the catalogue.breakup journal entry's payload, once broken up
+    catalogued: int
+    drafts: list[DraftedInject]
+
+    @property
+    def broken_up(self) -> bool:
+        return self.breakup is not None
+
+    @property
+    def fragment_count(self) -> int | None:
+        return None if self.breakup is None else self.breakup["fragments"]
+
+    @property
+    def broken_up_at(self) -> timedelta | None:
+        """Exercise time of the break-up (the ASAT test's release)."""
+        return None if self.breakup is None else timedelta(seconds=self.breakup["exercise_seconds"])
+
+
+def debris_clouds(exercise: Exercise) -> list[DebrisCloud]:
+    """The exercise's ASAT tests that name a target, with their clouds and drafts, in MSEL order (a fixed
+    number of queries)."""
+    tests = list(
+        Inject.objects.filter(exercise=exercise, kind=InjectKind.ASAT)
+        .exclude(primary_object="")
+        .order_by("offset", "sequence")
+    )
+    if not tests:
+        return []
+    targets = {
+        target.name: target
+        for target in SpaceObject.objects.filter(
+            exercise=exercise, name__in=[test.primary_object for test in tests]
+        ).annotate(catalogued=Count("fragments"))
+    }
+    breakups = {
+        event.payload.get("inject"): event.payload
+        for event in AuditEvent.objects.filter(exercise=exercise, kind="catalogue.breakup")
+    }
+    drafts = defaultdict(list)
+    for draft in (
+        Inject.objects.filter(exercise=exercise, drafted_from__in=tests)
+        .prefetch_related("teams", Prefetch("releases", queryset=Release.objects.order_by("team__order")))
+        .order_by("offset", "sequence")
+    ):
+        drafts[draft.drafted_from_id].append(draft)
+    conjunctions = {}
+    for conjunction in (
+        Conjunction.objects.filter(
+            exercise=exercise, superseded_at__isnull=True, secondary__parent__in=list(targets.values())
+        )
+        .select_related("primary", "secondary")
+        .order_by("-tca")  # the earliest last, so it is the one kept
+    ):
+        conjunctions[(conjunction.primary.name, conjunction.secondary.name)] = conjunction
+    clouds = []
+    for test in tests:
+        target = targets.get(test.primary_object)
+        bound = [(draft, conjunctions.get((draft.primary_object, draft.secondary_object))) for draft in drafts[test.pk]]
+        clouds.append(
+            DebrisCloud(
+                inject=test,
+                target=target,
+                breakup=breakups.get(test.pk),
+                catalogued=target.catalogued if target is not None else 0,
+                drafts=[
+                    DraftedInject(draft, found, exercise.exercise_time_of(found.tca) if found else None)
+                    for draft, found in bound
+                ],
+            )
+        )
+    return clouds

@@ -112,3 +112,78 @@ urlpatterns += [
     ),
     path("scenarios/<int:scenario_id>/orbit-epoch/", catalogue_authoring.set_orbit_epoch, name="scenario-orbit-epoch"),
 ]
+
+# A conjunction inject's CCSDS Conjunction Data Message (cards): staff, and the teams it was released to.
+from exercises.views import conjunctions  # noqa: E402
+
+urlpatterns += [
+    path(
+        "exercises/<int:exercise_id>/injects/<int:inject_id>/cdm.<slug:fmt>", conjunctions.inject_cdm, name="inject-cdm"
+    ),
+]
+
+# The team's manoeuvre planner (issue 14): preview a burn, then commit it.
+from exercises.views import manoeuvres  # noqa: E402
+
+urlpatterns += [
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/manoeuvre/plan/",
+        manoeuvres.plan,
+        name="plan-manoeuvre",
+    ),
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/manoeuvre/commit/",
+        manoeuvres.commit,
+        name="commit-manoeuvre",
+    ),
+]
+
+# STIX bundles of the Combined Picture, and the API tokens of the TAXII server.
+from exercises.views import api_tokens, stix_exchange  # noqa: E402
+
+urlpatterns += [
+    path("exercises/<int:exercise_id>/combined-picture.stix.json", stix_exchange.export, name="stix-export"),
+    path("exercises/<int:exercise_id>/share/stix/", stix_exchange.import_bundle, name="stix-import"),
+    path("exercises/<int:exercise_id>/api-tokens/", api_tokens.tokens, name="api-tokens"),
+    path("exercises/<int:exercise_id>/api-tokens/<int:token_id>/revoke/", api_tokens.revoke, name="api-token-revoke"),
+]
+
+# The TAXII 2.1 server (exercises/views/taxii.py): API tokens, not sessions.
+from exercises.views import taxii  # noqa: E402
+
+TAXII_COLLECTION = "taxii2/exercises/<int:exercise_id>/collections/<uuid:collection_uuid>/"
+urlpatterns += [
+    path("taxii2/", taxii.discovery, name="taxii-discovery"),
+    path("taxii2/exercises/<int:exercise_id>/", taxii.api_root, name="taxii-api-root"),
+    path("taxii2/exercises/<int:exercise_id>/collections/", taxii.collections, name="taxii-collections"),
+    path(TAXII_COLLECTION, taxii.collection, name="taxii-collection"),
+    path(TAXII_COLLECTION + "objects/", taxii.objects, name="taxii-objects"),
+    path(TAXII_COLLECTION + "objects/<str:object_id>/", taxii.object_detail, name="taxii-object"),
+    path(TAXII_COLLECTION + "objects/<str:object_id>/versions/", taxii.object_versions, name="taxii-object-versions"),
+    path(TAXII_COLLECTION + "manifest/", taxii.manifest, name="taxii-manifest"),
+    path("taxii2/exercises/<int:exercise_id>/status/<uuid:status_id>/", taxii.status, name="taxii-status"),
+]
+
+# An ASAT test's drafted contingency injects (services/debris.py): facilitators only.
+from exercises.views import debris  # noqa: E402
+
+urlpatterns += [
+    path("exercises/<int:exercise_id>/injects/<int:inject_id>/discard/", debris.discard_draft, name="discard-draft"),
+]
+
+# The orbit pictures (SVG): a conjunction's, a debris cloud's, the allied catalogue's.
+from exercises.views import pictures  # noqa: E402
+
+urlpatterns += [
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/<slug:picture>.svg",
+        pictures.conjunction_picture,
+        name="conjunction-picture",
+    ),
+    path(
+        "exercises/<int:exercise_id>/debris/<int:object_id>/<slug:picture>.svg",
+        pictures.debris_picture,
+        name="debris-picture",
+    ),
+    path("exercises/<int:exercise_id>/catalogue/altitudes.svg", pictures.catalogue_picture, name="catalogue-picture"),
+]

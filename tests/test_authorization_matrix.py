@@ -47,12 +47,27 @@ STAFF = row("ok", "ok", 403, 403)
 FACILITATOR = row("ok", 403, 403, 403)
 PLAYERS = row(403, 403, "ok", "ok")
 USA_ONLY = row(403, 403, "ok", 404)  # an item that reached USA only
+STAFF_AND_USA = row("ok", "ok", "ok", 404)  # what staff see of an item that reached USA only
 PLAYERS_AND_FACILITATOR = row("ok", 403, "ok", "ok")
 PLANNER = {**row("ok", 403, 403, 403, no_role_default=403)}
 EVERYONE = {persona: "ok" for persona in PERSONAS}
 NOT_ALLOWED = {persona: 405 for persona in PERSONAS}
 LOGGED_IN = {**EVERYONE, "anonymous": "login"}
 HOME = {**LOGGED_IN, "no_role": 403}
+EVERY_ROLE = row("ok", "ok", "ok", "ok")
+TAXII_SESSION = {persona: 401 for persona in PERSONAS}  # a session cookie is no TAXII credential: tokens only
+
+TAXII_ROUTES = [
+    "taxii-discovery",
+    "taxii-api-root",
+    "taxii-collections",
+    "taxii-collection",
+    "taxii-objects",
+    "taxii-object",
+    "taxii-object-versions",
+    "taxii-manifest",
+    "taxii-status",
+]
 
 # url name → {method: outcomes}
 EXPECTED = {
@@ -81,6 +96,7 @@ EXPECTED = {
     "hold-inject": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "delay-inject": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "edit-inject": {"GET": FACILITATOR, "POST": FACILITATOR},
+    "discard-draft": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "compose-inject": {"GET": NOT_ALLOWED, "POST": FACILITATOR},
     "acknowledge-inject": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
     "send-message": {"GET": NOT_ALLOWED, "POST": PLAYERS_AND_FACILITATOR},
@@ -120,6 +136,18 @@ EXPECTED = {
     "scenario-object-edit": {"GET": PLANNER, "POST": PLANNER},
     "scenario-object-delete": {"GET": NOT_ALLOWED, "POST": PLANNER},
     "scenario-orbit-epoch": {"GET": NOT_ALLOWED, "POST": PLANNER},
+    "plan-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
+    "commit-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
+    "inject-cdm": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
+    "stix-export": {"GET": EVERY_ROLE, "POST": NOT_ALLOWED},
+    "stix-import": {"GET": PLAYERS, "POST": PLAYERS},
+    "api-tokens": {"GET": EVERY_ROLE, "POST": EVERY_ROLE},
+    "api-token-revoke": {"GET": NOT_ALLOWED, "POST": row("ok", "ok", "ok", 404)},  # USA's token: its owner, staff
+    **{name: {"GET": TAXII_SESSION, "POST": TAXII_SESSION} for name in TAXII_ROUTES},
+    # the orbit pictures: a conjunction named by, and a debris cloud made by, an inject that reached USA only
+    "conjunction-picture": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
+    "debris-picture": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
+    "catalogue-picture": {"GET": STAFF, "POST": NOT_ALLOWED},
 }
 # websocket route name → persona → "accepted" or the close code
 WEBSOCKETS = {
@@ -167,9 +195,12 @@ def test_every_route_has_an_entry_in_the_table():
 @pytest.fixture
 def world(running):
     """The ids each route needs: an inject and a shared assessment that reached USA only, etc."""
-    from exercises.models import ImprovementItem, Participant, Scenario
+    from exercises.models import ImprovementItem, Inject, Participant, Scenario
 
     exercise = running.exercise
+    from tests.conjunctions import plant_conjunction
+
+    plant_conjunction(exercise, running.usa_only)  # its CDM: the USA-only inject is a bound conjunction
     release_inject(inject=running.usa_only, by=running.facilitator)
     release_inject(inject=running.to_all, by=running.facilitator)
     can = Participant.objects.select_related("exercise", "team").filter(exercise=exercise, team_id="CAN").first()
@@ -194,6 +225,18 @@ def world(running):
     usa = Participant.objects.select_related("exercise", "team").get(exercise=exercise, team_id="USA")
     usa_response = submit_response(participant=usa, inject=running.usa_only, kind="action", text="r", protocol_steps=[])
     scenario = Scenario.objects.get(name="Alpha scenario")
+    draft = Inject.objects.create(  # as services/debris.py drafts one from an ASAT test's debris
+        exercise=exercise,
+        sequence=90,
+        offset=running.to_all.offset,
+        kind="conjunction",
+        title="Drafted conjunction warning",
+        text="{primary} and {secondary} at {tca}",
+        addressed_to_all=False,
+        on_demand=True,
+        drafted_from=running.to_all,
+    )
+    draft.teams.set(Team.objects.filter(code="USA"))
     e, i = exercise.pk, running.usa_only.pk
     running.args = {
         "login": [],
@@ -214,8 +257,10 @@ def world(running):
         "hold-inject": [e, running.gbr_only.pk],
         "delay-inject": [e, running.gbr_only.pk],
         "edit-inject": [e, running.gbr_only.pk],
+        "discard-draft": [e, draft.pk],
         "respond": [e, i],
         "acknowledge-inject": [e, i],
+        "inject-cdm": [e, i, "kvn"],
         "acknowledge-assessment": [e, assessment.pk],
         "comment-assessment": [e, assessment.pk],
         "improvement-item": [e, item.pk],
@@ -253,13 +298,81 @@ def world(running):
     running.args["scenario-object-edit"] = [scenario.pk, objects[0].pk]
     running.args["scenario-object-delete"] = [scenario.pk, objects[1].pk]
     running.args["scenario-orbit-epoch"] = [scenario.pk]
+    # The planted conjunction of USA's manoeuvrable ALLIED-SAT 7, bound to the USA-only inject (released to USA).
+    from exercises.selectors import current_conjunction
+
+    conjunction = current_conjunction(running.usa_only)
+    running.args["plan-manoeuvre"] = [e, conjunction.pk]
+    running.args["commit-manoeuvre"] = [e, conjunction.pk]
+    conjunction, debris = orbit_pictures_world(exercise, running.usa_only)
+    running.args["conjunction-picture"] = [e, conjunction.pk, "encounter-plane"]
+    running.args["debris-picture"] = [e, debris.pk, "gabbard"]
+    _taxii_world(running, usa, can)
     return running
+
+
+def orbit_pictures_world(exercise, inject):
+    """The conjunction `inject` is bound to (tests/conjunctions.py planted it), and a satellite that `inject`
+    broke into fragments."""
+    from datetime import timedelta
+
+    from exercises import selectors
+    from exercises.models import SpaceObject
+    from exercises.orbits.elements import circular
+
+    conjunction = selectors.current_conjunction(inject)
+    epoch = exercise.orbit_epoch
+    target = SpaceObject.objects.create(
+        exercise=exercise,
+        name="KEA-1",
+        owner_id="USA",
+        destroyed_at=epoch + timedelta(minutes=15),
+        elements=circular("KEA-1", epoch, 850, 98.0).as_dict(),
+    )
+    for number, altitude in enumerate((820, 860)):
+        SpaceObject.objects.create(
+            exercise=exercise,
+            name=f"KEA-1 DEB {number}",
+            object_type="debris",
+            parent=target,
+            created_by=inject,
+            elements=circular(f"KEA-1 DEB {number}", epoch, altitude, 98.0).as_dict(),
+        )
+    return conjunction, target
+
+
+def _taxii_world(running, usa, can):
+    """USA's API token, its collection, an object only USA sees and the status of a bundle USA shared."""
+    from exercises import stix
+    from exercises.services.api_tokens import create_token
+    from exercises.services.stix_import import import_bundle
+    from exercises.views.taxii import collection_id
+    from tests.test_stix import assessment_bundle
+
+    e = running.exercise.pk
+    token, running.usa_secret = create_token(participant=usa, name="usa client")
+    collection = collection_id(e, "USA")
+    report = stix.inject_report_id(running.usa_only)
+    bundle = assessment_bundle(running.usa_only, banner="EXERCISE UNCLASSIFIED // REL TO ALL ALLIES")
+    status = import_bundle(exercise=running.exercise, participant=usa, bundle_text=bundle).status_id
+    running.args.update(
+        {
+            "api-token-revoke": [e, token.pk],
+            "taxii-discovery": [],
+            "taxii-collection": [e, collection],
+            "taxii-objects": [e, collection],
+            "taxii-object": [e, collection, report],
+            "taxii-object-versions": [e, collection, report],
+            "taxii-manifest": [e, collection],
+            "taxii-status": [e, status],
+        }
+    )
 
 
 def outcome(reply) -> object:
     if reply.status_code in (302, 301) and reply["Location"].startswith(reverse("login")):
         return "login"
-    if reply.status_code in (403, 404, 405):
+    if reply.status_code in (401, 403, 404, 405):
         return reply.status_code
     assert reply.status_code < 500, reply.content[:500]
     return "ok"
@@ -320,3 +433,118 @@ def test_every_websocket_route_by_persona(running, route):
         return results
 
     assert run(sweep) == WEBSOCKETS[route]
+
+
+# TAXII: every route × every token kind × method (exact status codes) -------------------------------
+
+TOKEN_KINDS = ["facilitator", "evaluator", "usa_player", "gbr_player", "other_player", "revoked", "garbage", "none"]
+
+
+def taxii_row(facilitator, evaluator, usa, gbr, other):
+    """Outcomes per token kind; a revoked, made-up or missing token is refused with 401 everywhere."""
+    return {
+        "facilitator": facilitator,
+        "evaluator": evaluator,
+        "usa_player": usa,
+        "gbr_player": gbr,
+        "other_player": other,  # a player of another exercise
+        "revoked": 401,
+        "garbage": 401,
+        "none": 401,
+    }
+
+
+IN_EXERCISE = taxii_row(200, 200, 200, 200, 404)
+USA_COLLECTION = taxii_row(200, 200, 200, 404, 404)  # USA's collection: USA and staff read it
+GET_ONLY = taxii_row(405, 405, 405, 405, 405)
+TAXII_EXPECTED = {
+    "taxii-discovery": {"GET": taxii_row(200, 200, 200, 200, 200), "POST": GET_ONLY},
+    "taxii-api-root": {"GET": IN_EXERCISE, "POST": GET_ONLY},
+    "taxii-collections": {"GET": IN_EXERCISE, "POST": GET_ONLY},
+    "taxii-collection": {"GET": USA_COLLECTION, "POST": GET_ONLY},
+    # POST of an empty envelope: USA is heard (and refused for the empty bundle); staff read only.
+    "taxii-objects": {"GET": USA_COLLECTION, "POST": taxii_row(403, 403, 400, 404, 404)},
+    "taxii-object": {"GET": USA_COLLECTION, "POST": GET_ONLY},
+    "taxii-object-versions": {"GET": USA_COLLECTION, "POST": GET_ONLY},
+    "taxii-manifest": {"GET": USA_COLLECTION, "POST": GET_ONLY},
+    "taxii-status": {"GET": USA_COLLECTION, "POST": GET_ONLY},
+}
+
+
+def test_every_taxii_route_is_in_the_token_table():
+    assert set(TAXII_EXPECTED) == set(TAXII_ROUTES) == {name for name in url_names() if name.startswith("taxii-")}
+
+
+def _token(world, kind):
+    from exercises.models import Participant
+    from exercises.services.api_tokens import create_token, revoke_token
+
+    if kind == "none":
+        return None
+    if kind == "garbage":
+        return "cjt_not-a-token-anyone-was-given"
+    if kind == "usa_player":
+        return world.usa_secret
+    exercise = world.other_exercise if kind == "other_player" else world.exercise
+    user = world.usa_player if kind == "revoked" else world.all()[kind]
+    participant = Participant.objects.select_related("exercise", "user").get(exercise=exercise, user=user)
+    token, secret = create_token(participant=participant, name=kind)
+    if kind == "revoked":
+        revoke_token(token=token, by=user)
+    return secret
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("kind", TOKEN_KINDS)
+def test_every_taxii_route_by_token_kind_and_method(world, kind, method):
+    from exercises.views.taxii import TAXII
+
+    secret = _token(world, kind)
+    headers = {"Accept": TAXII, **({"Authorization": f"Bearer {secret}"} if secret else {})}
+    client = Client()
+    failures = []
+    for name in TAXII_ROUTES:
+        path = reverse(name, args=world.args.get(name, [world.exercise.pk]))
+        if method == "GET":
+            reply = client.get(path, headers=headers)
+        else:
+            reply = client.post(path, '{"objects": []}', content_type=TAXII, headers=headers)
+        expected = TAXII_EXPECTED[name][method][kind]
+        if reply.status_code != expected:
+            failures.append(f"{method} {name}: expected {expected}, got {reply.status_code}")
+        assert reply["Content-Type"] == TAXII, (name, reply["Content-Type"])
+    assert not failures, "\n".join(failures)
+
+
+def test_a_player_sees_a_debris_cloud_once_a_follow_on_drafted_from_its_asat_test_reaches_the_team(world):
+    from datetime import timedelta
+
+    from exercises.models import Inject
+
+    debris_path = reverse("debris-picture", args=world.args["debris-picture"])
+    gbr = Client()
+    gbr.force_login(world.gbr_player)
+    assert gbr.get(debris_path).status_code == 404
+    follow_on = Inject.objects.create(
+        exercise=world.exercise,
+        sequence=9,
+        offset=timedelta(minutes=30),
+        kind="conjunction",
+        title="Debris of KEA-1 near GBR's satellite",
+        text="Drafted from the ASAT test's debris.",
+        addressed_to_all=False,
+        drafted_from=world.usa_only,
+    )
+    follow_on.teams.set(Team.objects.filter(code="GBR"))
+    release_inject(inject=follow_on, by=world.facilitator)
+    reply = gbr.get(debris_path)
+    assert reply.status_code == 200 and reply["Content-Type"].startswith("image/svg+xml")
+    assert b"<title" in reply.content and b"2 fragments of KEA-1" in reply.content
+    assert reply["Cache-Control"] == "private, max-age=60"
+    # the conjunction is still not theirs: no inject naming its objects reached GBR
+    assert gbr.get(reverse("conjunction-picture", args=world.args["conjunction-picture"])).status_code == 404
+    staff = Client()
+    staff.force_login(world.facilitator)
+    e, conjunction_id, _ = world.args["conjunction-picture"]
+    assert staff.get(reverse("conjunction-picture", args=[e, conjunction_id, "radar"])).status_code == 404
+    assert staff.get(reverse("conjunction-picture", args=[e, conjunction_id, "miss-distance"])).status_code == 200

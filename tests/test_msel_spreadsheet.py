@@ -100,9 +100,10 @@ def test_every_field_round_trips_into_a_copy_with_the_same_objectives(library, f
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_spreadsheet_becomes_a_new_scenario(default_scenario, fmt):
     rows = msel_spreadsheet.msel_rows(default_scenario)
-    objectives = HEADERS.index("Objective/capability")
+    emptied = [HEADERS.index(h) for h in ("Objective/capability", "Primary object", "Secondary object")]
     for row in rows[1:]:
-        row[objectives] = ""  # a new scenario has no objectives yet
+        for column in emptied:
+            row[column] = ""  # a new scenario has no objectives and no catalogue yet
     data, filename = build(rows, fmt)
 
     scenario = import_msel_file(data, filename, new_name="From a sheet", by=None)
@@ -254,6 +255,51 @@ def test_every_bad_row_is_listed_not_only_the_first(default_scenario):
         ("row 10", "Text"),
     ]
     assert counts() == before
+
+
+def test_the_bound_objects_of_the_conjunction_injects_travel_in_their_own_columns(default_scenario):
+    rows = msel_spreadsheet.msel_rows(default_scenario)
+    by_number = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert (by_number[2]["Primary object"], by_number[2]["Secondary object"]) == ("ALLIED-SAT 7", "OBJECT 58213")
+    assert (by_number[9]["Primary object"], by_number[9]["Secondary object"]) == ("KRS-METEO 2", "")
+    first = rows[1 + list(by_number).index(1)]  # inject 1 now names two objects
+    first[HEADERS.index("Primary object")], first[HEADERS.index("Secondary object")] = "KEA-1", "OBJECT 58213"
+    copy = scenarios.duplicate_scenario(scenario=default_scenario, name="Bound copy", by=None)
+
+    import_msel_file(to_xlsx(rows), "msel.xlsx", scenario=copy, by=None)
+
+    assert (copy.injects.get(sequence=1).primary_object, copy.injects.get(sequence=1).secondary_object) == (
+        "KEA-1",
+        "OBJECT 58213",
+    )
+    assert (copy.injects.get(sequence=5).primary_object, copy.injects.get(sequence=5).secondary_object) == (
+        "PELICAN-4",
+        "OBJECT 27741",
+    )
+
+
+@pytest.mark.parametrize("column", ["Primary object", "Secondary object"])
+def test_an_object_not_in_the_catalogue_is_refused_naming_the_column(default_scenario, column):
+    rows = msel_spreadsheet.msel_rows(default_scenario)
+    rows[4][HEADERS.index(column)] = "SPUTNIK-1"
+    before, msel_before = counts(), scenarios.export_scenario(default_scenario)
+    with pytest.raises(InvalidScenario) as refused:
+        import_msel_file(to_csv(rows), "msel.csv", scenario=default_scenario, by=None)
+    assert [(p.where, p.field) for p in refused.value.problems] == [("row 5", column)]
+    assert "'SPUTNIK-1' is not an object of the scenario's catalogue" in refused.value.problems[0].reason
+    assert counts() == before and scenarios.export_scenario(default_scenario) == msel_before
+
+
+def test_objects_named_for_a_scenario_without_a_catalogue_are_refused_with_a_hint(default_scenario):
+    rows = msel_spreadsheet.msel_rows(default_scenario)
+    for row in rows[1:]:
+        row[HEADERS.index("Objective/capability")] = ""
+    with pytest.raises(InvalidScenario) as refused:
+        import_msel_file(to_csv(rows), "msel.csv", new_name="No catalogue yet", by=None)
+    fields = {p.field for p in refused.value.problems}
+    assert fields == {"Primary object", "Secondary object"}
+    assert all("the scenario has no space catalogue" in p.reason for p in refused.value.problems)
+    assert not Scenario.objects.filter(name="No catalogue yet").exists()
 
 
 def test_objectives_on_a_new_scenario_are_refused_with_a_hint(default_scenario):

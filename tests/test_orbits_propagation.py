@@ -10,6 +10,7 @@ import sgp4
 
 from exercises.orbits.elements import ElementsError, circular, parse_tle, state_at
 from exercises.orbits.propagation import (
+    EARTH_ROTATION_RAD_S,
     geodetic,
     gmst_radians,
     ground_track,
@@ -18,6 +19,7 @@ from exercises.orbits.propagation import (
     propagate_records,
     records,
     teme_to_ecef,
+    teme_to_itrf,
     time_grid,
 )
 
@@ -141,3 +143,37 @@ def test_ground_track_many_objects():
     objects = [circular("A", EPOCH, 500, 50), circular("B", EPOCH, 800, 98)]
     times, lat, lon, alt = ground_track(objects, EPOCH, EPOCH + timedelta(hours=1), 60)
     assert lat.shape == lon.shape == alt.shape == (2, 61)
+
+
+# Vallado, Crawford, Hujsak & Kelso 2006 (AIAA 2006-6753) and Vallado's Fundamentals, example 3-15:
+# 2004-04-06 07:51:28.386009 UTC, UT1 - UTC = -0.4399619 s, xp = -0.140682", yp = 0.333309"
+VALLADO_MOMENT = datetime(2004, 4, 6, 7, 51, 28, 386009, tzinfo=UTC)
+VALLADO_TEME = ((5094.18016210, 6127.64465950, 6380.34453270), (-4.746131487, 0.785818041, 5.531931288))
+VALLADO_ITRF = ((-1033.4793830, 7901.2952754, 6380.3565958), (-3.225636520, -2.872451450, 5.531924446))
+
+
+def test_teme_to_itrf_reproduces_vallados_worked_example():
+    r, v = teme_to_itrf(*VALLADO_TEME, VALLADO_MOMENT, dut1_s=-0.4399619, xp_arcsec=-0.140682, yp_arcsec=0.333309)
+    assert np.allclose(r, VALLADO_ITRF[0], atol=1e-4)  # 10 cm: the example is published to 0.1 mm
+    assert np.allclose(v, VALLADO_ITRF[1], atol=1e-7)  # 0.1 mm/s
+
+
+def test_teme_to_itrf_without_earth_orientation_data_is_off_by_what_ut1_and_polar_motion_account_for():
+    r, _ = teme_to_itrf(*VALLADO_TEME, VALLADO_MOMENT)
+    error_km = float(np.linalg.norm(r - np.array(VALLADO_ITRF[0])))
+    rotation_km = EARTH_ROTATION_RAD_S * float(np.hypot(*VALLADO_ITRF[0][:2])) * 0.4399619  # the UT1 - UTC left out
+    assert abs(error_km - rotation_km) < 0.02  # the rest is polar motion: about 13 m here
+
+
+def test_teme_to_itrf_velocity_is_the_rate_of_the_earth_fixed_position():
+    elements = circular("LEO", EPOCH, 550, 53.0)
+    moment = EPOCH + timedelta(minutes=37)
+    r, v = state_at(elements, moment)
+    _, v_itrf = teme_to_itrf(r, v, moment)
+    step = timedelta(milliseconds=500)
+    (r_before, _), (r_after, _) = state_at(elements, moment - step), state_at(elements, moment + step)
+    before = teme_to_ecef(r_before[None, :], [moment - step])[0]
+    after = teme_to_ecef(r_after[None, :], [moment + step])[0]
+    assert np.allclose(v_itrf, (after - before) / 1.0, atol=1e-5)  # 1 cm/s against a central difference
+    r_itrf, _ = teme_to_itrf(r, v, moment)
+    assert np.allclose(r_itrf, teme_to_ecef(r[None, :], [moment])[0], atol=1e-9)

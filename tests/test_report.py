@@ -12,20 +12,25 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from exercises.models import (
     AuditEvent,
+    Conjunction,
     CoreCapability,
     Exercise,
     Feedback,
     Inject,
+    Manoeuvre,
     Objective,
     ProtocolStep,
     Release,
     Response,
+    Scenario,
+    SpaceObject,
     Team,
 )
 from exercises.reports import documents
@@ -33,6 +38,7 @@ from exercises.reports.archive import export_archive
 from exercises.reports.data import build_report
 from exercises.reports.exports import export
 from exercises.services.acknowledgements import acknowledge
+from exercises.services.catalogue import copy_catalogue, screen_exercise
 from exercises.services.clock import change_status
 from exercises.services.evaluation import adjudicate, rate_team, record_observation
 from exercises.services.feedback import submit_feedback
@@ -40,6 +46,7 @@ from exercises.services.improvement_plan import add_item
 from exercises.services.releases import release_inject
 from exercises.services.responses import submit_response
 from tests.test_access import PERSONAS, check, login_as
+from tests.test_scenario_library import bundled
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -212,6 +219,7 @@ def test_the_csv_zip_parses_and_neutralises_formulas(played):
     )
     with zipfile.ZipFile(io.BytesIO(export(played.exercise, "csv"))) as archive:
         assert sorted(archive.namelist()) == [
+            "conjunctions.csv",
             "injects_by_team.csv",
             "journal.csv",
             "messages.csv",
@@ -253,6 +261,146 @@ def test_the_json_archive_round_trips_through_import_exercise_into_a_fresh_datab
     original.pop("exported_at")
     again.pop("exported_at")
     assert again == original
+
+
+@pytest.fixture
+def orbiting(played):
+    """The played exercise with the default scenario's catalogue, screened twice (the first screening
+    superseded), a fragment of KRS-METEO 2 made by an ASAT inject, a drafted follow-on inject and a burn."""
+    exercise = played.exercise
+    default = Scenario.objects.get(name=bundled("default.json")["name"])
+    copy_catalogue(scenario=default, exercise=exercise)
+    first = screen_exercise(exercise=exercise, reason="exercise created")
+    asat = Inject.objects.create(
+        exercise=exercise,
+        sequence=9,
+        offset=timedelta(minutes=51),
+        kind="asat",
+        title="ASAT test",
+        text="FLASH.",
+        primary_object="KRS-METEO 2",
+    )
+    target = exercise.catalogue.get(name="KRS-METEO 2")
+    target.destroyed_at = exercise.orbit_time(timedelta(minutes=49, seconds=30))
+    target.save()
+    SpaceObject.objects.create(
+        exercise=exercise,
+        name="KRS-METEO 2 DEB 1",
+        owner_other="KARSLAND",
+        object_type="debris",
+        hard_body_radius_m=0.1,
+        mass_kg=0.5,
+        parent=target,
+        created_by=asat,
+        destroyed_at=None,
+        elements={**target.elements, "mean_anomaly": 81.0, "object_name": "KRS-METEO 2 DEB 1"},
+    )
+    Inject.objects.create(
+        exercise=exercise,
+        sequence=23,
+        offset=timedelta(minutes=60),
+        kind="debris",
+        title="Follow-on",
+        text="Fragment KRS-METEO 2 DEB 1 approaches a satellite.",
+        drafted_from=asat,
+        on_demand=True,
+    )
+    allied = exercise.catalogue.get(name="ALLIED-SAT 7")
+    conjunction = next(c for c in first if c.primary_id == allied.pk)
+    screen_exercise(exercise=exercise, reason="burn", start=exercise.orbit_epoch)
+    Manoeuvre.objects.create(
+        exercise=exercise,
+        space_object=allied,
+        team=allied.owner,
+        by=played.usa_player,
+        inject=played.usa_only,
+        conjunction=conjunction,
+        burn_at=exercise.orbit_time(timedelta(minutes=22)),
+        radial_m_s=0.12,
+        in_track_m_s=0.0,
+        cross_track_m_s=0.0,
+        delta_v_m_s=0.12,
+        miss_distance_before_m=conjunction.miss_distance_m,
+        probability_before=conjunction.probability,
+        miss_distance_after_m=1500.0,
+        probability_after=1e-7,
+        elements_before=allied.elements,
+        elements_after={**allied.elements, "mean_anomaly": 1.0},
+        exercise_time=timedelta(minutes=16),
+    )
+    return played
+
+
+def test_the_archive_carries_the_catalogue_its_conjunctions_the_burns_and_drafted_injects(orbiting, tmp_path):
+    exercise = orbiting.exercise
+    archive_path = tmp_path / "archive.json"
+    call_command("export_aar", str(exercise.pk), "--format", "json", "--output", str(archive_path))
+    original = json.loads(archive_path.read_text())
+    records = original["records"]
+    assert original["version"] == 3
+    assert records["exercises.exercise"][0]["fields"]["orbit_epoch"] == exercise.orbit_epoch.isoformat()
+    objects = {row["fields"]["name"]: row for row in records["exercises.spaceobject"]}
+    assert len(objects) == exercise.catalogue.count() == 13
+    fragment = objects["KRS-METEO 2 DEB 1"]["fields"]
+    assert fragment["parent"] == objects["KRS-METEO 2"]["pk"]
+    assert fragment["created_by"] == Inject.objects.get(exercise=exercise, sequence=9).pk
+    assert objects["KRS-METEO 2"]["fields"]["destroyed_at"] is not None
+    conjunctions = records["exercises.conjunction"]
+    assert len(conjunctions) == Conjunction.objects.filter(exercise=exercise).count()
+    assert {row["fields"]["superseded_at"] is None for row in conjunctions} == {True, False}
+    [burn] = records["exercises.manoeuvre"]
+    assert burn["fields"]["by"] == [orbiting.usa_player.username] and burn["fields"]["radial_m_s"] == 0.12
+    drafted = next(row for row in records["exercises.inject"] if row["fields"]["sequence"] == 23)
+    assert drafted["fields"]["drafted_from"] == Inject.objects.get(exercise=exercise, sequence=9).pk
+
+    manage = fresh_database(tmp_path)
+    assert "Imported exercise" in manage("import_exercise", str(archive_path))
+    again_path = tmp_path / "again.json"
+    manage("export_aar", str(exercise.pk), "--format", "json", "--output", str(again_path))
+    screened = json.loads(manage("screen", str(exercise.pk), "--json"))
+    again = json.loads(again_path.read_text())
+    original.pop("exported_at")
+    again.pop("exported_at")
+    assert again == original
+    # the imported catalogue screens as the original does (the destroyed target left out)
+    pairs = {(row["primary"], row["secondary"]) for row in screened}
+    assert ("ALLIED-SAT 7", "OBJECT 58213") in pairs and not any("KRS-METEO 2" == s for _p, s in pairs)
+
+
+def fresh_database(tmp_path):
+    """`manage.py` on a fresh, migrated SQLite database of its own."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+    }
+    env.pop("REDIS_URL", None)
+
+    def manage(*args, fails=False):
+        """Standard output; with `fails`, the command must fail and its standard error is returned."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+        if fails:
+            assert result.returncode != 0, result.stdout
+            return result.stderr
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout
+
+    manage("migrate", "--noinput")
+    return manage
+
+
+def test_a_version_2_archive_without_a_catalogue_is_still_imported(played, tmp_path):
+    data = export_archive(played.exercise)
+    data["version"] = 2
+    for label in ("exercises.spaceobject", "exercises.conjunction", "exercises.manoeuvre"):
+        assert data["records"].pop(label) == []
+    path = tmp_path / "version2.json"
+    path.write_text(json.dumps(data, cls=DjangoJSONEncoder))
+    manage = fresh_database(tmp_path)
+    assert "Imported exercise" in manage("import_exercise", str(path))
+    assert "has no space catalogue" in manage("screen", str(played.exercise.pk), fails=True)
 
 
 def test_an_archive_cannot_overwrite_an_existing_exercise(played):

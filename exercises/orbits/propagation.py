@@ -136,3 +136,38 @@ def ground_track(elements, start: datetime, stop: datetime, step_seconds: float)
     if single:
         return times, lat[0], lon[0], alt[0]
     return times, lat, lon, alt
+
+
+EARTH_ROTATION_RAD_S = 7.292115146706979e-5  # IERS mean angular velocity of the Earth (Vallado eq. 3-78)
+
+
+def teme_to_itrf(
+    r_km, v_km_s, moment: datetime, *, dut1_s: float = 0.0, xp_arcsec: float = 0.0, yp_arcsec: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """One TEME state (r km, v km/s) at the UTC `moment` in ITRF (Earth-fixed, rotating), as a CDM may carry it.
+
+    Vallado, Crawford, Hujsak & Kelso 2006 ("Revisiting Spacetrack Report #3", AIAA 2006-6753) and
+    Vallado's teme2ecef: TEME turns into the pseudo-Earth-fixed frame by the Greenwich mean sidereal time
+    of UT1 (IAU-82), the velocity loses the Earth's rotation (v_pef = R v_teme - omega x r_pef), and polar
+    motion (xp, yp) takes PEF to ITRF. The exercise has no Earth-orientation data: with the defaults
+    (UT1 = UTC, no polar motion) a position is off by up to about 0.4 km along the equator for the
+    0.9 s that UT1 - UTC may reach, and tens of metres for polar motion; both objects of a conjunction
+    move together, so their miss and relative speed are kept. Give dut1_s, xp_arcsec and yp_arcsec (IERS
+    Bulletin A) to be exact.
+    """
+    jd, fr = julian(moment + timedelta(seconds=dut1_s))
+    theta = float(gmst_radians(jd, fr))
+    c, s = math.cos(theta), math.sin(theta)
+    to_pef = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
+    r_pef = to_pef @ np.asarray(r_km, dtype=float)
+    v_pef = to_pef @ np.asarray(v_km_s, dtype=float) - np.cross([0.0, 0.0, EARTH_ROTATION_RAD_S], r_pef)
+    xp, yp = math.radians(xp_arcsec / 3600.0), math.radians(yp_arcsec / 3600.0)
+    # Vallado's polarm (IAU-76/FK5): r_pef = W r_itrf, so r_itrf = W^T r_pef
+    w = np.array(
+        [
+            [math.cos(xp), 0.0, -math.sin(xp)],
+            [math.sin(xp) * math.sin(yp), math.cos(yp), math.cos(xp) * math.sin(yp)],
+            [math.sin(xp) * math.cos(yp), -math.sin(yp), math.cos(xp) * math.cos(yp)],
+        ]
+    )
+    return w.T @ r_pef, w.T @ v_pef

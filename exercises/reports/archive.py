@@ -1,6 +1,6 @@
 """The JSON archive of a whole exercise: raw records plus the computed metrics.
 
-Format `conjunction-exercise-archive`, version 2; version 1 archives are still read and verified
+Format `conjunction-exercise-archive`, version 3; versions 1 and 2 are still read and verified
 (documented in docs/archive-format.md).
 `import_archive` loads it into a fresh database losslessly: primary keys are kept, users and
 reference data (teams, capabilities, protocols) are created when missing, and exporting the
@@ -24,19 +24,24 @@ from exercises.reports.data import build_report
 from exercises.services import ServiceError, audit
 
 FORMAT = "conjunction-exercise-archive"
-VERSION = 2  # 2: timestamps to the microsecond (1: to the millisecond, as Django's JSON encoder writes them)
-READABLE_VERSIONS = (1, 2)
+# 3: the space catalogue, its conjunctions and the manoeuvres; 2: timestamps to the microsecond (1: to the
+# millisecond, as Django's JSON encoder writes them)
+VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 # Exercise-scoped models, in an order where every row's foreign keys come before it.
 EXERCISE_MODELS = [
     (models.Exercise, "pk"),
     (models.Objective, "exercise"),
     (models.Inject, "exercise"),
+    (models.SpaceObject, "exercise"),  # after the injects that made them (created_by); parents before fragments
+    (models.Conjunction, "exercise"),
     (models.Participant, "exercise"),
     (models.Release, "inject__exercise"),
     (models.Acknowledgement, "inject__exercise"),
     (models.Message, "exercise"),
     (models.Response, "exercise"),
+    (models.Manoeuvre, "exercise"),
     (models.SharedAssessment, "exercise"),
     (models.AssessmentAcknowledgement, "assessment__exercise"),
     (models.AssessmentComment, "assessment__exercise"),
@@ -187,8 +192,11 @@ def export_archive(exercise: models.Exercise) -> dict:
         "exercises.protocol": _serialize(models.Protocol.objects.filter(steps__in=steps).distinct()),
         "exercises.protocolstep": _serialize(steps),
     }
-    users = get_user_model().objects.filter(participations__exercise=exercise) | get_user_model().objects.filter(
-        pk__in=models.AuditEvent.objects.filter(exercise=exercise).values("actor")
+    User = get_user_model()
+    users = (
+        User.objects.filter(participations__exercise=exercise)
+        | User.objects.filter(pk__in=models.AuditEvent.objects.filter(exercise=exercise).values("actor"))
+        | User.objects.filter(pk__in=models.Manoeuvre.objects.filter(exercise=exercise).values("by"))
     )
     return {
         "format": FORMAT,
@@ -295,7 +303,7 @@ def import_archive(data: dict, *, by=None) -> models.Exercise:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InvalidArchive(f"This is not a Conjunction exercise archive (format must be {FORMAT!r}).")
     if data.get("version") not in READABLE_VERSIONS:
-        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
+        readable = ", ".join(str(v) for v in READABLE_VERSIONS[:-1]) + f" and {READABLE_VERSIONS[-1]}"
         raise InvalidArchive(f"This Conjunction reads archive versions {readable}, not {data.get('version')!r}.")
     exercise_id = data["exercise"]["id"]
     if models.Exercise.objects.filter(pk=exercise_id).exists():
@@ -319,7 +327,7 @@ def import_archive(data: dict, *, by=None) -> models.Exercise:
                 name=data["scenario"]["name"], defaults={"description": data["scenario"]["description"]}
             )
         for model, _ in EXERCISE_MODELS:
-            rows = data["records"][model._meta.label_lower]
+            rows = data["records"].get(model._meta.label_lower, [])  # versions 1 and 2 have no catalogue
             if model is models.Exercise:
                 for row in rows:
                     row["fields"]["scenario"] = scenario.pk if scenario else None

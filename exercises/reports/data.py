@@ -39,6 +39,7 @@ from exercises.models import (
     format_exercise_time,
     marking_banner,
 )
+from exercises.reports.conjunctions import ConjunctionReport, build_conjunctions
 
 
 class Loaded(tuple):
@@ -61,6 +62,7 @@ class ResponseFacts:
     exercise_time: timedelta
     classification: str
     protocol_steps: Loaded
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,7 @@ class Report:
     ratings: list
     classification_banner: str
     record_counts: dict
+    conjunctions: ConjunctionReport | None = None  # the orbits behind the injects (reports/conjunctions.py)
     journal: list | None = None  # with_records only
     messages: list | None = None  # with_records only
     rating_scale: list = field(default_factory=lambda: list(Rating.Scale.values))
@@ -305,7 +308,7 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
         )
         facts = [
             ResponseFacts(
-                r.pk, r.team_id, r.inject_id, r.exercise_time, r.classification, Loaded(r.protocol_steps.all())
+                r.pk, r.team_id, r.inject_id, r.exercise_time, r.classification, Loaded(r.protocol_steps.all()), r.kind
             )
             for r in responses
         ]
@@ -384,6 +387,7 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
         ratings=ratings,
         classification_banner=_highest_classification(injects, responses, shares),
         record_counts=record_counts,
+        conjunctions=build_conjunctions(exercise, injects, facts),
         journal=journal,
         messages=messages,
     )
@@ -482,9 +486,9 @@ def _response_facts(exercise, steps) -> list[ResponseFacts]:
     nothing = Loaded()  # shared by the responses that claim no step (most of them)
     rows = Response.objects.filter(exercise=exercise).order_by("exercise_time", "id")
     return [
-        ResponseFacts(pk, team, inject, at, classification, claimed.get(pk, nothing))
-        for pk, team, inject, at, classification in rows.values_list(
-            "id", "team_id", "inject_id", "exercise_time", "classification"
+        ResponseFacts(pk, team, inject, at, classification, claimed.get(pk, nothing), kind)
+        for pk, team, inject, at, classification, kind in rows.values_list(
+            "id", "team_id", "inject_id", "exercise_time", "classification", "kind"
         )
     ]
 

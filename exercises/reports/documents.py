@@ -15,6 +15,7 @@ import zipfile
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
+from exercises import pictures as orbit_pictures
 from exercises.models import format_exercise_time
 from exercises.reports import charts
 from exercises.reports.data import Report, minutes
@@ -22,17 +23,56 @@ from exercises.reports.data import Report, minutes
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def inline_svg(svg: bytes) -> str:
+def inline_svg(svg: bytes | str) -> str:
     """matplotlib's SVG without its XML prologue, ready to sit inside HTML."""
-    text = svg.decode()
+    text = svg.decode() if isinstance(svg, bytes) else svg
     return text[text.index("<svg") :]
+
+
+def conjunction_pictures(report: Report, fmt: str = "svg") -> list[tuple]:
+    """[(section, {"encounter_plane": …, "miss_distance": …})] for the report's conjunctions (SVG inlined, or PNG)."""
+    if not report.conjunctions:
+        return []
+    pictures = []
+    for section in report.conjunctions.sections:
+        drawn = {
+            key.replace("-", "_"): orbit_pictures.conjunction_picture(
+                section.conjunction, key, fmt, manoeuvres=section.object_manoeuvres
+            )
+            for key in orbit_pictures.CONJUNCTION_PICTURES
+        }
+        pictures.append((section, {k: inline_svg(v) for k, v in drawn.items()} if fmt == "svg" else drawn))
+    return pictures
+
+
+def debris_pictures(report: Report, fmt: str = "svg") -> list[tuple]:
+    """[(cloud, {"gabbard": …, "altitudes": …})] for the report's debris clouds with fragments."""
+    if not report.conjunctions:
+        return []
+    pictures = []
+    for cloud in report.conjunctions.debris:
+        if not cloud.fragment_objects:
+            continue
+        drawn = {
+            key: orbit_pictures.debris_picture(cloud.parent, key, fmt, fragments=cloud.fragment_objects)
+            for key in orbit_pictures.DEBRIS_PICTURES
+        }
+        pictures.append((cloud, {k: inline_svg(v) for k, v in drawn.items()} if fmt == "svg" else drawn))
+    return pictures
 
 
 def html(report: Report, *, for_pdf: bool = False, can_edit_plan: bool = False) -> str:
     rendered = {key: inline_svg(svg) for key, svg in charts.render_all(report, "svg").items()}
     return render_to_string(
         "reports/aar.html",
-        {"report": report, "charts": rendered, "for_pdf": for_pdf, "can_edit_plan": can_edit_plan},
+        {
+            "report": report,
+            "charts": rendered,
+            "conjunction_pictures": conjunction_pictures(report),
+            "debris_pictures": debris_pictures(report),
+            "for_pdf": for_pdf,
+            "can_edit_plan": can_edit_plan,
+        },
     )
 
 
@@ -168,6 +208,8 @@ def docx(report: Report) -> bytes:
         document.add_paragraph(
             f"{action['priority'].title()} ({action['team']}): {action['action']}", style="List Bullet"
         )
+    if report.conjunctions:
+        _conjunctions(document, report)
     document.add_heading("Appendix A: Improvement plan", level=1)
     _table(
         document,
@@ -210,6 +252,164 @@ def docx(report: Report) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _metres(value) -> str:
+    return "—" if value is None else f"{value:.0f} m"
+
+
+def _pc(value) -> str:
+    return "—" if value is None else f"{value:.1e}"
+
+
+def _screened_again(section, at) -> str:
+    if len(section.screenings) == 1:
+        return "No: these are the current numbers"
+    if not section.is_current:
+        return "no longer within the screening threshold (5 km)"
+    latest = section.latest
+    return f"now {_metres(latest.miss_distance_m)} at TCA {at(latest.tca)}, Pc {_pc(latest.probability)}"
+
+
+def _conjunctions(document, report: Report) -> None:
+    """Section 8 of the DOCX: as templates/reports/_conjunctions.html."""
+    from docx.shared import Cm
+
+    exercise = report.exercise
+
+    def at(moment) -> str:
+        return format_exercise_time(exercise.exercise_time_of(moment)) if moment else "—"
+
+    document.add_heading("8. Conjunctions", level=1)
+    document.add_paragraph(
+        "Computed from the exercise's space catalogue (SGP4 propagation, screening of the allied objects against "
+        "every object, probability of collision by Foster's 2-D method). Times of closest approach as exercise "
+        "time. Each conjunction as first screened (the numbers the teams decided on), then its later screenings. "
+        "Every screening, current and superseded: conjunctions.csv."
+    )
+    for section, images in conjunction_pictures(report, "png"):
+        c = section.conjunction
+        document.add_heading(f"{c.primary.name} × {c.secondary.name} — TCA {at(c.tca)}", level=2)
+        _table(
+            document,
+            ["Item", "Value"],
+            [
+                [
+                    "Objects",
+                    f"{c.primary.name} ({c.primary.owner_label}, {c.primary.get_object_type_display().lower()}) and "
+                    f"{c.secondary.name} ({c.secondary.owner_label}, {c.secondary.get_object_type_display().lower()})",
+                ],
+                ["Injects", "; ".join(f"{i.sequence}. {i.title}" for i in section.injects) or "—"],
+                ["Time of closest approach", f"{at(c.tca)} ({c.tca:%Y-%m-%d %H:%M:%S} UTC on the orbits)"],
+                [
+                    "Miss distance",
+                    f"{_metres(c.miss_distance_m)} (radial {_metres(c.radial_m)}, in-track {_metres(c.in_track_m)}, "
+                    f"cross-track {_metres(c.cross_track_m)})",
+                ],
+                ["Relative speed", f"{c.relative_speed_m_s:.0f} m/s"],
+                ["Probability of collision", _pc(c.probability)],
+                ["Screened again", _screened_again(section, at)],
+            ],
+        )
+        if len(section.screenings) > 1:
+            _table(
+                document,
+                ["Screening", "TCA", "Miss distance", "Relative speed", "Pc", "Status"],
+                [
+                    [
+                        number,
+                        at(s.tca),
+                        _metres(s.miss_distance_m),
+                        f"{s.relative_speed_m_s:.0f} m/s",
+                        _pc(s.probability),
+                        "superseded" if s.superseded_at else "current",
+                    ]
+                    for number, s in enumerate(section.screenings, start=1)
+                ],
+            )
+        document.add_picture(io.BytesIO(images["encounter_plane"]), width=Cm(11))
+        document.add_picture(io.BytesIO(images["miss_distance"]), width=Cm(13))
+        document.add_heading("Decisions", level=3)
+        _table(
+            document,
+            ["Team", "Inject", "Response", "Exercise time", "Protocol steps"],
+            [
+                [
+                    d.team_id,
+                    d.inject_sequence,
+                    d.kind,
+                    format_exercise_time(d.exercise_time),
+                    ", ".join(d.protocol_steps),
+                ]
+                for d in section.decisions
+            ],
+        )
+        document.add_heading("Manoeuvres", level=3)
+        _table(
+            document,
+            [
+                "Team",
+                "Object",
+                "Burn at",
+                "Delta-v (R, T, N)",
+                "Cost",
+                "Miss distance before → after",
+                "Pc before → after",
+            ],
+            [
+                [
+                    m.team_id,
+                    c.primary.name if m.space_object_id == c.primary_id else c.secondary.name,
+                    at(m.burn_at),
+                    f"{m.radial_m_s:.2f}, {m.in_track_m_s:.2f}, {m.cross_track_m_s:.2f} m/s",
+                    f"{m.delta_v_m_s:.2f} m/s",
+                    f"{_metres(m.miss_distance_before_m)} → {_metres(m.miss_distance_after_m)}",
+                    f"{_pc(m.probability_before)} → {_pc(m.probability_after)}",
+                ]
+                for m in section.manoeuvres
+            ],
+        )
+    if report.conjunctions.others:
+        document.add_heading("Other screened conjunctions", level=2)
+        _table(
+            document,
+            ["Objects", "TCA", "Miss distance", "Relative speed", "Pc"],
+            [
+                [
+                    f"{c.primary.name} × {c.secondary.name}",
+                    at(c.tca),
+                    _metres(c.miss_distance_m),
+                    f"{c.relative_speed_m_s:.0f} m/s",
+                    _pc(c.probability),
+                ]
+                for c in report.conjunctions.others
+            ],
+        )
+    if report.conjunctions.debris:
+        document.add_heading("Debris clouds", level=2)
+        _table(
+            document,
+            ["Object broken up", "At", "By inject", "Fragments", "Current conjunctions", "Follow-on injects drafted"],
+            [
+                [
+                    cloud.parent.name,
+                    format_exercise_time(cloud.destroyed_time) or "—",
+                    f"{cloud.created_by.sequence}. {cloud.created_by.title}" if cloud.created_by else "—",
+                    cloud.fragments,
+                    cloud.conjunctions,
+                    "; ".join(
+                        f"{i.sequence}. {i.title} ({'released' if i.released_at else 'not released'})"
+                        for i in cloud.drafted
+                    )
+                    or "—",
+                ]
+                for cloud in report.conjunctions.debris
+            ],
+        )
+        for cloud, images in debris_pictures(report, "png"):
+            document.add_paragraph(f"The debris of {cloud.parent.name}: {cloud.fragments} fragments.")
+            document.add_picture(io.BytesIO(images["gabbard"]), width=Cm(13))
+            document.add_picture(io.BytesIO(images["altitudes"]), width=Cm(13))
 
 
 _RECORD_NOTE = (
@@ -390,6 +590,41 @@ def csv_tables(report: Report) -> dict[str, list[list]]:
         + [
             [r.team_id, r.objective.code, r.rating, r.suggested, r.explanation, r.by.get_username()]
             for r in report.ratings
+        ],
+        "conjunctions.csv": [
+            [
+                "id",
+                "primary",
+                "secondary",
+                "tca",
+                "tca_utc",
+                "miss_distance_m",
+                "radial_m",
+                "in_track_m",
+                "cross_track_m",
+                "relative_speed_m_s",
+                "pc",
+                "screened_at",
+                "superseded_at",
+            ]
+        ]
+        + [
+            [
+                c.pk,
+                c.primary.name,
+                c.secondary.name,
+                format_exercise_time(report.exercise.exercise_time_of(c.tca)),
+                c.tca.isoformat(),
+                f"{c.miss_distance_m:.1f}",
+                f"{c.radial_m:.1f}",
+                f"{c.in_track_m:.1f}",
+                f"{c.cross_track_m:.1f}",
+                f"{c.relative_speed_m_s:.1f}",
+                f"{c.probability:.3e}",
+                c.screened_at.isoformat(),
+                c.superseded_at.isoformat() if c.superseded_at else "",
+            ]
+            for c in (report.conjunctions.rows if report.conjunctions else [])
         ],
         "journal.csv": [["occurred_at", "exercise_time", "actor", "kind", "object_type", "object_id", "payload"]]
         + [

@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from exercises.models import CatalogueObject, Conjunction, Exercise, SpaceObject
+from exercises import conjunction_text, fragments, realtime, selectors
+from exercises.models import CatalogueObject, Conjunction, Exercise, InjectKind, Release, SpaceObject
 from exercises.services import audit
 
 SCREENING_HOURS = 72.0  # the default window after the orbit epoch (issue 14)
@@ -108,4 +109,51 @@ def screen_exercise(*, exercise: Exercise, by=None, reason: str = "screening", s
         obj=exercise,
         payload={"reason": reason, "start": start.isoformat(), "found": len(rows), "superseded": superseded},
     )
+    if superseded or rows:
+        push_conjunction_cards(exercise)
     return rows
+
+
+def push_conjunction_cards(exercise: Exercise) -> None:
+    """After a screening commits: every released conjunction inject's card replaces itself on its teams' pages
+    with the pair as screened now (or the warning's numbers, marked no longer current), and staff get its MSEL
+    row again. Rendered once per team after commit, from the rows as committed."""
+    realtime.render_and_send_after_commit(lambda: _conjunction_card_pushes(exercise))
+
+
+def _conjunction_card_pushes(exercise: Exercise) -> list[tuple[list[str], str]]:
+    releases = list(
+        Release.objects.filter(inject__exercise=exercise, inject__kind=InjectKind.CONJUNCTION)
+        .exclude(inject__primary_object="")
+        .exclude(inject__secondary_object="")
+        .select_related("inject")
+        .order_by("team_id", "released_at")
+    )
+    if not releases:
+        return []
+    injects = list({release.inject_id: release.inject for release in releases}.values())
+    cards = conjunction_text.cards(injects, exercise)
+    pushes = []
+    for team_id in dict.fromkeys(release.team_id for release in releases):
+        team_releases = [release for release in releases if release.team_id == team_id]
+        acks = selectors.acknowledged(exercise.pk, team_id)
+        pushes.append(
+            (
+                [realtime.team_group(exercise.pk, team_id)],
+                fragments.replaced_conjunction_cards(team_releases, cards, acks),
+            )
+        )
+    for inject in selectors.msel_injects(exercise.pk).filter(pk__in=[inject.pk for inject in injects]):
+        pushes.append(
+            (
+                [realtime.facilitators_group(exercise.pk)],
+                fragments.msel_row(inject, can_control=True, conjunction_cards=cards),
+            )
+        )
+        pushes.append(
+            (
+                [realtime.evaluators_group(exercise.pk)],
+                fragments.msel_row(inject, can_control=False, conjunction_cards=cards),
+            )
+        )
+    return pushes

@@ -7,7 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from exercises.models import Inject
-from exercises.services import Conflict, ServiceError, audit
+from exercises.services import Conflict, ServiceError, audit, debris
 from exercises.services.releases import push_msel_row, release_inject
 
 MAX_DELAY_MINUTES = 24 * 60
@@ -92,6 +92,8 @@ def edit(*, inject: Inject, by, teams, protocol_steps, **changes) -> Inject:
         },
     )
     push_msel_row(inject.exercise_id, inject.pk)
+    if inject.drafted_from_id is not None:
+        debris.push_debris_console(inject.exercise_id)
     return inject
 
 

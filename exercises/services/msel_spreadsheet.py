@@ -53,9 +53,12 @@ COLUMNS = [
     ("On demand", "on_demand"),
     ("Trigger", "trigger"),
     ("Trigger step", "trigger_step"),
+    ("Primary object", "primary_object"),
+    ("Secondary object", "secondary_object"),
 ]
 HEADERS = [header for header, _key in COLUMNS]
 HEADER_OF = {key: header for header, key in COLUMNS}
+KEY_OF = dict(COLUMNS)
 REQUIRED = ["No.", "Scenario time", "Inject type", "Text"]
 ALIASES = {
     "no": "No.",
@@ -130,6 +133,8 @@ def msel_rows(scenario: Scenario) -> list[list]:
                 "Yes" if inject.on_demand else "No",
                 inject.trigger,
                 inject.trigger_step_id or "",
+                inject.primary_object,
+                inject.secondary_object,
             ]
         )
     return [[escape_cell(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
@@ -179,6 +184,9 @@ def export_xlsx(scenario: Scenario) -> bytes:
     values.append(["Objective/capability", "Objective codes of the scenario: " + _codes(scenario.objectives.all())])
     values.append(["Scenario time", "T+01:30, 01:30:00 or D+0 H+1 M+30"])
     values.append(["On demand", "Yes or No"])
+    names = ", ".join(scenario.catalogue.order_by("name").values_list("name", flat=True))
+    for header in ("Primary object", "Secondary object"):
+        values.append([header, f"A name of the scenario's catalogue: {names}" if names else "Empty (no catalogue)"])
     values.column_dimensions["A"].width = 22
     values.column_dimensions["B"].width = 80
 
@@ -339,8 +347,12 @@ def _code_list(value: str, known) -> list[str]:
     return [by_lower.get(code.lower(), code) for code in SEPARATORS.split(value.strip()) if code]
 
 
-def read_msel(data: bytes, filename: str, *, objective_codes: set[str]) -> tuple[str, list[dict]]:
-    """Validate a whole MSEL spreadsheet; return its kind and the rows, or raise InvalidScenario."""
+def read_msel(
+    data: bytes, filename: str, *, objective_codes: set[str], object_names: set[str] = frozenset()
+) -> tuple[str, list[dict]]:
+    """Validate a whole MSEL spreadsheet; return its kind and the rows, or raise InvalidScenario.
+
+    `object_names` is the target scenario's catalogue: the primary and secondary objects must be in it."""
     kind, rows = read_sheet(data, filename)
     if not rows:
         _refuse("The sheet is empty: the first row must name the columns, then one row per inject.")
@@ -404,13 +416,15 @@ def read_msel(data: bytes, filename: str, *, objective_codes: set[str]) -> tuple
         if len(trigger_steps) > 1:
             problem("Trigger step", "name one protocol step")
         raw["trigger_step"] = trigger_steps[0] if trigger_steps else None
+        for header in ("Primary object", "Secondary object"):
+            raw[KEY_OF[header]] = _text(cell.get(header)).strip()
         on_demand = _text(cell.get("On demand")).strip().lower()
         if on_demand in YES or on_demand in NO:
             raw["on_demand"] = on_demand in YES
         else:
             problem("On demand", f"write Yes or No, not {on_demand!r}")
 
-        row, row_problems = scenarios.clean_msel_row(raw, objective_codes, references)
+        row, row_problems = scenarios.clean_msel_row(raw, objective_codes, references, set(object_names))
         for key, reason in row_problems:
             header = HEADER_OF[key]
             if header in reported:
@@ -420,6 +434,8 @@ def read_msel(data: bytes, filename: str, *, objective_codes: set[str]) -> tuple
                     "; a new scenario has no objectives yet: import into a scenario that has them, "
                     "or leave the column empty"
                 )
+            if key in ("primary_object", "secondary_object") and not object_names:
+                reason = "the scenario has no space catalogue: leave the column empty, or add the objects first"
             problems.append(Problem(where, header, reason))
         cleaned.append(row)
         numbers.append(number)
@@ -439,5 +455,6 @@ def _problem_order(problem: Problem):
 def import_msel_file(data: bytes, filename: str, *, scenario: Scenario | None = None, new_name: str = "", by):
     """Replace the scenario's MSEL with the spreadsheet's (or create `new_name`); all or nothing."""
     objective_codes = set(scenario.objectives.values_list("code", flat=True)) if scenario else set()
-    kind, rows = read_msel(data, filename, objective_codes=objective_codes)
+    object_names = set(scenario.catalogue.values_list("name", flat=True)) if scenario else set()
+    kind, rows = read_msel(data, filename, objective_codes=objective_codes, object_names=object_names)
     return scenarios.replace_msel(rows=rows, scenario=scenario, new_name=new_name, source=kind, by=by)

@@ -11,9 +11,9 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from exercises import fragments, realtime, selectors
-from exercises.models import Exercise, Inject, Release, Response, Trigger
-from exercises.services import Conflict, audit
+from exercises import conjunction_text, fragments, realtime, selectors
+from exercises.models import Exercise, Inject, InjectKind, Release, Response, Trigger
+from exercises.services import Conflict, audit, debris
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,8 @@ def release_inject(*, inject: Inject, by, scheduled: bool = False) -> list[Relea
         )
     push_release_to_staff(exercise, inject.pk, exercise_time)
     push_coverage(exercise)
+    if inject.drafted_from_id is not None or inject.kind == InjectKind.ASAT:
+        debris.push_debris_console(exercise.pk)  # a draft released, or a test whose target breaks up next
     return releases
 
 
@@ -131,9 +133,16 @@ def push_msel_row(exercise_id: int, inject_id: int) -> None:
 
 def _msel_rows(exercise_id: int, inject: Inject) -> list[tuple[list[str], str]]:
     """The inject's MSEL row for facilitators (with its controls) and for evaluators (without)."""
+    cards = conjunction_text.cards([inject])
     return [
-        ([realtime.facilitators_group(exercise_id)], fragments.msel_row(inject, can_control=True)),
-        ([realtime.evaluators_group(exercise_id)], fragments.msel_row(inject, can_control=False)),
+        (
+            [realtime.facilitators_group(exercise_id)],
+            fragments.msel_row(inject, can_control=True, conjunction_cards=cards),
+        ),
+        (
+            [realtime.evaluators_group(exercise_id)],
+            fragments.msel_row(inject, can_control=False, conjunction_cards=cards),
+        ),
     ]
 
 
@@ -143,6 +152,7 @@ def push_release_to_staff(exercise: Exercise, inject_id: int, exercise_time) -> 
     rendering them after the commit (as push_msel_row does for an edit) competed with that push's
     delivery to every socket for the process (docs/benchmarks.md, fan-out)."""
     inject = selectors.msel_injects(exercise.pk).get(pk=inject_id)
+    inject.exercise = exercise  # the exercise's time of a conjunction's TCA, without loading it again
     for groups, html in _msel_rows(exercise.pk, inject):
         realtime.send_after_commit(groups, html)
     if inject.releases.all():

@@ -37,10 +37,13 @@ def share_assessment(
     releasable_to=(),
     downgrade_reason: str = "",
     downgrade_removed: str = "",
+    stix: dict | None = None,
 ) -> SharedAssessment:
     """Share an assessment drawn from `source` (an inject the team received, or its own response).
 
-    `source` must already have been checked as visible to the team (selectors.visible_to).
+    `source` must already have been checked as visible to the team (selectors.visible_to). `stix`: the
+    Report an imported STIX bundle carried (its id, created and modified; services/stix_import.py), kept
+    in the journal so that the exports give the assessment its author's id.
     """
     if not participant.is_player:
         raise ServiceError("Teams share assessments; facilitators and evaluators observe them.")
@@ -127,6 +130,7 @@ def share_assessment(
             }
             if downgraded
             else None,
+            **({"stix": stix} if stix else {}),
         },
     )
     push_assessment(assessment, new=True)

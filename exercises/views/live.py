@@ -93,7 +93,11 @@ def console(request, participant):
 @require_GET
 @participant_required(Participant.Role.PLAYER)
 def team(request, participant):
-    return render(request, "exercises/team.html", fragments.team_context(participant))
+    from exercises.views.manoeuvres import planner_context
+
+    return render(
+        request, "exercises/team.html", {**fragments.team_context(participant), **planner_context(participant)}
+    )
 
 
 @require_POST

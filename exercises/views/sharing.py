@@ -4,7 +4,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from exercises import selectors
+from exercises import conjunction_text, selectors
 from exercises.forms import ShareForm
 from exercises.models import Participant, Response, SharedAssessment
 from exercises.services import ServiceError, sharing
@@ -81,7 +81,13 @@ def share(request, participant):
     return render(
         request,
         "exercises/share.html",
-        {"form": form, "source": source, "participant": participant, "exercise": participant.exercise},
+        {
+            "form": form,
+            "source": source,
+            "source_text": conjunction_text.text_of(source) if source is not None else "",
+            "participant": participant,
+            "exercise": participant.exercise,
+        },
         status=status,
     )
 

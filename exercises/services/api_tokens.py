@@ -1,0 +1,95 @@
+"""Participants' API tokens for the TAXII server: made, revoked, and every request journaled.
+
+A token's secret is shown once, when it is made; only its SHA-256 is stored. The journal names
+tokens by id and name, never by their secret.
+"""
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from exercises.models import ApiToken, Participant
+from exercises.services import Conflict, ServiceError, audit
+
+PREFIX = "cjt_"
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+@sensitive_variables("secret")
+def create_token(*, participant: Participant, name: str) -> tuple[ApiToken, str]:
+    """A new token for the participant, and its secret (shown once, never stored)."""
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise ServiceError("name: give the token a name of up to 80 characters (e.g. the tool that uses it).")
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(participant=participant, name=name, token_hash=digest(secret))
+    audit.record(
+        exercise=participant.exercise,
+        actor=participant.user,
+        kind="taxii.token_created",
+        obj=token,
+        payload={"token": token.pk, "name": name, "participant": participant.pk, "team": participant.team_id},
+    )
+    return token, secret
+
+
+@transaction.atomic
+def revoke_token(*, token: ApiToken, by) -> ApiToken:
+    """Refuse the token from now on (its owner, or a facilitator of its exercise, revokes it)."""
+    now = timezone.now()
+    if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+        raise Conflict("That token is already revoked.")
+    token.revoked_at = now
+    participant = token.participant
+    audit.record(
+        exercise=participant.exercise,
+        actor=by,
+        kind="taxii.token_revoked",
+        obj=token,
+        at=now,
+        payload={"token": token.pk, "name": token.name, "participant": participant.pk, "team": participant.team_id},
+    )
+    return token
+
+
+@sensitive_variables("secret")
+def token_for(secret: str) -> ApiToken | None:
+    """The token this secret belongs to, revoked or not (None: no such token)."""
+    if not secret:
+        return None
+    return (
+        ApiToken.objects.select_related("participant__exercise", "participant__team", "participant__user")
+        .filter(token_hash=digest(secret))
+        .first()
+    )
+
+
+@transaction.atomic
+def record_request(*, token: ApiToken, method: str, path: str, status: int, detail: str = "") -> None:
+    """Journal one TAXII request (the token by id, never its secret) and note when the token was last used."""
+    now = timezone.now()
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    participant = token.participant
+    audit.record(
+        exercise=participant.exercise,
+        actor=participant.user,
+        kind="taxii.request",
+        obj=token,
+        at=now,
+        payload={
+            "token": token.pk,
+            "team": participant.team_id,
+            "method": method,
+            "path": path,
+            "status": status,
+            "revoked": token.revoked_at is not None,
+            **({"detail": detail[:300]} if detail else {}),
+        },
+    )

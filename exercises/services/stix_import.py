@@ -1,0 +1,273 @@
+"""A STIX 2.1 bundle imported as a team's shared assessment (from the share page or a TAXII POST).
+
+The bundle is checked whole before anything is written: parsed object by object with the `stix2`
+library (allow_custom=False), one Report (the assessment), every marking it refers to known. The
+marking chosen for the share may not reach further, nor be lower, than any object's own marking;
+then the share goes through services/sharing.share_assessment like one made in the browser (its
+checks against the source inject, its journal event, its live push to the recipients' pages).
+An error names the object and the field; nothing is stored.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+
+import stix2
+import stix2.exceptions
+from django.conf import settings
+from django.db import transaction
+
+from exercises import selectors, stix
+from exercises.models import Classification, Releasability, Team
+from exercises.services import Conflict, ServiceError
+from exercises.services.sharing import CLASSIFICATION_ORDER, share_assessment
+
+MAX_BUNDLE_BYTES = 1024 * 1024
+
+# TLP markings (2.0, and the 1.0 ones the stix2 library has) → the releasability they allow.
+TLP_RELEASABILITY = {
+    **{stix.TLP2_IDS[level]: Releasability.ALL_ALLIES for level in ("clear", "green")},
+    **{stix.TLP2_IDS[level]: Releasability.NATIONAL for level in ("amber", "amber+strict", "red")},
+    stix2.TLP_WHITE.id: Releasability.ALL_ALLIES,
+    stix2.TLP_GREEN.id: Releasability.ALL_ALLIES,
+    stix2.TLP_AMBER.id: Releasability.NATIONAL,
+    stix2.TLP_RED.id: Releasability.NATIONAL,
+}
+
+
+class BundleError(ServiceError):
+    """A bundle refused for what it is (malformed, too large, unmarked): names the object and field."""
+
+    status = 400
+
+
+@dataclass
+class Imported:
+    assessment: object
+    report_id: str
+    object_ids: list
+    status_id: str
+
+
+def parse_bundle(bundle_text: str | bytes) -> list:
+    """The bundle's objects, parsed and validated by stix2 (allow_custom=False); BundleError otherwise."""
+    size = len(bundle_text if isinstance(bundle_text, bytes) else bundle_text.encode())
+    if size > MAX_BUNDLE_BYTES:
+        raise BundleError(f"bundle: {size} bytes is larger than the limit of {MAX_BUNDLE_BYTES} bytes (1 MB).")
+    try:
+        data = json.loads(bundle_text)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BundleError(f"bundle: not JSON ({error}).") from None
+    if not isinstance(data, dict) or data.get("type") != "bundle":
+        raise BundleError("bundle: type: a STIX 2.1 bundle has type 'bundle'.")
+    objects = data.get("objects")
+    if not isinstance(objects, list) or not objects:
+        raise BundleError(f"{data.get('id', 'bundle')}: objects: the bundle carries no objects.")
+    parsed = []
+    for index, raw in enumerate(objects):
+        name = raw.get("id") if isinstance(raw, dict) and raw.get("id") else f"objects[{index}]"
+        if not isinstance(raw, dict):
+            raise BundleError(f"{name}: not a STIX object.")
+        if raw.get("spec_version") != "2.1" and raw.get("type") not in _SCO_TYPES:
+            raise BundleError(f"{name}: spec_version: must be '2.1'.")
+        try:
+            parsed.append(stix2.parse(raw, allow_custom=False))
+        except stix2.exceptions.STIXError as error:
+            raise BundleError(f"{name}: {_field(error)}{error}") from None
+        except (ValueError, TypeError) as error:
+            raise BundleError(f"{name}: {error}") from None
+    return parsed
+
+
+_SCO_TYPES = {"ipv4-addr", "ipv6-addr", "domain-name", "url", "file", "email-addr", "mac-addr"}
+
+
+def _field(error) -> str:
+    if getattr(error, "prop_name", None):
+        return f"{error.prop_name}: "
+    if getattr(error, "properties", None):
+        return f"{', '.join(error.properties)}: "
+    return ""
+
+
+def object_marking(obj, definitions: dict, team: str) -> stix.Marking | None:
+    """What an object's markings allow (its statement banner, else its TLP), or None when unmarked."""
+    refs = list(getattr(obj, "object_marking_refs", None) or [])
+    if not refs:
+        return None
+    statement = None
+    tlp = None
+    for ref in refs:
+        if ref in TLP_RELEASABILITY:
+            tlp = TLP_RELEASABILITY[ref]
+            continue
+        definition = definitions.get(ref)
+        if definition is None:
+            raise BundleError(f"{obj.id}: object_marking_refs: {ref} is neither in the bundle nor a TLP marking.")
+        text = (
+            definition.get("definition", {}).get("statement")
+            if definition.get("definition_type") == "statement"
+            else None
+        )
+        marking = stix.parse_banner(text or "")
+        if marking is None:
+            raise BundleError(
+                f"{ref}: definition.statement: not an exercise marking (e.g. 'EXERCISE SECRET // REL TO USA, GBR')."
+            )
+        statement = marking
+    if statement is not None:
+        return statement
+    if tlp is not None:
+        owners = frozenset({team}) if tlp == Releasability.NATIONAL else frozenset()
+        return stix.Marking(Classification.UNCLASSIFIED, tlp, owners=owners)
+    return None
+
+
+def _reach(marking: stix.Marking, teams: list[str]) -> set[str]:
+    return {code for code in teams if marking.permits(code)}
+
+
+@transaction.atomic
+def import_bundle(
+    *,
+    exercise,
+    participant,
+    bundle_text,
+    marking: stix.Marking | None = None,
+    recipients=None,
+    source=None,
+    downgrade_reason: str = "",
+    downgrade_removed: str = "",
+    via: str = "upload",
+) -> Imported:
+    """Share the bundle's Report as the participant's team's assessment.
+
+    `marking`: the one chosen at import (None: the Report's own marking, as a TAXII POST carries it).
+    `recipients`: the allied teams (None: every other team the marking admits). `source`: the inject or
+    response it draws on (None: the inject whose Report the Report's object_refs name)."""
+    if not participant.is_player or participant.exercise_id != exercise.pk:
+        raise ServiceError("Teams share assessments; facilitators and evaluators observe them.")
+    team = participant.team_id
+    status_id = str(uuid.uuid4())
+    objects = parse_bundle(bundle_text)
+    reports = [obj for obj in objects if obj.type == "report"]
+    if len(reports) != 1:
+        raise BundleError(f"bundle: objects: carry exactly one report (the assessment), not {len(reports)}.")
+    report = reports[0]
+    definitions = {obj.id: obj for obj in objects if obj.type == "marking-definition"}
+    own = object_marking(report, definitions, team)
+    if marking is None:
+        if own is None:
+            raise BundleError(
+                f"{report.id}: object_marking_refs: mark the report (a statement with the exercise banner, "
+                "or TLP 2.0) so that the server knows who may read it."
+            )
+        marking = (
+            own
+            if own.releasability != Releasability.NATIONAL
+            else stix.Marking(own.classification, own.releasability, owners=frozenset({team}))
+        )
+    teams = exercise.team_codes()
+    chosen_reach = _reach(marking, teams)
+    for obj in objects:
+        if obj.type == "marking-definition":
+            continue
+        limit = object_marking(obj, definitions, team)
+        if limit is None:
+            continue
+        beyond = sorted(chosen_reach - _reach(limit, teams) - {team})
+        if beyond:
+            raise ServiceError(
+                f"{obj.id}: object_marking_refs: it is marked {limit.banner}; the marking {marking.banner} "
+                f"would release it to {', '.join(beyond)}."
+            )
+        if CLASSIFICATION_ORDER.index(marking.classification) < CLASSIFICATION_ORDER.index(limit.classification):
+            raise ServiceError(
+                f"{obj.id}: object_marking_refs: it is marked {limit.banner}; the marking {marking.banner} is lower."
+            )
+    if source is None:
+        source = _source_named(participant, report)
+    if recipients is None:
+        recipients = list(Team.objects.filter(code__in=sorted(chosen_reach - {team})))
+    title = report.name
+    text = _assessment_text(report, objects)
+    if len(title) > 200:
+        raise BundleError(f"{report.id}: name: longer than 200 characters.")
+    if len(text) > settings.CONJUNCTION_MAX_TEXT:
+        raise BundleError(f"{report.id}: description: longer than {settings.CONJUNCTION_MAX_TEXT} characters.")
+    _check_version(exercise, team, report)
+    assessment = share_assessment(
+        participant=participant,
+        source=source,
+        title=title,
+        text=text,
+        recipients=recipients,
+        classification=marking.classification,
+        releasability=marking.releasability,
+        releasable_to=list(Team.objects.filter(code__in=sorted(marking.rel_to))),
+        downgrade_reason=downgrade_reason,
+        downgrade_removed=downgrade_removed,
+        stix={
+            "report": report.id,
+            "created": report.created.isoformat(),
+            "modified": report.modified.isoformat(),
+            "objects": [[obj.id, _version(obj)] for obj in objects],
+            "via": via,
+            "status": status_id,
+        },
+    )
+    return Imported(assessment, report.id, [obj.id for obj in objects], status_id)
+
+
+def _version(obj) -> str | None:
+    """An object's version as TAXII names it (its modified, or created; none for a cyber observable)."""
+    version = obj.get("modified") or obj.get("created")
+    return version.isoformat() if version is not None else None
+
+
+def _source_named(participant, report):
+    """The inject the Report draws on: one of its object_refs is the Report of an inject the team received."""
+    by_report = {stix.inject_report_id(release.inject): release.inject for release in selectors.releases(participant)}
+    for ref in report.object_refs:
+        if ref in by_report:
+            return selectors.visible_inject(participant, by_report[ref].pk)
+    raise BundleError(
+        f"{report.id}: object_refs: name the Report of an inject your team received (from your collection), "
+        "the source this assessment draws on."
+    )
+
+
+def _assessment_text(report, objects) -> str:
+    """The Report's description, then one line per other object of the bundle it refers to."""
+    by_id = {obj.id: obj for obj in objects}
+    lines = [report.get("description", "") or ""]
+    named = []
+    for ref in report.object_refs:
+        obj = by_id.get(ref)
+        if obj is None or obj.type in ("identity", "marking-definition"):
+            continue
+        label = obj.get("name") or obj.get("pattern") or obj.get("content") or obj.get("value") or ""
+        named.append(f"- {obj.type.replace('-', ' ')}: {label}".rstrip(": "))
+    if named:
+        lines += ["", "STIX objects:", *named]
+    return "\n".join(lines).strip() or report.name
+
+
+def _check_version(exercise, team, report):
+    """A Report id already shared must be this team's, and a new version of it must be later."""
+    versions = [version for version in stix.assessment_versions(exercise.pk).items() if version[1].id == report.id]
+    if not versions:
+        return
+    from exercises.models import SharedAssessment
+
+    teams = set(
+        SharedAssessment.objects.filter(pk__in=[pk for pk, _ in versions]).values_list("from_team_id", flat=True)
+    )
+    if teams != {team}:
+        raise Conflict(f"{report.id}: id: another team's assessment; share yours under an id of its own.")
+    latest = max(version.modified for _, version in versions)
+    if report.modified <= latest:
+        raise Conflict(
+            f"{report.id}: modified: this version ({report.modified.isoformat()}) is not later than the one "
+            f"already shared ({latest.isoformat()})."
+        )

@@ -1,0 +1,496 @@
+"""The Combined Picture as STIX 2.1 (built and validated with the `stix2` library).
+
+What a team may see, as STIX objects:
+- every inject released to it: a Report (created by exercise control), with the Threat Actor, Attack
+  Pattern, Indicator, Observed Data, Sighting and Relationships its kind and text say (an ASAT test, a
+  co-orbital approach, jamming, a cyberattack with indicators of compromise);
+- every shared assessment it shared or received: a Report (created by the sharing nation), its
+  comments as Notes and its acknowledgements as Opinions;
+- an Identity per nation of the exercise and one for exercise control, and the marking definitions.
+
+Markings: each item's classification and releasability become a statement marking carrying the exact
+banner (e.g. "EXERCISE SECRET // REL TO USA, GBR") and, where one fits, a TLP 2.0 marking (TLP_FOR_RELEASABILITY);
+every object carries its item's marking in object_marking_refs.
+
+Ids are uuid5 on NAMESPACE and the row's key, so a re-export gives the same ids. A downgrade (a team
+sharing again, downgraded, from a source it had shared from) is a new version of its earlier
+assessment's Report: the same id, `modified` at the new share, under the new marking. An assessment
+imported from a STIX bundle keeps the Report id and times its author gave it (kept in the journal).
+
+One visibility rule: the items come from the selectors the pages use (releases, assessments_for).
+"""
+
+import hashlib
+import ipaddress
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import stix2
+
+from exercises import selectors
+from exercises.models import (
+    FVEY,
+    AuditEvent,
+    Classification,
+    InjectKind,
+    Participant,
+    Releasability,
+    SharedAssessment,
+    marking_banner,
+)
+
+NAMESPACE = uuid.UUID("6f1c8a4e-2b1d-5c3e-9a7f-0c0a1b2c3d4e")  # Conjunction's STIX ids (uuid5 namespace)
+MARKINGS_CREATED = datetime(2026, 1, 1, tzinfo=UTC)  # a statement marking is the same object in every export
+
+# TLP 2.0 marking definitions as OASIS publishes them for STIX 2.1 (cti-stix-common-objects, tlp-2.0):
+# the stix2 library carries only TLP 1.0.
+TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+TLP2_IDS = {
+    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+
+
+def tlp2(level: str) -> stix2.MarkingDefinition:
+    return stix2.MarkingDefinition(
+        id=TLP2_IDS[level],
+        created="2022-10-01T00:00:00.000Z",
+        name=f"TLP:{level.upper()}",
+        extensions={TLP2_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": level}},
+    )
+
+
+# The TLP 2.0 level that fits a releasability (the statement marking always says exactly who may read):
+# - releasable to all allies: TLP:GREEN (the exercise's community of allies; not CLEAR, it is not public);
+# - REL TO FVEY or listed nations: TLP:AMBER (limited disclosure; onward only as the statement lists);
+# - national only: TLP:AMBER+STRICT (the owner's organisation alone).
+TLP_FOR_RELEASABILITY = {
+    Releasability.ALL_ALLIES: "green",
+    Releasability.FVEY: "amber",
+    Releasability.REL_TO: "amber",
+    Releasability.NATIONAL: "amber+strict",
+}
+
+ADVERSARIES = ("KARSLAND",)  # the scenarios' fictional adversary, named by injects' originators and texts
+ATTACK_PATTERNS = {
+    InjectKind.ASAT: "Direct-ascent anti-satellite test",
+    InjectKind.CO_ORBITAL: "Co-orbital rendezvous and proximity operation",
+    InjectKind.JAMMING: "Jamming or dazzling of a space system",
+    InjectKind.CYBER: "Cyber intrusion against a space system",
+}
+IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+SHA256 = re.compile(r"\b[0-9a-fA-F]{64}\b")
+
+
+def stix_id(kind: str, *key) -> str:
+    """A deterministic STIX id: uuid5 on NAMESPACE and the row's key."""
+    return f"{kind}--{uuid.uuid5(NAMESPACE, ':'.join(str(part) for part in (kind, *key)))}"
+
+
+@dataclass(frozen=True)
+class Marking:
+    """A classification and releasability, as items carry them (models.Marked)."""
+
+    classification: str
+    releasability: str
+    owners: frozenset = frozenset()
+    rel_to: frozenset = frozenset()
+
+    @classmethod
+    def of(cls, item) -> "Marking":
+        rel_to = item.releasable_to_codes() if item.releasability == Releasability.REL_TO else set()
+        return cls(item.classification, item.releasability, frozenset(item.owner_codes()), frozenset(rel_to))
+
+    @property
+    def banner(self) -> str:
+        return marking_banner(
+            self.classification, self.releasability, lambda: set(self.owners), lambda: set(self.rel_to)
+        )
+
+    def permits(self, code: str) -> bool:
+        if self.releasability == Releasability.ALL_ALLIES or code in self.owners:
+            return True
+        if self.releasability == Releasability.FVEY:
+            return code in FVEY
+        if self.releasability == Releasability.REL_TO:
+            return code in self.rel_to
+        return False
+
+    def statement(self) -> stix2.MarkingDefinition:
+        banner = self.banner
+        return stix2.MarkingDefinition(
+            id=stix_id("marking-definition", banner),
+            created=MARKINGS_CREATED,
+            definition_type="statement",
+            definition=stix2.StatementMarking(statement=banner),
+        )
+
+    def definitions(self) -> list:
+        return [self.statement(), tlp2(TLP_FOR_RELEASABILITY[self.releasability])]
+
+    def refs(self) -> list[str]:
+        return [definition.id for definition in self.definitions()]
+
+
+OPEN = Marking(Classification.UNCLASSIFIED, Releasability.ALL_ALLIES)  # who is who: every ally may read it
+
+_CLASSIFICATIONS = {label: value for value, label in Classification.choices}
+_BANNER = re.compile(r"^(?P<label>EXERCISE [A-Z]+) // (?P<rest>.+)$")
+
+
+def parse_banner(text: str) -> Marking | None:
+    """The marking a banner states (the inverse of Marking.banner), or None if it is not one of ours."""
+    match = _BANNER.match(text.strip())
+    if not match or match["label"] not in _CLASSIFICATIONS:
+        return None
+    classification, rest = _CLASSIFICATIONS[match["label"]], match["rest"].strip()
+    if rest == "REL TO ALL ALLIES":
+        return Marking(classification, Releasability.ALL_ALLIES)
+    if rest == "REL TO FVEY":
+        return Marking(classification, Releasability.FVEY)
+    if rest.endswith(" ONLY"):
+        owners = rest.removesuffix(" ONLY").split("/")
+        if all(re.fullmatch(r"[A-Z]{3}", code) for code in owners):
+            return Marking(classification, Releasability.NATIONAL, owners=frozenset(owners))
+        return None
+    if rest.startswith("REL TO "):
+        codes = [code.strip() for code in rest.removeprefix("REL TO ").split(",")]
+        if all(re.fullmatch(r"[A-Z]{3}", code) for code in codes):
+            return Marking(classification, Releasability.REL_TO, rel_to=frozenset(codes))
+    return None
+
+
+@dataclass
+class Entry:
+    """One STIX object of a collection, and when it was added to it (TAXII's date_added)."""
+
+    object: object
+    added: datetime
+
+    @property
+    def id(self) -> str:
+        return self.object.id
+
+    @property
+    def version(self) -> datetime:
+        return getattr(self.object, "modified", None) or getattr(self.object, "created", None) or self.added
+
+
+# Building -----------------------------------------------------------------------------------------
+
+
+def team_identity_id(exercise_id: int, code: str) -> str:
+    return stix_id("identity", exercise_id, "team", code)
+
+
+def control_identity_id(exercise_id: int) -> str:
+    return stix_id("identity", exercise_id, "control")
+
+
+def inject_report_id(inject) -> str:
+    return stix_id("report", "inject", inject.pk)
+
+
+def _identities(exercise) -> list:
+    refs = OPEN.refs()
+    objects = [
+        stix2.Identity(
+            id=control_identity_id(exercise.pk),
+            created=exercise.created_at,
+            modified=exercise.created_at,
+            name=f"Exercise control, {exercise.name}",
+            identity_class="group",
+            roles=["exercise control"],
+            object_marking_refs=refs,
+        )
+    ]
+    for team in exercise.teams.all():
+        objects.append(
+            stix2.Identity(
+                id=team_identity_id(exercise.pk, team.code),
+                created=exercise.created_at,
+                modified=exercise.created_at,
+                name=team.name,
+                identity_class="organization",
+                roles=["nation"],
+                external_references=[{"source_name": "ISO 3166-1 alpha-3", "external_id": team.code}],
+                object_marking_refs=refs,
+            )
+        )
+    return objects
+
+
+def indicators_of_compromise(text: str) -> list[tuple[str, str]]:
+    """The (SCO type, value) pairs an inject's text states in full: IPv4 addresses and SHA-256 hashes."""
+    found = []
+    for value in IPV4.findall(text):
+        try:
+            ipaddress.IPv4Address(value)
+        except ValueError:
+            continue
+        found.append(("ipv4-addr", value))
+    found += [("file", value.lower()) for value in SHA256.findall(text)]
+    return list(dict.fromkeys(found))
+
+
+def inject_objects(inject, control_id: str) -> list:
+    """The STIX objects of one released inject: its Report and what its kind and text say."""
+    marking = Marking.of(inject)
+    refs = marking.refs()
+    at = inject.released_at
+    common = {"created": at, "modified": at, "created_by_ref": control_id, "object_marking_refs": refs}
+    related = []
+    pattern_name = ATTACK_PATTERNS.get(inject.kind)
+    attack_pattern = None
+    if pattern_name:
+        attack_pattern = stix2.AttackPattern(
+            id=stix_id("attack-pattern", "inject", inject.pk), name=pattern_name, **common
+        )
+        related.append(attack_pattern)
+    named = f"{inject.originator}\n{inject.title}\n{inject.text}".upper()
+    for adversary in ADVERSARIES if attack_pattern is not None else ():  # an actor of a hostile act only
+        if adversary not in named:
+            continue
+        actor = stix2.ThreatActor(
+            id=stix_id("threat-actor", "inject", inject.pk, adversary),
+            name=adversary,
+            threat_actor_types=["nation-state"],
+            **common,
+        )
+        uses = stix2.Relationship(
+            id=stix_id("relationship", "inject", inject.pk, adversary, "uses"),
+            relationship_type="uses",
+            source_ref=actor.id,
+            target_ref=attack_pattern.id,
+            **common,
+        )
+        related += [actor, uses]
+    if attack_pattern is not None:
+        related.append(
+            stix2.Sighting(
+                id=stix_id("sighting", "inject", inject.pk),
+                sighting_of_ref=attack_pattern.id,
+                first_seen=at,
+                last_seen=at,
+                count=1,
+                description=f"Reported by {inject.originator}" if inject.originator else None,
+                **common,
+            )
+        )
+    if inject.kind == InjectKind.CYBER:
+        related += _cyber_indicators(inject, attack_pattern, common)
+    report = stix2.Report(
+        id=inject_report_id(inject),
+        name=inject.title,
+        description=inject.text,
+        published=at,
+        report_types=["threat-report"],
+        labels=["inject", inject.kind],
+        object_refs=[control_id, *(obj.id for obj in related)],
+        external_references=[
+            {"source_name": "conjunction-msel", "external_id": f"inject-{inject.sequence}", "description": inject.title}
+        ],
+        **common,
+    )
+    return [report, *related]
+
+
+def _cyber_indicators(inject, attack_pattern, common) -> list:
+    """An Indicator, the Observed Data and a Sighting only when the text gives indicators of compromise in full."""
+    iocs = indicators_of_compromise(inject.text)
+    if not iocs:
+        return []
+    at = common["created"]
+    marking_refs = common["object_marking_refs"]
+    observables = []
+    patterns = []
+    for kind, value in iocs:
+        if kind == "ipv4-addr":
+            observables.append(stix2.IPv4Address(value=value, object_marking_refs=marking_refs))
+            patterns.append(f"[ipv4-addr:value = '{value}']")
+        else:
+            observables.append(stix2.File(hashes={"SHA-256": value}, object_marking_refs=marking_refs))
+            patterns.append(f"[file:hashes.'SHA-256' = '{value}']")
+    indicator = stix2.Indicator(
+        id=stix_id("indicator", "inject", inject.pk),
+        name=f"Indicators of compromise: {inject.title}",
+        pattern=" OR ".join(patterns),
+        pattern_type="stix",
+        valid_from=at,
+        indicator_types=["malicious-activity"],
+        **common,
+    )
+    observed = stix2.ObservedData(
+        id=stix_id("observed-data", "inject", inject.pk),
+        first_observed=at,
+        last_observed=at,
+        number_observed=1,
+        object_refs=[observable.id for observable in observables],
+        **common,
+    )
+    objects = [*observables, indicator, observed]
+    objects.append(
+        stix2.Sighting(
+            id=stix_id("sighting", "inject", inject.pk, "indicator"),
+            sighting_of_ref=indicator.id,
+            observed_data_refs=[observed.id],
+            first_seen=at,
+            last_seen=at,
+            count=1,
+            **common,
+        )
+    )
+    if attack_pattern is not None:
+        objects.append(
+            stix2.Relationship(
+                id=stix_id("relationship", "inject", inject.pk, "indicates"),
+                relationship_type="indicates",
+                source_ref=indicator.id,
+                target_ref=attack_pattern.id,
+                **common,
+            )
+        )
+    return objects
+
+
+@dataclass(frozen=True)
+class Version:
+    """Where an assessment's Report sits among versions: its id and first creation time."""
+
+    id: str
+    created: datetime
+    modified: datetime
+
+
+def assessment_versions(exercise_id: int) -> dict[int, Version]:
+    """Every shared assessment of the exercise → its Report's id, created and modified.
+
+    A downgraded share from a source the team had shared from before is a new version of that earlier
+    assessment (the same id, modified at the new share). An imported one keeps its author's id and times.
+    Computed over the whole exercise, so that every audience sees the same ids."""
+    imported = {}
+    for object_id, payload in AuditEvent.objects.filter(
+        exercise_id=exercise_id, kind="assessment.shared", payload__stix__isnull=False
+    ).values_list("object_id", "payload"):
+        stix = payload["stix"]
+        imported[int(object_id)] = Version(
+            stix["report"], datetime.fromisoformat(stix["created"]), datetime.fromisoformat(stix["modified"])
+        )
+    versions: dict[int, Version] = {}
+    lineages: dict[tuple, Version] = {}
+    rows = SharedAssessment.objects.filter(exercise_id=exercise_id).order_by("shared_at", "id")
+    for pk, team, inject_id, response_id, downgraded, shared_at in rows.values_list(
+        "pk", "from_team_id", "source_inject_id", "source_response_id", "downgraded", "shared_at"
+    ):
+        source = (team, inject_id, response_id)
+        if pk in imported:
+            versions[pk] = imported[pk]
+        elif downgraded and source in lineages:
+            versions[pk] = Version(lineages[source].id, lineages[source].created, shared_at)
+        else:
+            versions[pk] = Version(stix_id("report", "assessment", pk), shared_at, shared_at)
+        lineages.setdefault(source, versions[pk])
+    return versions
+
+
+def assessment_objects(assessment, version: Version) -> list[Entry]:
+    """A shared assessment's Report, its comments (Notes) and acknowledgements (Opinions)."""
+    exercise_id = assessment.exercise_id
+    refs = Marking.of(assessment).refs()
+    author = team_identity_id(exercise_id, assessment.from_team_id)
+    labels = ["shared-assessment", *(["downgraded"] if assessment.downgraded else [])]
+    report = stix2.Report(
+        id=version.id,
+        created=version.created,
+        modified=version.modified,
+        created_by_ref=author,
+        name=assessment.title,
+        description=assessment.text,
+        published=assessment.shared_at,
+        report_types=["threat-report"],
+        labels=labels,
+        object_refs=[author, *(team_identity_id(exercise_id, team.code) for team in assessment.recipients.all())],
+        object_marking_refs=refs,
+    )
+    entries = [Entry(report, assessment.shared_at)]
+    for comment in assessment.comments.all():
+        entries.append(
+            Entry(
+                stix2.Note(
+                    id=stix_id("note", "comment", comment.pk),
+                    created=comment.written_at,
+                    modified=comment.written_at,
+                    created_by_ref=team_identity_id(exercise_id, comment.team_id),
+                    authors=[comment.team_id],
+                    content=comment.text,
+                    object_refs=[report.id],
+                    object_marking_refs=refs,
+                ),
+                comment.written_at,
+            )
+        )
+    for ack in assessment.acknowledgements.all():
+        entries.append(
+            Entry(
+                stix2.Opinion(
+                    id=stix_id("opinion", "acknowledgement", ack.pk),
+                    created=ack.acknowledged_at,
+                    modified=ack.acknowledged_at,
+                    created_by_ref=team_identity_id(exercise_id, ack.team_id),
+                    opinion="neutral",
+                    explanation=f"Acknowledged by {ack.team_id}: received and read.",
+                    object_refs=[report.id],
+                    object_marking_refs=refs,
+                ),
+                ack.acknowledged_at,
+            )
+        )
+    return entries
+
+
+def viewer(exercise, team: str | None) -> Participant:
+    """The audience as the selectors know it: a player of `team`, or staff (team None). Not saved."""
+    if team is None:
+        return Participant(exercise=exercise, role=Participant.Role.EVALUATOR)
+    return Participant(exercise=exercise, role=Participant.Role.PLAYER, team_id=team)
+
+
+def entries_for(exercise, team: str | None = None) -> list[Entry]:
+    """Every STIX object the audience may see (a team: its Combined Picture; staff: the whole exercise),
+    with its date added, in order of addition. The visibility is the pages' (selectors)."""
+    audience = viewer(exercise, team)
+    control_id = control_identity_id(exercise.pk)
+    markings = {OPEN}
+    entries = [Entry(identity, exercise.created_at) for identity in _identities(exercise)]
+    seen = set()
+    for release in selectors.releases(audience):  # a team: its own releases; staff: every team's
+        inject = release.inject
+        if inject.pk in seen:
+            continue
+        seen.add(inject.pk)
+        markings.add(Marking.of(inject))
+        entries += [Entry(obj, inject.released_at) for obj in inject_objects(inject, control_id)]
+    versions = assessment_versions(exercise.pk)
+    for assessment in selectors.assessments_for(audience):
+        markings.add(Marking.of(assessment))
+        entries += assessment_objects(assessment, versions[assessment.pk])
+    definitions = {definition.id: definition for marking in markings for definition in marking.definitions()}
+    entries = [Entry(definition, MARKINGS_CREATED) for definition in definitions.values()] + entries
+    unique = {}
+    for entry in entries:
+        unique.setdefault((entry.id, entry.version), entry)
+    return sorted(unique.values(), key=lambda entry: (entry.added, entry.id))
+
+
+def bundle_for(exercise, team: str | None = None) -> stix2.Bundle:
+    """A STIX 2.1 bundle of what the team may see (staff, team None: the whole exercise)."""
+    entries = entries_for(exercise, team)
+    digest = hashlib.sha256("\n".join(f"{e.id}@{e.version.isoformat()}" for e in entries).encode()).hexdigest()
+    return stix2.Bundle(
+        *(entry.object for entry in entries), id=stix_id("bundle", exercise.pk, team or "staff", digest)
+    )

@@ -1,0 +1,334 @@
+"""The Combined Picture as STIX 2.1: bundles that validate, markings, stable ids, versions, visibility, import."""
+
+import json
+from datetime import timedelta
+
+import pytest
+import stix2
+from django.urls import reverse
+
+from exercises import realtime, stix
+from exercises.models import AuditEvent, Inject, SharedAssessment, Team
+from exercises.services import ServiceError
+from exercises.services.releases import release_inject
+from exercises.services.sharing import acknowledge_assessment, comment_on_assessment, share_assessment
+from exercises.services.stix_import import BundleError, import_bundle
+from tests import test_sharing
+from tests.test_sharing import MARKINGS, release_all
+
+allies_draft, allies = test_sharing.allies_draft, test_sharing.allies  # fixtures: four allies, an inject per marking
+
+
+def parsed(bundle) -> list:
+    """The bundle as a consumer reads it: parsed by stix2 with no custom content allowed."""
+    return stix2.parse(bundle.serialize(), allow_custom=False).objects
+
+
+def reports(objects) -> dict:
+    return {obj.name: obj for obj in objects if obj.type == "report"}
+
+
+def share(allies, code, inject, to, releasability="rel_to", rel_to=(), classification="secret", **downgrade):
+    return share_assessment(
+        participant=allies.participant(code),
+        source=inject,
+        title=f"{code} on {inject.title} for {'+'.join(to)}",
+        text="Assessment text.",
+        recipients=Team.objects.filter(code__in=to),
+        classification=classification,
+        releasability=releasability,
+        releasable_to=Team.objects.filter(code__in=rel_to),
+        **downgrade,
+    )
+
+
+def test_a_team_bundle_validates_and_every_object_carries_its_exact_banner_and_tlp(allies):
+    release_all(allies)
+    share(allies, "DEU", allies.injects["rel_to"], ["FRA"], rel_to=["DEU", "FRA"])
+    objects = parsed(stix.bundle_for(allies.exercise, "FRA"))
+    definitions = {obj.id: obj for obj in objects if obj.type == "marking-definition"}
+    for obj in objects:
+        if obj.type == "marking-definition":
+            continue
+        assert obj.object_marking_refs, obj.id
+        assert set(obj.object_marking_refs) <= set(definitions), obj.id
+    statements = {
+        definitions[ref].definition.statement
+        for ref in reports(objects)["rel_to intelligence"].object_marking_refs
+        if definitions[ref].get("definition_type") == "statement"
+    }
+    assert statements == {"EXERCISE SECRET // REL TO DEU, FRA"}
+    tlp = {definitions[ref].get("name") for ref in reports(objects)["rel_to intelligence"].object_marking_refs}
+    assert tlp == {"TLP:AMBER", None}
+    green = reports(objects)["all intelligence"].object_marking_refs
+    assert stix.TLP2_IDS["green"] in green
+    assessment = reports(objects)["DEU on rel_to intelligence for FRA"]
+    assert assessment.created_by_ref == stix.team_identity_id(allies.exercise.pk, "DEU")
+    assert {obj.name for obj in objects if obj.type == "identity"} >= {"Germany", "France", "United States"}
+
+
+def test_a_reexport_gives_the_same_ids_and_the_same_bundle(allies):
+    release_all(allies)
+    share(allies, "DEU", allies.injects["rel_to"], ["FRA"], rel_to=["DEU", "FRA"])
+    first = stix.bundle_for(allies.exercise, "DEU").serialize()
+    again = stix.bundle_for(allies.exercise, "DEU").serialize()
+    assert first == again
+    ids = {obj["id"] for obj in json.loads(first)["objects"]}
+    inject = allies.injects["rel_to"]
+    assert stix.inject_report_id(inject) in ids
+    assert f"report--{stix.uuid.uuid5(stix.NAMESPACE, f'report:inject:{inject.pk}')}" in ids
+
+
+@pytest.mark.parametrize("code", ["USA", "GBR", "DEU", "FRA"])
+def test_a_team_bundle_holds_only_what_the_team_may_see(allies, code):
+    release_all(allies)
+    share(allies, "DEU", allies.injects["rel_to"], ["FRA"], rel_to=["DEU", "FRA"])
+    share(allies, "USA", allies.injects["fvey"], ["GBR"], releasability="fvey")
+    objects = parsed(stix.bundle_for(allies.exercise, code))
+    names = set(reports(objects))
+    for marking, (_, _, _, receivers) in MARKINGS.items():
+        assert (f"{marking} intelligence" in names) == (code in receivers), (marking, code)
+    assert ("DEU on rel_to intelligence for FRA" in names) == (code in {"DEU", "FRA"})
+    assert ("USA on fvey intelligence for GBR" in names) == (code in {"USA", "GBR"})
+    staff = set(reports(parsed(stix.bundle_for(allies.exercise))))
+    assert names <= staff
+    assert {f"{marking} intelligence" for marking in MARKINGS} <= staff
+
+
+def test_comments_become_notes_and_acknowledgements_opinions_with_their_times(allies):
+    release_all(allies)
+    shared = share(allies, "DEU", allies.injects["rel_to"], ["FRA"], rel_to=["DEU", "FRA"])
+    comment = comment_on_assessment(participant=allies.participant("FRA"), assessment=shared, text="Seen it too.")
+    ack = acknowledge_assessment(participant=allies.participant("FRA"), assessment=shared)
+    objects = parsed(stix.bundle_for(allies.exercise, "DEU"))
+    report = reports(objects)[shared.title]
+    notes = [obj for obj in objects if obj.type == "note"]
+    opinions = [obj for obj in objects if obj.type == "opinion"]
+    assert [(note.content, note.object_refs, note.created) for note in notes] == [
+        ("Seen it too.", [report.id], comment.written_at)
+    ]
+    assert [(opinion.object_refs, opinion.created) for opinion in opinions] == [([report.id], ack.acknowledged_at)]
+    assert report.created == shared.shared_at
+    assert notes[0].object_marking_refs == report.object_marking_refs
+
+
+def test_a_downgrade_is_a_new_version_of_the_same_report_not_an_edit(allies):
+    release_all(allies)
+    source = allies.injects["rel_to"]
+    first = share(allies, "DEU", source, ["FRA"], rel_to=["DEU", "FRA"])
+    second = share(
+        allies,
+        "DEU",
+        source,
+        ["GBR"],
+        rel_to=["DEU", "FRA", "GBR"],
+        classification="confidential",
+        downgrade_reason="GBR must manoeuvre",
+        downgrade_removed="Source names",
+    )
+    assert second.downgraded
+    fra = reports(parsed(stix.bundle_for(allies.exercise, "FRA")))[first.title]
+    gbr = reports(parsed(stix.bundle_for(allies.exercise, "GBR")))[second.title]
+    assert gbr.id == fra.id
+    assert gbr.created == fra.created == first.shared_at
+    assert gbr.modified == second.shared_at > fra.modified
+    assert gbr.object_marking_refs != fra.object_marking_refs
+    assert (
+        stix.stix_id("marking-definition", "EXERCISE CONFIDENTIAL // REL TO DEU, FRA, GBR") in gbr.object_marking_refs
+    )
+    assert first.title not in reports(parsed(stix.bundle_for(allies.exercise, "GBR")))
+    staff = [obj for obj in parsed(stix.bundle_for(allies.exercise)) if obj.id == fra.id]
+    assert sorted(obj.modified for obj in staff) == [first.shared_at, second.shared_at]
+    assert SharedAssessment.objects.get(pk=first.pk).title == first.title  # the first version is untouched
+
+
+def _inject(allies, kind, title, text, originator=""):
+    sequence = allies.exercise.injects.count() + 1
+    inject = Inject.objects.create(
+        exercise=allies.exercise,
+        sequence=sequence,
+        offset=timedelta(minutes=sequence),
+        kind=kind,
+        title=title,
+        text=text,
+        originator=originator,
+    )
+    release_inject(inject=inject, by=allies.facilitator)
+    return inject
+
+
+def test_an_asat_test_names_its_threat_actor_who_uses_the_attack_pattern(allies):
+    inject = _inject(allies, "asat", "ASAT test", "A launch from the Teshkur range, KARSLAND. KRS-METEO 2 broke up.")
+    objects = parsed(stix.bundle_for(allies.exercise, "GBR"))
+    actor = next(obj for obj in objects if obj.type == "threat-actor")
+    pattern = next(obj for obj in objects if obj.type == "attack-pattern")
+    uses = next(obj for obj in objects if obj.type == "relationship")
+    assert actor.name == "KARSLAND"
+    assert pattern.name == "Direct-ascent anti-satellite test"
+    assert (uses.source_ref, uses.relationship_type, uses.target_ref) == (actor.id, "uses", pattern.id)
+    report = reports(objects)["ASAT test"]
+    assert {actor.id, pattern.id, uses.id} <= set(report.object_refs)
+    assert any(obj.type == "sighting" and obj.sighting_of_ref == pattern.id for obj in objects)
+    assert report.created == Inject.objects.get(pk=inject.pk).released_at
+
+
+def test_a_cyber_inject_has_an_indicator_only_when_its_text_gives_one(allies):
+    _inject(allies, "cyber", "Intrusion", "A malware sample (SHA-256 ending 9f3a) and two C2 addresses.")
+    assert not [obj for obj in parsed(stix.bundle_for(allies.exercise, "USA")) if obj.type == "indicator"]
+    _inject(allies, "cyber", "Forensics", "Beacons to 203.0.113.17 every 60 s from the mission network.")
+    objects = parsed(stix.bundle_for(allies.exercise, "USA"))
+    indicator = next(obj for obj in objects if obj.type == "indicator")
+    assert indicator.pattern == "[ipv4-addr:value = '203.0.113.17']"
+    observed = next(obj for obj in objects if obj.type == "observed-data")
+    assert any(obj.type == "ipv4-addr" and obj.value == "203.0.113.17" for obj in objects)
+    assert any(obj.type == "sighting" and obj.get("observed_data_refs") == [observed.id] for obj in objects)
+
+
+# Import -------------------------------------------------------------------------------------------
+
+
+def assessment_bundle(source_inject, banner="EXERCISE SECRET // REL TO DEU, FRA", **report_fields):
+    statement = stix2.MarkingDefinition(
+        definition_type="statement", definition=stix2.StatementMarking(statement=banner)
+    )
+    report = stix2.Report(
+        **{
+            "name": "Debris threatens MISTRAL-2",
+            "description": "Fragments cross 495-780 km.",
+            "published": "2031-03-14T07:00:00Z",
+            "object_refs": [stix.inject_report_id(source_inject)],
+            "object_marking_refs": [statement.id],
+            **report_fields,
+        }
+    )
+    return stix2.Bundle(statement, report).serialize()
+
+
+def test_an_imported_bundle_is_shared_like_one_from_the_browser_and_pushed_to_its_recipients(
+    allies, listen, django_capture_on_commit_callbacks
+):
+    release_all(allies)
+    source = allies.injects["rel_to"]
+    sockets = {code: listen(realtime.team_group(allies.exercise.pk, code)) for code in ("FRA", "USA")}
+    text = assessment_bundle(source)
+    with django_capture_on_commit_callbacks(execute=True):
+        imported = import_bundle(exercise=allies.exercise, participant=allies.participant("DEU"), bundle_text=text)
+    assessment = imported.assessment
+    assert assessment.banner == "EXERCISE SECRET // REL TO DEU, FRA"
+    assert set(assessment.recipients.values_list("code", flat=True)) == {"FRA"}
+    assert assessment.source_inject_id == source.pk
+    assert any("Debris threatens MISTRAL-2" in m["html"] for m in sockets["FRA"].messages(timeout=0.2))
+    assert not any("Debris threatens MISTRAL-2" in m["html"] for m in sockets["USA"].messages(timeout=0.2))
+    event = AuditEvent.objects.get(kind="assessment.shared", object_id=str(assessment.pk))
+    assert event.payload["stix"]["report"] == imported.report_id
+    fra = reports(parsed(stix.bundle_for(allies.exercise, "FRA")))["Debris threatens MISTRAL-2"]
+    assert fra.id == imported.report_id
+
+
+def test_an_import_marked_wider_than_its_objects_is_refused_naming_the_object(allies):
+    release_all(allies)
+    text = assessment_bundle(allies.injects["rel_to"])
+    report_id = json.loads(text)["objects"][1]["id"]
+    wider = stix.Marking("secret", "all")
+    with pytest.raises(ServiceError) as refused:
+        import_bundle(exercise=allies.exercise, participant=allies.participant("DEU"), bundle_text=text, marking=wider)
+    assert report_id in refused.value.message and "object_marking_refs" in refused.value.message
+    assert "USA" in refused.value.message
+    lower = stix.Marking("confidential", "rel_to", rel_to=frozenset({"DEU", "FRA"}))
+    with pytest.raises(ServiceError, match="is lower"):
+        import_bundle(exercise=allies.exercise, participant=allies.participant("DEU"), bundle_text=text, marking=lower)
+    assert not SharedAssessment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "mutate, names",
+    [
+        (lambda objects: objects[1].update(object_refs=["nonsense"]), ["report--", "object_refs"]),
+        (lambda objects: objects[1].pop("name"), ["report--", "name"]),
+        (lambda objects: objects[1].update(x_secret_source="BND"), ["report--", "x_secret_source"]),
+        (lambda objects: objects.append({"type": "wibble", "id": "wibble--1", "spec_version": "2.1"}), ["wibble--1"]),
+        (lambda objects: objects.pop(1), ["exactly one report"]),
+    ],
+)
+def test_a_malformed_bundle_is_refused_naming_the_object_and_field_and_stores_nothing(allies, mutate, names):
+    release_all(allies)
+    data = json.loads(assessment_bundle(allies.injects["rel_to"]))
+    mutate(data["objects"])
+    with pytest.raises(BundleError) as refused:
+        import_bundle(exercise=allies.exercise, participant=allies.participant("DEU"), bundle_text=json.dumps(data))
+    for name in names:
+        assert name in refused.value.message
+    assert not SharedAssessment.objects.exists()
+
+
+def test_an_oversized_bundle_is_refused(allies):
+    release_all(allies)
+    text = assessment_bundle(allies.injects["rel_to"], description="x" * (1024 * 1024))
+    with pytest.raises(BundleError, match="larger than the limit"):
+        import_bundle(exercise=allies.exercise, participant=allies.participant("DEU"), bundle_text=text)
+    assert not SharedAssessment.objects.exists()
+
+
+def test_a_new_version_of_an_imported_report_must_be_later_and_the_teams_own(allies):
+    release_all(allies)
+    source = allies.injects["rel_to"]
+    first = import_bundle(
+        exercise=allies.exercise, participant=allies.participant("DEU"), bundle_text=assessment_bundle(source)
+    )
+    again = assessment_bundle(
+        source, id=first.report_id, created="2020-01-01T00:00:00Z", modified="2020-01-01T00:00:00Z"
+    )
+    with pytest.raises(ServiceError, match="modified"):
+        import_bundle(exercise=allies.exercise, participant=allies.participant("DEU"), bundle_text=again)
+    later = assessment_bundle(
+        source,
+        banner="EXERCISE SECRET // REL TO DEU, FRA",
+        id=first.report_id,
+        created="2031-03-14T07:00:00Z",
+        modified="2099-03-14T08:00:00Z",
+    )
+    with pytest.raises(ServiceError, match="another team"):
+        import_bundle(exercise=allies.exercise, participant=allies.participant("FRA"), bundle_text=later)
+    import_bundle(exercise=allies.exercise, participant=allies.participant("DEU"), bundle_text=later)
+    versions = [obj for obj in parsed(stix.bundle_for(allies.exercise)) if obj.id == first.report_id]
+    assert len(versions) == 2
+
+
+def test_the_team_page_and_the_console_download_their_bundles(allies, client):
+    release_all(allies)
+    client.force_login(allies.players["GBR"])
+    reply = client.get(reverse("stix-export", args=[allies.exercise.pk]))
+    assert reply["Content-Type"].startswith("application/stix+json")
+    names = set(reports(stix2.parse(reply.content.decode(), allow_custom=False).objects))
+    assert names == {"all intelligence", "fvey intelligence"}
+    client.force_login(allies.facilitator)
+    reply = client.get(reverse("stix-export", args=[allies.exercise.pk]))
+    names = set(reports(stix2.parse(reply.content.decode(), allow_custom=False).objects))
+    assert names == {f"{marking} intelligence" for marking in MARKINGS}
+
+
+def test_a_bundle_imported_on_the_share_page_becomes_the_teams_assessment(allies, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    release_all(allies)
+    client.force_login(allies.players["DEU"])
+    page = reverse("stix-import", args=[allies.exercise.pk])
+    assert client.get(page).status_code == 200
+    bundle = assessment_bundle(allies.injects["rel_to"])
+    form = {
+        "recipients": ["FRA", "GBR"],
+        "classification": "secret",
+        "releasability": "rel_to",
+        "releasable_to": ["DEU", "FRA", "GBR"],
+    }
+    refused = client.post(page, {**form, "bundle_file": SimpleUploadedFile("b.json", bundle.encode())})
+    assert refused.status_code == 400
+    report_id = json.loads(bundle)["objects"][1]["id"]
+    assert f"{report_id}: object_marking_refs" in refused.content.decode()
+    assert "GBR" in refused.content.decode()
+    assert not SharedAssessment.objects.exists()
+    done = client.post(page, {**form, "recipients": ["FRA"], "releasable_to": ["DEU", "FRA"], "bundle_text": bundle})
+    assert done.status_code == 302
+    assessment = SharedAssessment.objects.get()
+    assert (assessment.title, assessment.banner) == ("Debris threatens MISTRAL-2", "EXERCISE SECRET // REL TO DEU, FRA")
+    assert client.post(page, form).status_code == 400  # no bundle: the field says so

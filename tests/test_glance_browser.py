@@ -17,6 +17,8 @@ from exercises.services.releases import release_inject
 from exercises.services.responses import submit_response
 from exercises.services.sharing import share_assessment
 from tests.conftest import make_user, small_scenario
+from tests.conjunctions import plant_conjunction
+from tests.test_authorization_matrix import orbit_pictures_world
 from tests.test_live_exercise_browser import wait_for_socket
 
 pytestmark = pytest.mark.browser
@@ -111,6 +113,8 @@ def seven_allies(personas):
     for team in teams:
         players[team.code] = make_user(f"seven_{team.code.lower()}")
         add_participant(exercise=exercise, user=players[team.code], role=Participant.Role.PLAYER, team=team)
+    plant_conjunction(exercise, exercise.injects.get(sequence=1))  # its card, pictures and the catalogue's
+    orbit_pictures_world(exercise, exercise.injects.get(sequence=1))
     exercise = change_status(exercise=exercise, action="start", by=personas.facilitator)
     for inject in exercise.injects.order_by("sequence"):
         release_inject(inject=inject, by=personas.facilitator)
@@ -160,6 +164,8 @@ def test_the_console_with_seven_teams_fits_the_screen_without_scrolling_sideways
 
 
 def test_a_whole_short_exercise_leaves_every_browser_console_clean(personas, log_in, live_daphne, browser):
+    plant_conjunction(personas.exercise, personas.usa_only)  # a conjunction card, its CDM and pictures
+    orbit_pictures_world(personas.exercise, personas.usa_only)
     problems = Problems()
     anonymous = browser.new_context()
     login = problems.watch(anonymous.new_page())
@@ -245,6 +251,8 @@ AXE_PAGES = {
 @pytest.mark.parametrize("name", list(AXE_PAGES))
 def test_axe_finds_no_serious_or_critical_violation(personas, log_in, live_daphne, browser, name):
     exercise = change_status(exercise=personas.exercise, action="start", by=personas.facilitator)
+    plant_conjunction(exercise, personas.usa_only)  # a conjunction card with its pictures, a debris cloud
+    orbit_pictures_world(exercise, personas.usa_only)
     for inject in (personas.usa_only, personas.to_all):  # cards, rows, delivered and not delivered cells
         release_inject(inject=inject, by=personas.facilitator)
     usa = exercise.participants.get(user=personas.usa_player)
@@ -276,6 +284,8 @@ def test_axe_finds_no_serious_or_critical_violation(personas, log_in, live_daphn
     page.wait_for_load_state("networkidle")
     if name in ("console", "team page"):
         wait_for_socket(page)
+    if name == "console":  # the orbit pictures and the debris section are there too
+        expect(page.get_by_role("img", name="Altitude of the allied satellites over exercise time")).to_be_visible()
 
     results = Axe().run(page)
 

@@ -306,7 +306,8 @@ def focus_by_tab(page, name, presses=80):
         page.keyboard.press("Tab")
         focused = page.evaluate(
             "() => { const e = document.activeElement; const style = getComputedStyle(e);"
-            " return [e.getAttribute('aria-label') || e.textContent.trim(), style.outlineStyle, style.outlineWidth]; }"
+            " const label = e.labels && e.labels.length ? e.labels[0].textContent.trim() : e.textContent.trim();"
+            " return [e.getAttribute('aria-label') || label, style.outlineStyle, style.outlineWidth]; }"
         )
         if focused[0] == name:
             assert focused[1] != "none" and focused[2] != "0px", f"{name} has the focus but no visible outline"
@@ -327,3 +328,22 @@ def test_a_facilitator_runs_the_console_from_the_keyboard_and_sees_where_the_foc
     console.keyboard.press("Enter")
     expect(console.locator(f"#inject-row-{personas.to_all.pk}")).to_contain_text("Released", timeout=3000)
     expect(console.locator(f"#timeline-mark-{personas.to_all.pk}")).to_have_class(re.compile("is-released"))
+
+
+def test_a_player_acknowledges_and_responds_from_the_keyboard(running, log_in):
+    release_inject(inject=running.usa_only, by=running.facilitator)
+    usa = log_in(running.usa_player)
+    wait_for_socket(usa)
+
+    focus_by_tab(usa, "Acknowledge inject 1: Conjunction warning for USA-SAT 12")
+    usa.keyboard.press("Enter")
+    expect(usa.locator("#inject-feed")).to_contain_text("Acknowledged by", timeout=3000)
+    focus_by_tab(usa, "Respond to this inject")
+    usa.keyboard.press("Enter")
+    text = usa.get_by_role("textbox", name="Your team's response")
+    expect(text).to_be_visible(timeout=3000)
+    focus_by_tab(usa, "Your team's response")
+    usa.keyboard.type("USA will manoeuvre USA-SAT 12.")
+    focus_by_tab(usa, "Submit response to inject 1")
+    usa.keyboard.press("Enter")
+    expect(usa.locator("#inject-feed").get_by_role("status")).to_contain_text("Response recorded", timeout=3000)

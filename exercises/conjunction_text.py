@@ -42,6 +42,7 @@ class ConjunctionCard:
     """What a conjunction inject's card shows of its screened event."""
 
     conjunction: Conjunction
+    exercise: Exercise
     tca_exercise_time: timedelta | None
     values: dict[str, str]  # placeholder → its text
     text: str  # the inject's text with the placeholders filled
@@ -94,6 +95,7 @@ def card(inject: Inject, conjunction: Conjunction, exercise: Exercise) -> Conjun
     values = placeholder_values(conjunction, exercise)
     return ConjunctionCard(
         conjunction=conjunction,
+        exercise=exercise,
         tca_exercise_time=exercise.exercise_time_of(conjunction.tca),
         values=values,
         text=fill_placeholders(inject.text, values),

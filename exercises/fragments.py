@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 
 from exercises import conjunction_text, selectors
 from exercises import timeline as msel_timeline
+from exercises.forms_manoeuvres import ManoeuvreForm
 from exercises.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -283,3 +284,40 @@ def sharing(exercise) -> str:
 def committed_manoeuvre(manoeuvre) -> str:
     """A committed burn, prepended to the manoeuvres on the console and the team's page."""
     return render_to_string("exercises/_manoeuvres.html#manoeuvre-push", {"manoeuvre": manoeuvre})
+
+
+# The team's manoeuvre planner (views/manoeuvres.py) ------------------------------------------------
+
+
+def planner_entry(exercise, conjunction, inject, form=None, outcome=None) -> dict:
+    return {
+        "conjunction": conjunction,
+        "inject": inject,
+        "form": form or ManoeuvreForm(inject=inject),
+        "outcome": outcome,
+        "tca_time": exercise.exercise_time_of(conjunction.tca),
+    }
+
+
+def planner_context(participant, *, replace=None) -> dict:
+    """The planner's entries (one per conjunction of the team's satellites it was warned of) and the team's
+    manoeuvres; `replace` maps a conjunction id to the entry to show instead of a blank form."""
+    exercise = participant.exercise
+    replace = replace or {}
+    entries = [
+        replace.get(conjunction.pk) or planner_entry(exercise, conjunction, inject)
+        for conjunction, inject in selectors.planner_conjunctions(participant)
+    ]
+    return {
+        "exercise": exercise,
+        "participant": participant,
+        "planner": entries,
+        "manoeuvres": selectors.manoeuvres(participant),
+    }
+
+
+def manoeuvre_planner(participant) -> str:
+    """The team's planner replacing itself (a warning of a conjunction of its satellite was released, or a
+    screening changed the conjunctions): the same for every player of the team. Its forms post with the
+    page's CSRF header (base.html), so the fragment carries no token."""
+    return render_to_string("exercises/_manoeuvre_planner.html#planner", {**planner_context(participant), "oob": True})

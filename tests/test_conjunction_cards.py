@@ -94,6 +94,10 @@ def test_the_team_page_shows_the_card_with_the_computed_numbers_and_the_cdm_link
         assert reverse("inject-cdm", args=[bound.exercise.pk, bound.usa_only.pk, fmt]) in card
     assert "Download CDM (KVN)" in card and "Download CDM (XML)" in card
     assert "{primary}" not in page and "pass within" in page
+    for picture in ("encounter-plane", "miss-distance"):  # the card's pictures, which the team may open
+        url = reverse("conjunction-picture", args=[bound.exercise.pk, conjunction.pk, picture])
+        assert url in card
+        assert client_for(bound.usa_player).get(url).status_code == 200
 
 
 def test_an_unbound_inject_keeps_its_text_and_has_no_card(running):
@@ -247,3 +251,34 @@ def test_when_the_pair_is_no_longer_close_the_card_keeps_the_warning_and_says_so
     page = client_for(bound.usa_player).get(reverse("team", args=[bound.exercise.pk])).content.decode()
     assert "no longer come within the screening threshold" in page
     assert "{miss_distance}" not in page
+
+
+def test_releasing_the_warning_pushes_the_owner_teams_manoeuvre_planner(
+    bound, listen, django_capture_on_commit_callbacks
+):
+    usa = listen(realtime.team_group(bound.exercise.pk, "USA"))
+    gbr = listen(realtime.team_group(bound.exercise.pk, "GBR"))
+    with django_capture_on_commit_callbacks(execute=True):
+        release_inject(inject=bound.usa_only, by=bound.facilitator)
+    conjunction = selectors.current_conjunction(bound.usa_only)
+    [planner] = [message["html"] for message in usa.messages() if 'id="manoeuvre-planner"' in message["html"]]
+    assert 'hx-swap-oob="true"' in planner
+    assert f'id="plan-{conjunction.pk}"' in planner
+    assert reverse("plan-manoeuvre", args=[bound.exercise.pk, conjunction.pk]) in planner
+    assert "csrfmiddlewaretoken" not in planner  # one rendering for the whole team: the page's CSRF header posts it
+    assert not [message for message in gbr.messages() if "manoeuvre-planner" in message["html"]]
+
+
+def test_a_screening_after_a_break_up_pushes_the_planner_but_one_after_a_burn_does_not(
+    bound, listen, django_capture_on_commit_callbacks
+):
+    release_inject(inject=bound.usa_only, by=bound.facilitator)
+    usa = listen(realtime.team_group(bound.exercise.pk, "USA"))
+    with django_capture_on_commit_callbacks(execute=True):
+        screen_exercise(exercise=bound.exercise, reason="breakup")
+    assert [message for message in usa.messages() if 'id="manoeuvre-planner"' in message["html"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        screen_exercise(exercise=bound.exercise, reason="manoeuvre")
+    pushed = usa.messages()
+    assert [message for message in pushed if f'id="inject-{bound.usa_only.pk}"' in message["html"]]
+    assert not [message for message in pushed if 'id="manoeuvre-planner"' in message["html"]]

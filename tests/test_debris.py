@@ -344,6 +344,11 @@ def test_the_console_shows_the_cloud_and_its_drafts(client, broken_up):
     for draft in drafts:
         assert reverse("discard-draft", args=[broken_up.exercise.pk, draft.pk]) in page
         assert reverse("edit-inject", args=[broken_up.exercise.pk, draft.pk]) in page
+    for picture in ("gabbard", "altitudes"):  # the cloud's pictures, and they draw
+        url = reverse("debris-picture", args=[broken_up.exercise.pk, cloud.target.pk, picture])
+        assert url in page
+        answer = client.get(url)
+        assert answer.status_code == 200 and answer["Content-Type"].startswith("image/svg+xml")
     client.force_login(broken_up.evaluator)
     page = client.get(reverse("console", args=[broken_up.exercise.pk])).content.decode()
     assert drafts[0].title in page and "discard" not in page.lower()

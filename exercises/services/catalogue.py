@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from exercises import conjunction_text, fragments, realtime, selectors
-from exercises.models import CatalogueObject, Conjunction, Exercise, InjectKind, Release, SpaceObject
+from exercises.models import CatalogueObject, Conjunction, Exercise, InjectKind, Participant, Release, SpaceObject
 from exercises.services import audit
 
 SCREENING_HOURS = 72.0  # the default window after the orbit epoch (issue 14)
@@ -110,18 +110,21 @@ def screen_exercise(*, exercise: Exercise, by=None, reason: str = "screening", s
         payload={"reason": reason, "start": start.isoformat(), "found": len(rows), "superseded": superseded},
     )
     if superseded or rows:
-        push_conjunction_cards(exercise)
+        # After a burn the committing player's planner answers the commit itself (views/manoeuvres.py), and a
+        # teammate's stale form is refused with the current planner: only the cards are pushed then.
+        push_conjunction_cards(exercise, planners=reason != "manoeuvre")
     return rows
 
 
-def push_conjunction_cards(exercise: Exercise) -> None:
+def push_conjunction_cards(exercise: Exercise, *, planners: bool = True) -> None:
     """After a screening commits: every released conjunction inject's card replaces itself on its teams' pages
     with the pair as screened now (or the warning's numbers, marked no longer current), and staff get its MSEL
-    row again. Rendered once per team after commit, from the rows as committed."""
-    realtime.render_and_send_after_commit(lambda: _conjunction_card_pushes(exercise))
+    row again; with `planners`, each team's manoeuvre planner too. Rendered once per team after commit, from the
+    rows as committed."""
+    realtime.render_and_send_after_commit(lambda: _conjunction_card_pushes(exercise, planners=planners))
 
 
-def _conjunction_card_pushes(exercise: Exercise) -> list[tuple[list[str], str]]:
+def _conjunction_card_pushes(exercise: Exercise, *, planners: bool) -> list[tuple[list[str], str]]:
     releases = list(
         Release.objects.filter(inject__exercise=exercise, inject__kind=InjectKind.CONJUNCTION)
         .exclude(inject__primary_object="")
@@ -143,6 +146,8 @@ def _conjunction_card_pushes(exercise: Exercise) -> list[tuple[list[str], str]]:
                 fragments.replaced_conjunction_cards(team_releases, cards, acks),
             )
         )
+    if planners:
+        pushes += _planner_pushes(exercise, list(dict.fromkeys(release.team_id for release in releases)))
     for inject in selectors.msel_injects(exercise.pk).filter(pk__in=[inject.pk for inject in injects]):
         pushes.append(
             (
@@ -157,3 +162,24 @@ def _conjunction_card_pushes(exercise: Exercise) -> list[tuple[list[str], str]]:
             )
         )
     return pushes
+
+
+def push_planners(exercise: Exercise, team_ids) -> None:
+    """After commit: the manoeuvre planner of each team replaces itself with the conjunctions it was warned of."""
+    team_ids = list(team_ids)
+    realtime.render_and_send_after_commit(lambda: _planner_pushes(exercise, team_ids))
+
+
+def _planner_pushes(exercise: Exercise, team_ids) -> list[tuple[list[str], str]]:
+    """The planner is the team's, not one player's: rendered once per team, for any of its players."""
+    if exercise.orbit_epoch is None:
+        return []
+    players = {}
+    for player in Participant.objects.filter(
+        exercise=exercise, team_id__in=team_ids, role=Participant.Role.PLAYER
+    ).select_related("exercise", "team", "user"):
+        players.setdefault(player.team_id, player)
+    return [
+        ([realtime.team_group(exercise.pk, team_id)], fragments.manoeuvre_planner(player))
+        for team_id, player in players.items()
+    ]

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from exercises import conjunction_text, fragments, realtime, selectors
 from exercises.models import Exercise, Inject, InjectKind, Release, Response, Trigger
-from exercises.services import Conflict, audit, debris
+from exercises.services import Conflict, audit, catalogue, debris
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,8 @@ def release_inject(*, inject: Inject, by, scheduled: bool = False) -> list[Relea
     push_coverage(exercise)
     if inject.drafted_from_id is not None or inject.kind == InjectKind.ASAT:
         debris.push_debris_console(exercise.pk)  # a draft released, or a test whose target breaks up next
+    if releases and conjunction_text.is_bindable(inject):
+        catalogue.push_planners(exercise, [team.code for team in teams])  # a warning the planner can answer
     return releases
 
 

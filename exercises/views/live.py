@@ -93,10 +93,10 @@ def console(request, participant):
 @require_GET
 @participant_required(Participant.Role.PLAYER)
 def team(request, participant):
-    from exercises.views.manoeuvres import planner_context
-
     return render(
-        request, "exercises/team.html", {**fragments.team_context(participant), **planner_context(participant)}
+        request,
+        "exercises/team.html",
+        {**fragments.team_context(participant), **fragments.planner_context(participant)},
     )
 
 

@@ -15,6 +15,7 @@ from django_ratelimit.decorators import ratelimit
 
 from exercises import selectors
 from exercises.forms_manoeuvres import ManoeuvreForm
+from exercises.fragments import planner_context, planner_entry
 from exercises.models import Participant
 from exercises.services import ServiceError, manoeuvres
 from exercises.views.live import DATABASE_DOWN, participant_required, submission_rate
@@ -22,33 +23,6 @@ from exercises.views.live import DATABASE_DOWN, participant_required, submission
 logger = logging.getLogger(__name__)
 
 PLANNER = "exercises/_manoeuvre_planner.html"
-
-
-def planner_entry(exercise, conjunction, inject, form=None, outcome=None) -> dict:
-    return {
-        "conjunction": conjunction,
-        "inject": inject,
-        "form": form or ManoeuvreForm(inject=inject),
-        "outcome": outcome,
-        "tca_time": exercise.exercise_time_of(conjunction.tca),
-    }
-
-
-def planner_context(participant, *, replace=None) -> dict:
-    """The planner's entries (one per conjunction of the team's satellites it was warned of) and the team's
-    manoeuvres; `replace` maps a conjunction id to the entry to show instead of a blank form."""
-    exercise = participant.exercise
-    replace = replace or {}
-    entries = [
-        replace.get(conjunction.pk) or planner_entry(exercise, conjunction, inject)
-        for conjunction, inject in selectors.planner_conjunctions(participant)
-    ]
-    return {
-        "exercise": exercise,
-        "participant": participant,
-        "planner": entries,
-        "manoeuvres": selectors.manoeuvres(participant),
-    }
 
 
 def _burn(participant, conjunction, form) -> dict:

@@ -190,7 +190,7 @@ def test_a_whole_short_exercise_leaves_every_browser_console_clean(personas, log
     expect(usa.locator("#inject-feed")).to_contain_text("Acknowledged by", timeout=3000)
     usa.get_by_text("Respond to this inject").click()
     usa.get_by_role("textbox", name="Your team's response").fill("USA will manoeuvre USA-SAT 12 at T+00:40.")
-    usa.get_by_label("CONJ-2").check()
+    usa.locator("#inject-feed").get_by_label("CONJ-2").check()
     usa.get_by_role("button", name="Submit response to inject 1").click()
     expect(console.locator("#response-feed")).to_contain_text("USA will manoeuvre USA-SAT 12", timeout=3000)
 

@@ -24,10 +24,16 @@ class ProtocolAdmin(admin.ModelAdmin):
     inlines = [ProtocolStepInline]
 
 
+@admin.register(models.AttackTechnique)
+class AttackTechniqueAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "framework", "framework_version"]
+    list_filter = ["framework"]
+
+
 class ScenarioInjectInline(admin.StackedInline):
     model = models.ScenarioInject
     extra = 0
-    filter_horizontal = ["teams", "protocol_steps", "objectives"]
+    filter_horizontal = ["teams", "protocol_steps", "objectives", "techniques"]
 
 
 @admin.register(models.Scenario)

@@ -1,11 +1,15 @@
-"""A conjunction inject's CCSDS Conjunction Data Message (CCSDS 508.0-B-1), as a CSpO partner would receive it.
+"""A screened conjunction's CCSDS Conjunction Data Message (CCSDS 508.0-B-1), as a CSpO partner would receive it.
 
-Built from the inject's current screened `Conjunction`: the header (originator EXERCISE CONTROL, a message
-id per inject and screening), the relative metadata (TCA, miss distance, relative speed, the miss and the
-relative velocity in the primary's RTN frame, the screening window, Foster's Pc), and for each object its
+Built from a screened `Conjunction` (`conjunction_cdm`): a conjunction inject's is its current one's
+(`inject_cdm`, a message id per inject and screening), a conjunction's own (route 'conjunction-cdm', a
+message id per screening), and a shared assessment's the one its team attached (`shared_cdm`, created at
+the share: the message as it was passed on). The header (originator EXERCISE CONTROL), the relative
+metadata (TCA, miss distance, relative speed, the miss and the relative velocity in the primary's RTN
+frame, the screening window, Foster's Pc), and for each object its
 metadata (name, designators, operator, manoeuvrable, object type), its state at TCA and its RTN covariance
 (services.catalogue.sigmas_m: stated, or the type's default). Its creation date is the scenario world's
-"now" (the orbit epoch plus the exercise time), as the TCA is a moment of that world.
+"now" (the orbit epoch plus the exercise time; for a shared CDM, the share's), as the TCA is a moment of
+that world.
 
 The screening's states are TEME, which a CDM may not carry: they are given in ITRF
 (exercises.orbits.propagation.teme_to_itrf, without Earth-orientation data). The RTN quantities are
@@ -36,8 +40,17 @@ def message_id(exercise: Exercise, inject: Inject, conjunction: Conjunction) -> 
     return f"CONJUNCTION-EX{exercise.pk}-INJ{inject.sequence}-SCR{conjunction.pk}"
 
 
+def conjunction_message_id(exercise: Exercise, conjunction: Conjunction) -> str:
+    """Unique per screening, whichever inject (if any) warned of it."""
+    return f"CONJUNCTION-EX{exercise.pk}-SCR{conjunction.pk}"
+
+
 def filename(exercise: Exercise, inject: Inject, fmt: str) -> str:
     return f"cdm-exercise-{exercise.pk}-inject-{inject.sequence}.{fmt}"
+
+
+def conjunction_filename(exercise: Exercise, conjunction: Conjunction, fmt: str) -> str:
+    return f"cdm-exercise-{exercise.pk}-conjunction-{conjunction.pk}.{fmt}"
 
 
 def unbound_reason(inject: Inject) -> str:
@@ -64,8 +77,10 @@ def bound_conjunction(inject: Inject) -> Conjunction:
     return conjunction
 
 
-def cdm_data(exercise: Exercise, inject: Inject, conjunction: Conjunction):
-    """The CDM's content (exercises.orbits.messages.CdmData) for the inject's conjunction."""
+def cdm_data(exercise: Exercise, conjunction: Conjunction, *, message_id: str, created_at: timedelta | None = None):
+    """The CDM's content (exercises.orbits.messages.CdmData) for a screened conjunction of the exercise.
+
+    `created_at`: the exercise time the message was made (None: now), given in the scenario's world."""
     from exercises.orbits.messages import CdmData, relative_state_rtn
     from exercises.services.catalogue import SCREENING_HOURS
 
@@ -73,10 +88,10 @@ def cdm_data(exercise: Exercise, inject: Inject, conjunction: Conjunction):
     _, relative_velocity = relative_state_rtn(p["r"], p["v"], s["r"], s["v"])
     start = exercise.orbit_epoch
     return CdmData(
-        message_id=message_id(exercise, inject, conjunction),
+        message_id=message_id,
         originator=ORIGINATOR,
         message_for=conjunction.primary.name,
-        creation_date=exercise.orbit_time(exercise.exercise_time()),  # now, in the scenario's world
+        creation_date=exercise.orbit_time(exercise.exercise_time() if created_at is None else created_at),
         tca=conjunction.tca,
         miss_distance_m=conjunction.miss_distance_m,
         relative_speed_m_s=conjunction.relative_speed_m_s,
@@ -122,12 +137,36 @@ def cdm_object(space_object, state: dict, conjunction: Conjunction):
     )
 
 
-def inject_cdm(inject: Inject, fmt: str) -> str:
-    """The inject's CDM in KVN or NDM/XML; NoConjunction when it is bound to none."""
+def conjunction_cdm(
+    exercise: Exercise, conjunction: Conjunction, fmt: str, *, message_id: str | None = None, created_at=None
+) -> str:
+    """A screened conjunction's CDM in KVN or NDM/XML (`message_id`: the screening's unless given; `created_at`:
+    the exercise time it was made, None for now)."""
     from exercises.orbits.messages import cdm_kvn, cdm_xml
 
     if fmt not in FORMATS:
         raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    conjunction = bound_conjunction(inject)
-    data = cdm_data(inject.exercise, inject, conjunction)
+    data = cdm_data(
+        exercise,
+        conjunction,
+        message_id=message_id or conjunction_message_id(exercise, conjunction),
+        created_at=created_at,
+    )
     return cdm_kvn(data) if fmt == "kvn" else cdm_xml(data)
+
+
+def inject_cdm(inject: Inject, fmt: str) -> str:
+    """The inject's CDM in KVN or NDM/XML; NoConjunction when it is bound to none."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    conjunction = bound_conjunction(inject)
+    exercise = inject.exercise
+    return conjunction_cdm(exercise, conjunction, fmt, message_id=message_id(exercise, inject, conjunction))
+
+
+def shared_cdm(assessment, fmt: str) -> str | None:
+    """The CDM a team attached to a shared assessment, as it was passed on: created at the share (so a STIX
+    export of it is the same every time); None when the assessment carries none."""
+    if assessment.conjunction_id is None:
+        return None
+    return conjunction_cdm(assessment.exercise, assessment.conjunction, fmt, created_at=assessment.exercise_time)

@@ -236,6 +236,7 @@ class ShareForm(ErrorTextMixin, MarkingFields):
         "classification",
         "releasability",
         "releasable_to",
+        "attach_cdm",
         "downgrade_reason",
         "downgrade_removed",
     ]
@@ -258,9 +259,19 @@ class ShareForm(ErrorTextMixin, MarkingFields):
     downgrade_removed = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What was removed or sanitised"
     )
+    attach_cdm = forms.BooleanField(required=False)
 
-    def __init__(self, *args, participant, sources, **kwargs):
+    def __init__(self, *args, participant, sources, conjunction=None, **kwargs):
+        """`conjunction`: the source's screened conjunction (selectors.source_conjunction); without one the
+        form offers no CDM to attach."""
         super().__init__(*args, **kwargs)
+        if conjunction is None:
+            del self.fields["attach_cdm"]
+        else:
+            self.fields["attach_cdm"].label = (
+                f"Attach the CDM of {conjunction.primary.name} × {conjunction.secondary.name} "
+                "(CCSDS Conjunction Data Message, shared under this marking)"
+            )
         others = participant.exercise.teams.exclude(pk=participant.team_id)
         self.fields["recipients"].queryset = others
         self.fields["releasable_to"].queryset = participant.exercise.teams.all()

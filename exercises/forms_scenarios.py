@@ -1,9 +1,12 @@
 """Forms for authoring scenarios. They only validate; exercises/services/scenarios.py writes."""
 
+import re
+
 from django import forms
 from django.conf import settings
 
 from exercises.models import (
+    AttackTechnique,
     Classification,
     DeliveryMethod,
     InjectKind,
@@ -137,6 +140,12 @@ class InjectForm(PlainLabels, forms.Form):
     on_demand = forms.BooleanField(label="On demand: kept off the timeline until released by hand", required=False)
     trigger = forms.ChoiceField(label="Contingency", choices=Trigger.choices, required=False)
     trigger_step = forms.ChoiceField(label="Condition on protocol step", required=False)
+    techniques = forms.CharField(
+        label="Attack techniques (SPARTA, ATT&CK)",
+        required=False,
+        max_length=400,
+        help_text="SPARTA or ATT&CK ids separated by commas, e.g. EX-0016.01, T1078.",
+    )
     primary_object = forms.ChoiceField(
         label="Primary object",
         required=False,
@@ -176,6 +185,15 @@ class InjectForm(PlainLabels, forms.Form):
         if taken.exists():
             raise forms.ValidationError(f"Inject number {sequence} is already used in this scenario.")
         return sequence
+
+    def clean_techniques(self):
+        """The ids typed, as techniques of the bundled list; an unknown id is named."""
+        codes = [code for code in re.split(r"[,;\s]+", self.cleaned_data["techniques"]) if code]
+        known = {technique.code: technique for technique in AttackTechnique.objects.all()}
+        techniques, problem = scenarios.clean_techniques(codes, known)
+        if problem:
+            raise forms.ValidationError(problem[0].upper() + problem[1:] + ".")
+        return techniques
 
     def clean_trigger_step(self):
         code = self.cleaned_data["trigger_step"]
@@ -237,6 +255,7 @@ class InjectForm(PlainLabels, forms.Form):
             "secondary_object": data["secondary_object"],
             "protocol_steps": list(data["protocol_steps"]),
             "objectives": list(data["objectives"]),
+            "techniques": data["techniques"],
         }
 
     def selected_steps(self) -> set[str]:
@@ -277,6 +296,7 @@ def initial_for(inject: ScenarioInject) -> dict:
         "secondary_object": inject.secondary_object,
         "protocol_steps": [s.code for s in inject.protocol_steps.all()],
         "objectives": [o.pk for o in inject.objectives.all()],
+        "techniques": ", ".join(technique.code for technique in inject.techniques.all()),
     }
 
 

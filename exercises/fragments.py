@@ -30,7 +30,12 @@ def released_inject(release) -> str:
     inject = release.inject
     return _render(
         "inject-push",
-        {"release": release, "inject": inject, "conjunction_cards": conjunction_text.cards([inject])},
+        {
+            "release": release,
+            "inject": inject,
+            "conjunction_cards": conjunction_text.cards([inject]),
+            "space_data": selectors.inject_space_data([inject], inject.exercise_id),
+        },
     )
 
 
@@ -116,6 +121,7 @@ def team_context(participant) -> dict:
         "participant": participant,
         "releases": releases,
         "conjunction_cards": conjunction_text.cards([release.inject for release in releases], exercise),
+        "space_data": selectors.inject_space_data([release.inject for release in releases], exercise.pk),
         "responses": selectors.responses(participant),
         "messages": selectors.messages(participant),
         "assessments": selectors.assessments_for(participant),

@@ -87,6 +87,39 @@ class ProtocolStep(models.Model):
         return f"{self.code} {self.title}"
 
 
+class AttackTechnique(models.Model):
+    """A technique of an attack framework that a cyber, jamming, co-orbital or ASAT inject enacts: SPARTA's
+    (space attack techniques, The Aerospace Corporation) or MITRE ATT&CK's. Reference data, loaded from
+    fixtures/attack_techniques.json with its framework's version and the technique's page."""
+
+    class Framework(models.TextChoices):
+        SPARTA = "sparta", "SPARTA"
+        ATTACK = "attack", "MITRE ATT&CK"
+
+    code = models.CharField(
+        primary_key=True,
+        max_length=16,
+        validators=[RegexValidator(r"^([A-Z]{2,3}-\d{4}(\.\d{2})?|T\d{4}(\.\d{3})?)$", "Use a SPARTA or ATT&CK id.")],
+        help_text="The framework's id, e.g. EX-0016.01 (SPARTA) or T1078 (ATT&CK).",
+    )
+    name = models.CharField(max_length=160)
+    framework = models.CharField(max_length=8, choices=Framework.choices)
+    framework_version = models.CharField(max_length=20, help_text="The version the id and name were taken from.")
+    url = models.URLField(help_text="The technique's page at its source.")
+    note = models.TextField(blank=True, help_text="What is uncertain about the entry, or how the scenarios use it.")
+
+    class Meta:
+        ordering = ["code"]  # SPARTA ids (letters) sort before ATT&CK ids (T and digits)
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def source_name(self) -> str:
+        """The framework's name in STIX external references (as its own STIX data names it)."""
+        return "sparta" if self.framework == self.Framework.SPARTA else "mitre-attack"
+
+
 class Scenario(models.Model):
     """A reusable exercise template: objectives and a MSEL of injects."""
 
@@ -350,6 +383,7 @@ class ScenarioInject(MselRow):
     protocol_steps = models.ManyToManyField(ProtocolStep, blank=True, related_name="+")
     objectives = models.ManyToManyField(Objective, blank=True, related_name="+")
     releasable_to = models.ManyToManyField(Team, blank=True, related_name="+")
+    techniques = models.ManyToManyField(AttackTechnique, blank=True, related_name="+")
 
     class Meta(MselRow.Meta):
         constraints = [models.UniqueConstraint(fields=["scenario", "sequence"], name="unique_scenario_sequence")]
@@ -363,6 +397,7 @@ class Inject(MselRow):
     protocol_steps = models.ManyToManyField(ProtocolStep, blank=True, related_name="+")
     objectives = models.ManyToManyField(Objective, blank=True, related_name="+")
     releasable_to = models.ManyToManyField(Team, blank=True, related_name="+")
+    techniques = models.ManyToManyField(AttackTechnique, blank=True, related_name="+")
     released_at = models.DateTimeField(null=True, blank=True)
     held = models.BooleanField(default=False, help_text="Held by the facilitator: not released when due.")
     drafted_from = models.ForeignKey(
@@ -612,6 +647,14 @@ class SharedAssessment(Marked):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     source_inject = models.ForeignKey(Inject, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     source_response = models.ForeignKey(Response, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    conjunction = models.ForeignKey(
+        "Conjunction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The screened conjunction whose CDM the team attached (its source inject's, as screened then).",
+    )
     source_arrived_at = models.DateTimeField(help_text="When the source item reached the sharing team.")
     title = models.CharField(max_length=200)
     text = models.TextField(validators=[MaxLengthValidator(settings.CONJUNCTION_MAX_TEXT)])

@@ -79,7 +79,7 @@ def releases(participant: Participant):
     return (
         visible_to(participant, Release.objects.all())
         .select_related("inject")
-        .prefetch_related("inject__teams", "inject__releasable_to")  # for the marking banner
+        .prefetch_related("inject__teams", "inject__releasable_to", "inject__techniques")  # banner, techniques
         .order_by("-released_at", "-id")
     )
 
@@ -338,7 +338,15 @@ def visible_to(participant: Participant, queryset):
 def assessments_for(participant: Participant):
     return (
         visible_to(participant, SharedAssessment.objects.all())
-        .select_related("from_team", "author", "source_inject", "source_response")
+        .select_related(
+            "exercise",  # a CDM attached (the STIX export writes it in the exercise's world time)
+            "from_team",
+            "author",
+            "source_inject",
+            "source_response",
+            "conjunction__primary__owner",
+            "conjunction__secondary__owner",
+        )
         .prefetch_related("recipients", "releasable_to", "acknowledgements__team", "comments__team", "comments__author")
     )
 
@@ -463,9 +471,112 @@ def settled_item_counts(participant: Participant, *, grace: timedelta) -> dict:
 
 
 def catalogue(exercise: Exercise):
-    """The exercise's space objects (staff see all of them; a team's page shows the allied ones and
-    those named by injects released to it)."""
+    """The exercise's space objects, all of them (what staff see; a team sees visible_objects)."""
     return SpaceObject.objects.filter(exercise=exercise).select_related("owner")
+
+
+# The inject kinds that are about catalogue objects: their cards carry the named objects' OMMs and the CDM
+# of the pair's screened conjunction, and a team may attach that CDM to an assessment it shares.
+SPACE_DATA_KINDS = (InjectKind.CONJUNCTION, InjectKind.COLLISION, InjectKind.DEBRIS, InjectKind.ASAT)
+
+
+def visible_objects(participant: Participant):
+    """The exercise's space objects the participant may see, by name: staff all of them; a team the allied
+    objects (any ally's), the objects named (primary or secondary) by injects released to it, and those an
+    inject released to it made (the fragments of a break-up it was told of)."""
+    objects = catalogue(participant.exercise)
+    if not participant.is_player:
+        return objects
+    released = visible_to(participant, Inject.objects.all())
+    return objects.filter(
+        Q(owner__isnull=False)
+        | Q(name__in=released.exclude(primary_object="").values("primary_object"))
+        | Q(name__in=released.exclude(secondary_object="").values("secondary_object"))
+        | Q(created_by__in=released.values("pk"))
+    )
+
+
+def visible_object(participant: Participant, object_id) -> SpaceObject | None:
+    return _one(visible_objects(participant).filter(pk=object_id))
+
+
+def warned_conjunctions(participant: Participant) -> dict[int, Conjunction]:
+    """conjunction id → the current conjunctions an inject of a space-data kind naming the pair warned the
+    participant of (a player: an inject released to their team; staff: any inject of the exercise)."""
+    injects = visible_to(
+        participant,
+        Inject.objects.filter(kind__in=SPACE_DATA_KINDS).exclude(primary_object="").exclude(secondary_object=""),
+    ).only("id", "exercise_id", "primary_object", "secondary_object")
+    return {c.pk: c for c in current_conjunctions(participant.exercise_id, list(injects)).values()}
+
+
+def _conjunctions(exercise_id: int):
+    return Conjunction.objects.filter(exercise_id=exercise_id).select_related(
+        "exercise", "primary", "secondary", "primary__owner", "secondary__owner"
+    )
+
+
+def cdm_conjunction(participant: Participant, conjunction_id) -> Conjunction | None:
+    """A conjunction whose CDM the participant may download, else None. Staff: any of the exercise's (current or
+    superseded). A team: a current one it was warned of (warned_conjunctions), or one whose CDM its team shared
+    or an ally shared with it (an assessment it may see carries it: the assessment's releasability)."""
+    conjunction = _one(_conjunctions(participant.exercise_id).filter(pk=conjunction_id))
+    if conjunction is None or not participant.is_player:
+        return conjunction
+    if conjunction.pk in warned_conjunctions(participant):
+        return conjunction
+    if visible_to(participant, SharedAssessment.objects.filter(conjunction_id=conjunction.pk)).exists():
+        return conjunction
+    return None
+
+
+def cdm_conjunctions(participant: Participant) -> list[Conjunction]:
+    """The conjunctions whose CDM the participant may download, by TCA: staff every current one of the exercise;
+    a team those it was warned of and those shared with it (cdm_conjunction)."""
+    rows = _conjunctions(participant.exercise_id)
+    if not participant.is_player:
+        return list(rows.filter(superseded_at__isnull=True).order_by("tca", "pk"))
+    warned = list(warned_conjunctions(participant))
+    shared = visible_to(participant, SharedAssessment.objects.filter(conjunction__isnull=False))
+    rows = rows.filter(Q(pk__in=warned) | Q(pk__in=shared.values("conjunction_id")))
+    return list(rows.order_by("tca", "pk"))
+
+
+def source_conjunction(source) -> Conjunction | None:
+    """The screened conjunction whose CDM a team may attach when it shares from `source`: an inject of a
+    space-data kind naming both objects, bound to their current conjunction. None for anything else."""
+    if not isinstance(source, Inject) or source.kind not in SPACE_DATA_KINDS:
+        return None
+    return current_conjunction(source)
+
+
+@dataclass
+class SpaceData:
+    """What an inject's card attaches: the OMMs of the objects it names, and the CDM of their conjunction."""
+
+    objects: list  # the named objects found in the catalogue, primary first
+    conjunction: Conjunction | None  # its CDM link (None for a conjunction inject: its card has the link)
+
+
+def inject_space_data(injects, exercise_id: int) -> dict[int, SpaceData]:
+    """inject id → SpaceData, for the injects of a space-data kind among `injects` that name an object found in
+    the catalogue. Two queries (none when no inject names an object)."""
+    injects = [
+        inject
+        for inject in injects
+        if inject.kind in SPACE_DATA_KINDS and (inject.primary_object or inject.secondary_object)
+    ]
+    if not injects:
+        return {}
+    names = {name for inject in injects for name in (inject.primary_object, inject.secondary_object) if name}
+    found = {obj.name: obj for obj in SpaceObject.objects.filter(exercise_id=exercise_id, name__in=names)}
+    bound = current_conjunctions(exercise_id, [inject for inject in injects if inject.kind != InjectKind.CONJUNCTION])
+    attached = {}
+    for inject in injects:
+        objects = [found[name] for name in (inject.primary_object, inject.secondary_object) if name in found]
+        if objects:
+            attached[inject.pk] = SpaceData(objects, bound.get(inject.pk))
+    return attached
 
 
 def current_conjunction(inject: Inject) -> Conjunction | None:

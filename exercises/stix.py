@@ -3,9 +3,12 @@
 What a team may see, as STIX objects:
 - every inject released to it: a Report (created by exercise control), with the Threat Actor, Attack
   Pattern, Indicator, Observed Data, Sighting and Relationships its kind and text say (an ASAT test, a
-  co-orbital approach, jamming, a cyberattack with indicators of compromise);
+  co-orbital approach, jamming, a cyberattack with indicators of compromise); an inject tagged with attack
+  techniques (SPARTA, MITRE ATT&CK) has an Attack Pattern per technique, with the framework's id and page
+  as its external reference, instead of the one its kind names;
 - every shared assessment it shared or received: a Report (created by the sharing nation), its
-  comments as Notes and its acknowledgements as Opinions;
+  comments as Notes and its acknowledgements as Opinions, and the CDM its team attached as an Artifact
+  (application/xml, the NDM/XML message in payload_bin) that the Report's object_refs name;
 - an Identity per nation of the exercise and one for exercise control, and the marking definitions.
 
 Markings: each item's classification and releasability become a statement marking carrying the exact
@@ -20,6 +23,7 @@ imported from a STIX bundle keeps the Report id and times its author gave it (ke
 One visibility rule: the items come from the selectors the pages use (releases, assessments_for).
 """
 
+import base64
 import hashlib
 import ipaddress
 import re
@@ -238,22 +242,41 @@ def indicators_of_compromise(text: str) -> list[tuple[str, str]]:
     return list(dict.fromkeys(found))
 
 
+def attack_patterns(inject, common: dict) -> list[tuple[tuple, stix2.AttackPattern]]:
+    """The inject's Attack Patterns, each with the key its related objects' ids add: one per technique it is
+    tagged with (SPARTA, ATT&CK), referring to the framework's id and page; untagged, the one its kind names."""
+    techniques = list(inject.techniques.all())
+    if techniques:
+        return [
+            (
+                (technique.code,),
+                stix2.AttackPattern(
+                    id=stix_id("attack-pattern", "inject", inject.pk, technique.code),
+                    name=technique.name,
+                    external_references=[
+                        {"source_name": technique.source_name, "external_id": technique.code, "url": technique.url}
+                    ],
+                    **common,
+                ),
+            )
+            for technique in techniques
+        ]
+    name = ATTACK_PATTERNS.get(inject.kind)
+    if not name:
+        return []
+    return [((), stix2.AttackPattern(id=stix_id("attack-pattern", "inject", inject.pk), name=name, **common))]
+
+
 def inject_objects(inject, control_id: str) -> list:
-    """The STIX objects of one released inject: its Report and what its kind and text say."""
+    """The STIX objects of one released inject: its Report and what its kind, techniques and text say."""
     marking = Marking.of(inject)
     refs = marking.refs()
     at = inject.released_at
     common = {"created": at, "modified": at, "created_by_ref": control_id, "object_marking_refs": refs}
-    related = []
-    pattern_name = ATTACK_PATTERNS.get(inject.kind)
-    attack_pattern = None
-    if pattern_name:
-        attack_pattern = stix2.AttackPattern(
-            id=stix_id("attack-pattern", "inject", inject.pk), name=pattern_name, **common
-        )
-        related.append(attack_pattern)
+    patterns = attack_patterns(inject, common)
+    related = [pattern for _key, pattern in patterns]
     named = f"{inject.originator}\n{inject.title}\n{inject.text}".upper()
-    for adversary in ADVERSARIES if attack_pattern is not None else ():  # an actor of a hostile act only
+    for adversary in ADVERSARIES if patterns else ():  # an actor of a hostile act only
         if adversary not in named:
             continue
         actor = stix2.ThreatActor(
@@ -262,19 +285,22 @@ def inject_objects(inject, control_id: str) -> list:
             threat_actor_types=["nation-state"],
             **common,
         )
-        uses = stix2.Relationship(
-            id=stix_id("relationship", "inject", inject.pk, adversary, "uses"),
-            relationship_type="uses",
-            source_ref=actor.id,
-            target_ref=attack_pattern.id,
-            **common,
-        )
-        related += [actor, uses]
-    if attack_pattern is not None:
+        related.append(actor)
+        for key, pattern in patterns:
+            related.append(
+                stix2.Relationship(
+                    id=stix_id("relationship", "inject", inject.pk, adversary, "uses", *key),
+                    relationship_type="uses",
+                    source_ref=actor.id,
+                    target_ref=pattern.id,
+                    **common,
+                )
+            )
+    for key, pattern in patterns:
         related.append(
             stix2.Sighting(
-                id=stix_id("sighting", "inject", inject.pk),
-                sighting_of_ref=attack_pattern.id,
+                id=stix_id("sighting", "inject", inject.pk, *key),
+                sighting_of_ref=pattern.id,
                 first_seen=at,
                 last_seen=at,
                 count=1,
@@ -283,7 +309,7 @@ def inject_objects(inject, control_id: str) -> list:
             )
         )
     if inject.kind == InjectKind.CYBER:
-        related += _cyber_indicators(inject, attack_pattern, common)
+        related += _cyber_indicators(inject, patterns, common)
     report = stix2.Report(
         id=inject_report_id(inject),
         name=inject.title,
@@ -300,7 +326,7 @@ def inject_objects(inject, control_id: str) -> list:
     return [report, *related]
 
 
-def _cyber_indicators(inject, attack_pattern, common) -> list:
+def _cyber_indicators(inject, attack_patterns_of_inject, common) -> list:
     """An Indicator, the Observed Data and a Sighting only when the text gives indicators of compromise in full."""
     iocs = indicators_of_compromise(inject.text)
     if not iocs:
@@ -345,10 +371,10 @@ def _cyber_indicators(inject, attack_pattern, common) -> list:
             **common,
         )
     )
-    if attack_pattern is not None:
+    for key, attack_pattern in attack_patterns_of_inject:
         objects.append(
             stix2.Relationship(
-                id=stix_id("relationship", "inject", inject.pk, "indicates"),
+                id=stix_id("relationship", "inject", inject.pk, "indicates", *key),
                 relationship_type="indicates",
                 source_ref=indicator.id,
                 target_ref=attack_pattern.id,
@@ -398,12 +424,32 @@ def assessment_versions(exercise_id: int) -> dict[int, Version]:
     return versions
 
 
+def cdm_artifact(assessment, refs: list[str]) -> stix2.Artifact | None:
+    """The CDM a team attached to a shared assessment, as an Artifact: the NDM/XML message as it was shared
+    (exercises.cdm.shared_cdm, created at the share, so its id is the same in every export), marked as the
+    assessment is. None when the assessment carries no CDM."""
+    from exercises import cdm
+
+    xml = cdm.shared_cdm(assessment, "xml")
+    if xml is None:
+        return None
+    payload = xml.encode("utf-8")
+    return stix2.Artifact(
+        mime_type="application/xml",
+        payload_bin=base64.b64encode(payload).decode("ascii"),
+        hashes={"SHA-256": hashlib.sha256(payload).hexdigest()},
+        object_marking_refs=refs,
+    )
+
+
 def assessment_objects(assessment, version: Version) -> list[Entry]:
-    """A shared assessment's Report, its comments (Notes) and acknowledgements (Opinions)."""
+    """A shared assessment's Report (with the CDM its team attached, an Artifact), its comments (Notes) and
+    acknowledgements (Opinions)."""
     exercise_id = assessment.exercise_id
     refs = Marking.of(assessment).refs()
     author = team_identity_id(exercise_id, assessment.from_team_id)
     labels = ["shared-assessment", *(["downgraded"] if assessment.downgraded else [])]
+    artifact = cdm_artifact(assessment, refs)
     report = stix2.Report(
         id=version.id,
         created=version.created,
@@ -414,10 +460,16 @@ def assessment_objects(assessment, version: Version) -> list[Entry]:
         published=assessment.shared_at,
         report_types=["threat-report"],
         labels=labels,
-        object_refs=[author, *(team_identity_id(exercise_id, team.code) for team in assessment.recipients.all())],
+        object_refs=[
+            author,
+            *(team_identity_id(exercise_id, team.code) for team in assessment.recipients.all()),
+            *([artifact.id] if artifact is not None else []),
+        ],
         object_marking_refs=refs,
     )
     entries = [Entry(report, assessment.shared_at)]
+    if artifact is not None:
+        entries.append(Entry(artifact, assessment.shared_at))
     for comment in assessment.comments.all():
         entries.append(
             Entry(

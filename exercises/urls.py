@@ -1,6 +1,25 @@
 from django.urls import path
 
-from exercises.views import control, evaluation, live, planning, reports, sharing, staffing, timeline
+from exercises.views import (
+    api_tokens,
+    catalogue_authoring,
+    conjunctions,
+    control,
+    debris,
+    evaluation,
+    live,
+    manoeuvres,
+    pictures,
+    planning,
+    reports,
+    scenarios,
+    sharing,
+    space_data,
+    staffing,
+    stix_exchange,
+    taxii,
+    timeline,
+)
 
 urlpatterns = [
     path("", live.home, name="home"),
@@ -60,8 +79,6 @@ urlpatterns = [
 ]
 
 # Scenario authoring (MSELs): exercise planners only.
-from exercises.views import scenarios  # noqa: E402
-
 urlpatterns += [
     path("scenarios/", scenarios.scenario_list, name="scenario-list"),
     path("scenarios/new/", scenarios.create_scenario, name="scenario-create"),
@@ -96,8 +113,6 @@ urlpatterns += [
 ]
 
 # The scenario's space catalogue (catalogue-authoring): exercise planners only.
-from exercises.views import catalogue_authoring  # noqa: E402
-
 urlpatterns += [
     path("scenarios/<int:scenario_id>/catalogue/new/", catalogue_authoring.add_object, name="scenario-object-add"),
     path(
@@ -114,8 +129,6 @@ urlpatterns += [
 ]
 
 # A conjunction inject's CCSDS Conjunction Data Message (cards): staff, and the teams it was released to.
-from exercises.views import conjunctions  # noqa: E402
-
 urlpatterns += [
     path(
         "exercises/<int:exercise_id>/injects/<int:inject_id>/cdm.<slug:fmt>", conjunctions.inject_cdm, name="inject-cdm"
@@ -123,8 +136,6 @@ urlpatterns += [
 ]
 
 # The team's manoeuvre planner (issue 14): preview a burn, then commit it.
-from exercises.views import manoeuvres  # noqa: E402
-
 urlpatterns += [
     path(
         "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/manoeuvre/plan/",
@@ -139,8 +150,6 @@ urlpatterns += [
 ]
 
 # STIX bundles of the Combined Picture, and the API tokens of the TAXII server.
-from exercises.views import api_tokens, stix_exchange  # noqa: E402
-
 urlpatterns += [
     path("exercises/<int:exercise_id>/combined-picture.stix.json", stix_exchange.export, name="stix-export"),
     path("exercises/<int:exercise_id>/share/stix/", stix_exchange.import_bundle, name="stix-import"),
@@ -149,8 +158,6 @@ urlpatterns += [
 ]
 
 # The TAXII 2.1 server (exercises/views/taxii.py): API tokens, not sessions.
-from exercises.views import taxii  # noqa: E402
-
 TAXII_COLLECTION = "taxii2/exercises/<int:exercise_id>/collections/<uuid:collection_uuid>/"
 urlpatterns += [
     path("taxii2/", taxii.discovery, name="taxii-discovery"),
@@ -165,15 +172,11 @@ urlpatterns += [
 ]
 
 # An ASAT test's drafted contingency injects (services/debris.py): facilitators only.
-from exercises.views import debris  # noqa: E402
-
 urlpatterns += [
     path("exercises/<int:exercise_id>/injects/<int:inject_id>/discard/", debris.discard_draft, name="discard-draft"),
 ]
 
 # The orbit pictures (SVG): a conjunction's, a debris cloud's, the allied catalogue's.
-from exercises.views import pictures  # noqa: E402
-
 urlpatterns += [
     path(
         "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/<slug:picture>.svg",
@@ -186,4 +189,19 @@ urlpatterns += [
         name="debris-picture",
     ),
     path("exercises/<int:exercise_id>/catalogue/altitudes.svg", pictures.catalogue_picture, name="catalogue-picture"),
+]
+
+# Space data out (issue 15): the catalogue's OMMs and the screened conjunctions' CDMs, for whoever may see them.
+urlpatterns += [
+    path("exercises/<int:exercise_id>/catalogue/", space_data.catalogue, name="exercise-catalogue"),
+    path(
+        "exercises/<int:exercise_id>/catalogue/<int:object_id>/omm.<slug:fmt>",
+        space_data.object_omm,
+        name="object-omm",
+    ),
+    path(
+        "exercises/<int:exercise_id>/conjunctions/<int:conjunction_id>/cdm.<slug:fmt>",
+        space_data.conjunction_cdm,
+        name="conjunction-cdm",
+    ),
 ]

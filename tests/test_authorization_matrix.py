@@ -139,6 +139,9 @@ EXPECTED = {
     "plan-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
     "commit-manoeuvre": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
     "inject-cdm": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},
+    "exercise-catalogue": {"GET": EVERY_ROLE, "POST": NOT_ALLOWED},
+    "object-omm": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},  # KARSLAND's debris, named by the USA-only inject
+    "conjunction-cdm": {"GET": STAFF_AND_USA, "POST": NOT_ALLOWED},  # warned of by the USA-only inject
     "stix-export": {"GET": EVERY_ROLE, "POST": NOT_ALLOWED},
     "stix-import": {"GET": PLAYERS, "POST": PLAYERS},
     "api-tokens": {"GET": EVERY_ROLE, "POST": EVERY_ROLE},
@@ -303,6 +306,8 @@ def world(running):
 
     conjunction = current_conjunction(running.usa_only)
     running.args["plan-manoeuvre"] = [e, conjunction.pk]
+    running.args["conjunction-cdm"] = [e, conjunction.pk, "xml"]
+    running.args["object-omm"] = [e, conjunction.secondary_id, "kvn"]
     running.args["commit-manoeuvre"] = [e, conjunction.pk]
     conjunction, debris = orbit_pictures_world(exercise, running.usa_only)
     running.args["conjunction-picture"] = [e, conjunction.pk, "encounter-plane"]

@@ -152,11 +152,12 @@ def test_the_export_of_a_bundled_scenario_is_its_file_with_the_defaults_filled_i
         "trigger_step": None,
         "primary_object": "",
         "secondary_object": "",
+        "techniques": [],
     }
 
     def normal(inject):
         inject = {**defaults, **inject}
-        for key in ("protocol_steps", "objectives", "releasable_to"):
+        for key in ("protocol_steps", "objectives", "releasable_to", "techniques"):
             inject[key] = sorted(inject[key])
         if inject["to"] != "all":
             inject["to"] = sorted(inject["to"])

@@ -52,7 +52,8 @@ EXERCISE_MODELS = [
     (models.ImprovementItem, "exercise"),
     (models.AuditEvent, "exercise"),
 ]
-REFERENCE_MODELS = [models.Team, models.CoreCapability, models.Protocol, models.ProtocolStep]
+REFERENCE_MODELS = [models.Team, models.CoreCapability, models.Protocol, models.ProtocolStep, models.AttackTechnique]
+REFERENCE_LABELS = [model._meta.label_lower for model in REFERENCE_MODELS]
 
 
 class InvalidArchive(ServiceError):
@@ -191,6 +192,13 @@ def export_archive(exercise: models.Exercise) -> dict:
         ),
         "exercises.protocol": _serialize(models.Protocol.objects.filter(steps__in=steps).distinct()),
         "exercises.protocolstep": _serialize(steps),
+        "exercises.attacktechnique": _serialize(  # the techniques the exercise's injects are tagged with
+            models.AttackTechnique.objects.filter(
+                code__in=models.Inject.techniques.through.objects.filter(inject__exercise=exercise).values(
+                    "attacktechnique_id"
+                )
+            )
+        ),
     }
     User = get_user_model()
     users = (
@@ -296,6 +304,19 @@ def metrics(exercise) -> dict:
             for team, rating, suggestion in item.ratings
         ],
         "hot_wash": report.hot_wash["questions"],
+        "techniques": [
+            {
+                "technique": item.technique.code,
+                "framework": item.technique.framework,
+                "framework_version": item.technique.framework_version,
+                "injects": [inject.sequence for inject in item.injects],
+                "responses": [
+                    {"inject": answer.row.inject.sequence, "team": answer.row.team.code, "count": answer.responses}
+                    for answer in item.responses
+                ],
+            }
+            for item in report.techniques
+        ],
     }
 
 
@@ -317,8 +338,8 @@ def import_archive(data: dict, *, by=None) -> models.Exercise:
             if made:
                 created.set_unusable_password()
                 created.save()
-        for label in ("exercises.team", "exercises.corecapability", "exercises.protocol", "exercises.protocolstep"):
-            for obj in serializers.deserialize("python", data["reference"][label]):
+        for label in REFERENCE_LABELS:  # an archive made before attack techniques has none of them
+            for obj in serializers.deserialize("python", data["reference"].get(label, [])):
                 if not type(obj.object).objects.filter(pk=obj.object.pk).exists():
                     obj.save()
         scenario = None

@@ -21,6 +21,7 @@ from exercises.models import (
     Acknowledgement,
     Adjudication,
     AssessmentAcknowledgement,
+    AttackTechnique,
     AuditEvent,
     Classification,
     Exercise,
@@ -195,6 +196,23 @@ class ObjectiveAnalysis:
 
 
 @dataclass
+class TechniqueResponse:
+    """How a team answered an inject that enacts an attack technique."""
+
+    row: InjectTeamRow  # the inject, the team, time to first response and its steps
+    responses: int
+
+
+@dataclass
+class TechniqueExercised:
+    """An attack technique (SPARTA, ATT&CK) that released injects enacted, and how the teams responded."""
+
+    technique: AttackTechnique
+    injects: list  # the released injects tagged with it, in MSEL order
+    responses: list[TechniqueResponse]  # per inject and addressed team, in MSEL and team order
+
+
+@dataclass
 class Report:
     exercise: Exercise
     teams: list
@@ -217,6 +235,7 @@ class Report:
     classification_banner: str
     record_counts: dict
     conjunctions: ConjunctionReport | None = None  # the orbits behind the injects (reports/conjunctions.py)
+    techniques: list = field(default_factory=list)  # TechniqueExercised, SPARTA first then ATT&CK
     journal: list | None = None  # with_records only
     messages: list | None = None  # with_records only
     rating_scale: list = field(default_factory=lambda: list(Rating.Scale.values))
@@ -366,6 +385,7 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
 
     inject_rows, coverage = _inject_rows(teams, injects, inject_facts, releases, acks, responses_by, verdicts, labels)
     analysis = _analysis(objectives, teams, release_facts, responses_by, verdicts, ratings, observations)
+    techniques = _techniques_exercised(exercise, injects, inject_rows, responses_by)
     return Report(
         exercise=exercise,
         teams=teams,
@@ -388,6 +408,7 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
         classification_banner=_highest_classification(injects, responses, shares),
         record_counts=record_counts,
         conjunctions=build_conjunctions(exercise, injects, facts),
+        techniques=techniques,
         journal=journal,
         messages=messages,
     )
@@ -565,6 +586,27 @@ def _analysis(objectives, teams, releases, responses_by, verdicts, ratings, obse
             )
         )
     return analysis
+
+
+def _techniques_exercised(exercise, injects, inject_rows, responses_by) -> list[TechniqueExercised]:
+    """The attack techniques of the released injects (two queries), with every addressed team's answer."""
+    tagged = _linked(Inject.techniques.through, "attacktechnique_id", "inject_id", inject__exercise=exercise)
+    rows_by_inject = defaultdict(list)  # inject id → its rows, in team order
+    for row in inject_rows:
+        rows_by_inject[row.inject.pk].append(row)
+    exercised = []
+    for technique in AttackTechnique.objects.filter(code__in=tagged):
+        inject_ids = set(tagged[technique.code])
+        released = [inject for inject in injects if inject.pk in inject_ids and rows_by_inject[inject.pk]]
+        if not released:
+            continue
+        answers = [
+            TechniqueResponse(row, len(responses_by.get((inject.pk, row.team.code), ())))
+            for inject in released
+            for row in rows_by_inject[inject.pk]
+        ]
+        exercised.append(TechniqueExercised(technique, released, answers))
+    return exercised
 
 
 def _objective_injects(releases, objective):

@@ -150,6 +150,12 @@ def docx(report: Report) -> bytes:
         document.add_heading("Areas for improvement", level=3)
         for o in item.improvements:
             document.add_paragraph(_observation(o), style="List Bullet")
+    document.add_heading("Attack techniques exercised", level=2)
+    if report.techniques:
+        header = ["Technique", "Injects", "Teams that received them, and how they responded"]
+        _table(document, header, _techniques(report))
+    else:
+        document.add_paragraph("No released inject was tagged with an attack technique.")
 
     images = charts.render_all(report, "png")
     document.add_heading("3. Timeline", level=1)
@@ -658,6 +664,31 @@ def csv_zip(report: Report) -> bytes:
                 writer.writerow([neutralise(cell) for cell in row])
             archive.writestr(name, text.getvalue())
     return buffer.getvalue()
+
+
+def _techniques(report: Report) -> list[list]:
+    """The report's attack techniques (SPARTA, ATT&CK) as the rows of the DOCX table."""
+    rows = []
+    for item in report.techniques:
+        technique = item.technique
+        answers = []
+        for answer in item.responses:
+            row = answer.row
+            done = (
+                f"{answer.responses} response(s), the first after {minutes(row.to_first_response)} min"
+                if answer.responses
+                else "no response"
+            )
+            answers.append(f"{row.team.code} (inject {row.inject.sequence}): {done}")
+        rows.append(
+            [
+                f"{technique.code} {technique.name} ({technique.get_framework_display()} "
+                f"{technique.framework_version}, {technique.url})",
+                "\n".join(f"{inject.sequence}. {inject.title}" for inject in item.injects),
+                "\n".join(answers),
+            ]
+        )
+    return rows
 
 
 def _table(document, header, rows):

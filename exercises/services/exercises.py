@@ -20,7 +20,9 @@ def create_exercise(*, scenario, name: str, teams, by=None) -> Exercise:
         objective_copies[objective.pk] = Objective.objects.create(
             exercise=exercise, code=objective.code, text=objective.text, core_capability=objective.core_capability
         )
-    source_injects = scenario.injects.prefetch_related("teams", "protocol_steps", "objectives", "releasable_to")
+    source_injects = scenario.injects.prefetch_related(
+        "teams", "protocol_steps", "objectives", "releasable_to", "techniques"
+    )
     for source in source_injects:
         inject = Inject.objects.create(
             exercise=exercise,
@@ -30,6 +32,7 @@ def create_exercise(*, scenario, name: str, teams, by=None) -> Exercise:
         inject.protocol_steps.set(source.protocol_steps.all())
         inject.releasable_to.set(source.releasable_to.all())
         inject.objectives.set([objective_copies[o.pk] for o in source.objectives.all()])
+        inject.techniques.set(source.techniques.all())
     catalogue.copy_catalogue(scenario=scenario, exercise=exercise)
     catalogue.screen_exercise(exercise=exercise, by=by, reason="exercise created")
     audit.record(

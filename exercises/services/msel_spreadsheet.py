@@ -55,6 +55,7 @@ COLUMNS = [
     ("Trigger step", "trigger_step"),
     ("Primary object", "primary_object"),
     ("Secondary object", "secondary_object"),
+    ("Techniques", "techniques"),  # SPARTA and ATT&CK ids (fixtures/attack_techniques.json)
 ]
 HEADERS = [header for header, _key in COLUMNS]
 HEADER_OF = {key: header for header, key in COLUMNS}
@@ -109,7 +110,7 @@ def _codes(items) -> str:
 def msel_rows(scenario: Scenario) -> list[list]:
     """The header and one row per inject, in MSEL order (time, then number)."""
     injects = scenario.injects.select_related("trigger_step").prefetch_related(
-        "teams", "protocol_steps", "objectives", "releasable_to"
+        "teams", "protocol_steps", "objectives", "releasable_to", "techniques"
     )
     rows = [list(HEADERS)]
     for inject in injects.order_by("offset", "sequence"):
@@ -135,6 +136,7 @@ def msel_rows(scenario: Scenario) -> list[list]:
                 inject.trigger_step_id or "",
                 inject.primary_object,
                 inject.secondary_object,
+                ", ".join(technique.code for technique in inject.techniques.all()),
             ]
         )
     return [[escape_cell(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
@@ -187,6 +189,7 @@ def export_xlsx(scenario: Scenario) -> bytes:
     names = ", ".join(scenario.catalogue.order_by("name").values_list("name", flat=True))
     for header in ("Primary object", "Secondary object"):
         values.append([header, f"A name of the scenario's catalogue: {names}" if names else "Empty (no catalogue)"])
+    values.append(["Techniques", "SPARTA or ATT&CK ids separated by commas (e.g. EX-0016.01, T1078)"])
     values.column_dimensions["A"].width = 22
     values.column_dimensions["B"].width = 80
 
@@ -412,6 +415,7 @@ def read_msel(
         raw["objectives"] = _code_list(_text(cell.get("Objective/capability")), objective_codes)
         raw["protocol_steps"] = _code_list(_text(cell.get("Protocol steps")), references.steps)
         raw["releasable_to"] = _code_list(_text(cell.get("Releasable to")).upper(), [])
+        raw["techniques"] = _code_list(_text(cell.get("Techniques")).upper(), [])
         trigger_steps = _code_list(_text(cell.get("Trigger step")), references.steps)
         if len(trigger_steps) > 1:
             problem("Trigger step", "name one protocol step")

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from exercises.models import (
+    AttackTechnique,
     Classification,
     CoreCapability,
     DeliveryMethod,
@@ -39,7 +40,7 @@ MAX_OBJECT_NAME = ScenarioInject._meta.get_field("primary_object").max_length
 
 # The MSEL fields of a scenario inject, as the JSON format names them.
 TEXT_FIELDS = ("title", "text", "originator", "expected_action", "notes")
-M2M_FIELDS = ("teams", "protocol_steps", "objectives", "releasable_to")
+M2M_FIELDS = ("teams", "protocol_steps", "objectives", "releasable_to", "techniques")
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class InvalidScenario(ServiceError):
 
 def export_scenario(scenario: Scenario) -> dict:
     injects = scenario.injects.select_related("trigger_step").prefetch_related(
-        "teams", "protocol_steps", "objectives", "releasable_to"
+        "teams", "protocol_steps", "objectives", "releasable_to", "techniques"
     )
     return {
         "format": FORMAT,
@@ -102,6 +103,7 @@ def export_inject(inject: ScenarioInject) -> dict:
         "trigger_step": inject.trigger_step_id,
         "primary_object": inject.primary_object,
         "secondary_object": inject.secondary_object,
+        "techniques": sorted(technique.code for technique in inject.techniques.all()),
     }
 
 
@@ -159,6 +161,7 @@ def write_msel(scenario: Scenario, objectives: list[dict], injects: list[dict]) 
         inject.protocol_steps.set(related["protocol_steps"])
         inject.releasable_to.set(related["releasable_to"])
         inject.objectives.set([by_code[code] for code in related["objectives"]])
+        inject.techniques.set(related["techniques"])
 
 
 def _parse(data) -> dict:
@@ -266,10 +269,11 @@ def _parse(data) -> dict:
 
 @dataclass
 class References:
-    """Teams and protocol steps by code, read once for a whole file."""
+    """Teams, protocol steps and attack techniques by code, read once for a whole file."""
 
     teams: dict = field(default_factory=lambda: {t.code: t for t in Team.objects.all()})
     steps: dict = field(default_factory=lambda: {s.code: s for s in ProtocolStep.objects.all()})
+    techniques: dict = field(default_factory=lambda: {t.code: t for t in AttackTechnique.objects.all()})
 
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -377,6 +381,10 @@ def clean_msel_row(
         problems.append(("objectives", f"unknown objective(s) {', '.join(unknown)}"))
     row["objectives"] = sorted(set(codes) & objective_codes)
 
+    row["techniques"], problem = clean_techniques(raw.get("techniques"), references.techniques)
+    if problem:
+        problems.append(("techniques", problem))
+
     classification = raw.get("classification") or Classification.UNCLASSIFIED
     if classification not in Classification.values:
         problems.append(
@@ -428,6 +436,22 @@ def clean_msel_row(
         row[key] = value
     problems += msel_row_rules(row)
     return row, problems
+
+
+def clean_techniques(value, known: dict) -> tuple[list, str]:
+    """The attack techniques (SPARTA, ATT&CK) a row is tagged with, from a list of ids; and the problem, if any
+    ("" when none). Ids are matched whatever their case; an unknown id is named."""
+    codes = _code_list(value)
+    if codes is None:
+        return [], "must be a list of technique ids (SPARTA or ATT&CK, e.g. EX-0016.01, T1078)"
+    codes = [code.upper() for code in codes]
+    unknown = sorted(set(codes) - set(known))
+    if unknown:
+        return [], (
+            f"unknown technique id(s) {', '.join(unknown)}; "
+            f"the bundled list (fixtures/attack_techniques.json) has {', '.join(known)}"
+        )
+    return [known[code] for code in dict.fromkeys(codes)], ""
 
 
 def msel_row_rules(row: dict) -> list[tuple[str, str]]:
@@ -564,6 +588,7 @@ def _current_values(inject: ScenarioInject) -> dict:
     values["protocol_steps"] = list(inject.protocol_steps.all())
     values["objectives"] = list(inject.objectives.all())
     values["releasable_to"] = list(inject.releasable_to.all())
+    values["techniques"] = list(inject.techniques.all())
     return values
 
 
@@ -593,6 +618,7 @@ def _set_related(inject: ScenarioInject, values: dict) -> None:
     inject.protocol_steps.set(values["protocol_steps"])
     inject.objectives.set(values["objectives"])
     inject.releasable_to.set(values["releasable_to"])
+    inject.techniques.set(values["techniques"])
 
 
 def _check_objectives(scenario: Scenario, values: dict) -> None:
@@ -608,7 +634,7 @@ def _check_objectives(scenario: Scenario, values: dict) -> None:
 def add_inject(*, scenario: Scenario, values: dict, by) -> ScenarioInject:
     """Add a MSEL row; `values` are validated model values (see forms_scenarios.InjectForm)."""
     scenario = _locked(scenario)
-    values = {"primary_object": "", "secondary_object": "", **values}
+    values = {"primary_object": "", "secondary_object": "", "techniques": [], **values}
     _check_objectives(scenario, values)
     if scenario.injects.filter(sequence=values["sequence"]).exists():
         raise Conflict(f"Inject number {values['sequence']} is already used in this scenario.")
@@ -629,7 +655,12 @@ def add_inject(*, scenario: Scenario, values: dict, by) -> ScenarioInject:
 def change_inject(*, inject: ScenarioInject, values: dict, by) -> ScenarioInject:
     scenario = _locked(inject.scenario)
     inject = scenario.injects.get(pk=inject.pk)
-    values = {"primary_object": inject.primary_object, "secondary_object": inject.secondary_object, **values}
+    values = {
+        "primary_object": inject.primary_object,
+        "secondary_object": inject.secondary_object,
+        "techniques": list(inject.techniques.all()),
+        **values,
+    }
     _check_objectives(scenario, values)
     if scenario.injects.filter(sequence=values["sequence"]).exclude(pk=inject.pk).exists():
         raise Conflict(f"Inject number {values['sequence']} is already used in this scenario.")

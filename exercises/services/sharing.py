@@ -9,7 +9,7 @@ to each recipient's acknowledgement.
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from exercises import fragments, realtime
+from exercises import cdm, fragments, realtime, selectors
 from exercises.models import (
     AssessmentAcknowledgement,
     AssessmentComment,
@@ -37,11 +37,14 @@ def share_assessment(
     releasable_to=(),
     downgrade_reason: str = "",
     downgrade_removed: str = "",
+    attach_cdm: bool = False,
     stix: dict | None = None,
 ) -> SharedAssessment:
     """Share an assessment drawn from `source` (an inject the team received, or its own response).
 
-    `source` must already have been checked as visible to the team (selectors.visible_to). `stix`: the
+    `source` must already have been checked as visible to the team (selectors.visible_to). `attach_cdm`:
+    attach the CDM of the source inject's screened conjunction (selectors.source_conjunction), recorded as
+    screened now, shared under the assessment's marking. `stix`: the
     Report an imported STIX bundle carried (its id, created and modified; services/stix_import.py), kept
     in the journal so that the exports give the assessment its author's id.
     """
@@ -79,6 +82,13 @@ def share_assessment(
             else f"the source is {source.get_classification_display()}"
         )
         raise ServiceError(f"Downgrade needed: {what}. Record why you downgrade and what you removed or sanitised.")
+    conjunction = None
+    if attach_cdm:
+        conjunction = selectors.source_conjunction(source)
+        if conjunction is None:
+            raise ServiceError(
+                "attach_cdm: the source is bound to no screened conjunction, so there is no CDM to attach."
+            )
     if isinstance(source, Inject):
         arrived = Release.objects.get(inject=source, team_id=team).released_at
         source_fields = {"source_inject": source}
@@ -98,6 +108,7 @@ def share_assessment(
         downgrade_reason=downgrade_reason.strip() if downgraded else "",
         downgrade_removed=downgrade_removed.strip() if downgraded else "",
         source_arrived_at=arrived,
+        conjunction=conjunction,
         shared_at=now,
         exercise_time=exercise.exercise_time(now),
         **source_fields,
@@ -121,6 +132,9 @@ def share_assessment(
                 "response": source_fields.get("source_response") and source.pk,
             },
             "seconds_to_share": assessment.seconds_to_share,
+            "cdm": {"conjunction": conjunction.pk, "message_id": cdm.conjunction_message_id(exercise, conjunction)}
+            if conjunction is not None
+            else None,
             "downgrade": {
                 "by": participant.user.get_username(),
                 "reason": assessment.downgrade_reason,
@@ -145,7 +159,14 @@ def push_assessment(assessment: SharedAssessment, *, new: bool = False) -> None:
         SharedAssessment.objects.prefetch_related(
             "recipients", "releasable_to", "acknowledgements__team", "comments__team", "comments__author"
         )
-        .select_related("from_team", "author", "source_inject", "source_response")
+        .select_related(
+            "from_team",
+            "author",
+            "source_inject",
+            "source_response",
+            "conjunction__primary",
+            "conjunction__secondary",
+        )
         .get(pk=assessment.pk)
     )
     for recipient in assessment.recipients.all():

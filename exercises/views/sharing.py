@@ -44,10 +44,13 @@ def share(request, participant):
         initial["source"] = f"inject:{request.GET['inject']}"
     if "response" in request.GET:
         initial["source"] = f"response:{request.GET['response']}"
-    form = ShareForm(request.POST or None, participant=participant, sources=sources, initial=initial)
     source = _resolve_source(participant, request.POST.get("source") or initial.get("source", ""))
     if initial.get("source") and source is None:
         raise Http404("No such item for your team.")
+    conjunction = selectors.source_conjunction(source) if source is not None else None
+    form = ShareForm(
+        request.POST or None, participant=participant, sources=sources, initial=initial, conjunction=conjunction
+    )
     if source is not None and request.method == "GET":
         form.initial.update(
             classification=source.classification,
@@ -70,6 +73,7 @@ def share(request, participant):
                     releasable_to=data["releasable_to"],
                     downgrade_reason=data["downgrade_reason"],
                     downgrade_removed=data["downgrade_removed"],
+                    attach_cdm=data.get("attach_cdm", False),
                 )
             except ServiceError as error:
                 form.add_error(None, error.message)

@@ -1,4 +1,4 @@
-"""Load the reference library: teams, core capabilities, protocols, and the bundled scenarios."""
+"""Load the reference library: teams, core capabilities, protocols, attack techniques, and the bundled scenarios."""
 
 import json
 from pathlib import Path
@@ -11,7 +11,7 @@ from exercises.models import Scenario
 from exercises.services.scenarios import InvalidScenario, import_scenario
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
-REFERENCE = ["teams.json", "capabilities.json", "protocols.json"]
+REFERENCE = ["teams.json", "capabilities.json", "protocols.json", "attack_techniques.json"]
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, replace_scenarios=False, **options):
         call_command("loaddata", *[str(FIXTURES / name) for name in REFERENCE], verbosity=0)
-        self.stdout.write("Loaded teams, core capabilities and protocols.")
+        self.stdout.write("Loaded teams, core capabilities, protocols and attack techniques (SPARTA, ATT&CK).")
         for path in sorted((FIXTURES / "scenarios").glob("*.json")):
             data = json.loads(path.read_text())
             if Scenario.objects.filter(name=data.get("name")).exists() and not replace_scenarios:

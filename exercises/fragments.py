@@ -11,12 +11,14 @@ from django.db.models import Count, Max
 from django.template.loader import render_to_string
 
 from exercises import conjunction_text, selectors
+from exercises import timeline as msel_timeline
 from exercises.forms_manoeuvres import ManoeuvreForm
 from exercises.models import AuditEvent
 
 logger = logging.getLogger(__name__)
 
 FRAGMENTS = "exercises/fragments.html"
+TIMELINE = "exercises/_timeline.html"
 
 
 def _render(partial: str, context: dict) -> str:
@@ -96,6 +98,11 @@ def coverage(exercise) -> str:
     return _render("coverage", {"coverage": selectors.protocol_coverage(exercise), "oob": True})
 
 
+def timeline(exercise) -> str:
+    """The staff's MSEL timeline (exercises/timeline.py), replacing itself."""
+    return render_to_string(TIMELINE, {"timeline": msel_timeline.timeline(exercise), "oob": True})
+
+
 def presence(exercise) -> str:
     return _render("presence", {"presence": selectors.presence(exercise), "oob": True})
 
@@ -139,6 +146,7 @@ def console_context(participant) -> dict:
         "can_control": participant.is_facilitator,
         "manoeuvres": selectors.manoeuvres(participant),
         "debris_clouds": selectors.debris_clouds(exercise),
+        "timeline": msel_timeline.timeline(exercise),
         **delivery_context(exercise),
     }
 

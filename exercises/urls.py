@@ -18,6 +18,7 @@ from exercises.views import (
     staffing,
     stix_exchange,
     taxii,
+    timeline,
 )
 
 urlpatterns = [
@@ -48,6 +49,7 @@ urlpatterns = [
     ),
     path("exercises/<int:exercise_id>/messages/", live.send_message, name="send-message"),
     path("exercises/<int:exercise_id>/delivery/", control.delivery, name="delivery"),
+    path("exercises/<int:exercise_id>/timeline/", timeline.timeline, name="timeline"),
     path("exercises/<int:exercise_id>/share/", sharing.share, name="share-assessment"),
     path(
         "exercises/<int:exercise_id>/assessments/<int:assessment_id>/acknowledge/",

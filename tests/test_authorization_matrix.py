@@ -101,6 +101,7 @@ EXPECTED = {
     "acknowledge-inject": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
     "send-message": {"GET": NOT_ALLOWED, "POST": PLAYERS_AND_FACILITATOR},
     "delivery": {"GET": STAFF, "POST": NOT_ALLOWED},
+    "timeline": {"GET": STAFF, "POST": NOT_ALLOWED},
     "share-assessment": {"GET": PLAYERS, "POST": PLAYERS},
     "acknowledge-assessment": {"GET": NOT_ALLOWED, "POST": USA_ONLY},
     "comment-assessment": {"GET": NOT_ALLOWED, "POST": USA_ONLY},

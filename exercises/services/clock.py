@@ -6,6 +6,7 @@ from django.utils import timezone
 from exercises import fragments, realtime
 from exercises.models import Exercise
 from exercises.services import Conflict, audit
+from exercises.services.releases import push_timeline
 
 ACTIONS = {
     "start": Exercise.Status.RUNNING,
@@ -102,3 +103,4 @@ def jump_to(*, exercise: Exercise, exercise_time, by) -> Exercise:
 def _push_clock(exercise):
     realtime.send_after_commit(realtime.exercise_groups(exercise), fragments.clock(exercise))
     realtime.send_after_commit([realtime.facilitators_group(exercise.pk)], fragments.clock_controls(exercise))
+    push_timeline(exercise.pk)

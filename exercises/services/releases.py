@@ -130,6 +130,7 @@ def push_msel_row(exercise_id: int, inject_id: int) -> None:
     realtime.render_and_send_after_commit(
         lambda: _msel_rows(exercise_id, selectors.msel_injects(exercise_id).get(pk=inject_id))
     )
+    push_timeline(exercise_id)
 
 
 def _msel_rows(exercise_id: int, inject: Inject) -> list[tuple[list[str], str]]:
@@ -161,6 +162,17 @@ def push_release_to_staff(exercise: Exercise, inject_id: int, exercise_time) -> 
             realtime.staff_groups(exercise.pk),
             fragments.new_delivery_row(inject, list(exercise.teams.all()), exercise_time),
         )
+    push_timeline(exercise.pk)
+
+
+def push_timeline(exercise_id: int) -> None:
+    """The staff's MSEL timeline (a mark changed state, or the clock changed), coalesced like the other
+    whole-exercise views: a burst of releases renders it a few times, after the commit."""
+    realtime.render_and_send_once_after_commit(
+        f"timeline.{exercise_id}",
+        realtime.staff_groups(exercise_id),
+        lambda: fragments.timeline(Exercise.objects.get(pk=exercise_id)),
+    )
 
 
 def push_delivery_row(exercise: Exercise, inject_id: int) -> None:

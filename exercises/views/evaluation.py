@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from exercises import selectors
+from exercises import timeline as msel_timeline
 from exercises.evaluation import suggest_rating
 from exercises.forms import AdjudicationForm, FeedbackForm, ObservationForm, RatingForm
 from exercises.models import Adjudication, Feedback, Observation, Participant, Rating
@@ -46,6 +47,7 @@ def _evaluation_context(participant, **extra):
         "observation_form": ObservationForm(exercise=exercise),
         "scale": Rating.Scale.choices,
         "verdicts": Adjudication.Verdict.choices,
+        "timeline": msel_timeline.timeline(exercise),
         **extra,
     }
 

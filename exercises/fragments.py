@@ -11,6 +11,7 @@ from django.db.models import Count, Max
 from django.template.loader import render_to_string
 
 from exercises import conjunction_text, selectors
+from exercises.coalition import coalition_report
 from exercises.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ def console_context(participant) -> dict:
         "presence": selectors.presence(exercise),
         "can_control": participant.is_facilitator,
         "manoeuvres": selectors.manoeuvres(participant),
+        "coalition": coalition_report(exercise),
         **delivery_context(exercise),
     }
 
@@ -237,6 +239,13 @@ def assessment(shared, *, viewer_team: str | None, new: bool) -> str:
 
 def sharing(exercise) -> str:
     return _render("sharing", {"sharing": selectors.sharing_matrix(exercise), "oob": True})
+
+
+def coalition(exercise) -> str:
+    """The console's coalition panel (templates/exercises/_coalition.html), replacing itself."""
+    return render_to_string(
+        "exercises/_coalition.html#coalition-panel", {"coalition": coalition_report(exercise), "oob": True}
+    )
 
 
 def committed_manoeuvre(manoeuvre) -> str:

@@ -102,6 +102,8 @@ def export_inject(inject: ScenarioInject) -> dict:
         "trigger_step": inject.trigger_step_id,
         "primary_object": inject.primary_object,
         "secondary_object": inject.secondary_object,
+        "decision_bearing": inject.decision_bearing,
+        "course_of_action_options": list(inject.course_of_action_options),
     }
 
 
@@ -426,8 +428,40 @@ def clean_msel_row(
         elif value and value not in object_names:
             problems.append((key, f"{value!r} is not an object of the scenario's catalogue"))
         row[key] = value
+    row["decision_bearing"], row["course_of_action_options"], decision_problems = clean_decision(
+        raw.get("decision_bearing", False), raw.get("course_of_action_options", [])
+    )
+    problems += decision_problems
     problems += msel_row_rules(row)
     return row, problems
+
+
+MAX_OPTIONS, MAX_OPTION = 8, 120
+
+
+def clean_decision(decision_bearing, options) -> tuple[bool, list[str], list[tuple[str, str]]]:
+    """A row's decision-bearing flag and its courses of action (a list of short phrases, or one per line)."""
+    problems = []
+    if not isinstance(decision_bearing, bool):
+        problems.append(("decision_bearing", "must be true or false"))
+        decision_bearing = False
+    if isinstance(options, str):
+        options = options.splitlines()
+    if options is None:
+        options = []
+    if not isinstance(options, list) or not all(isinstance(option, str) for option in options):
+        problems.append(("course_of_action_options", "must be a list of short phrases"))
+        options = []
+    options = list(dict.fromkeys(" ".join(option.split()) for option in options if option.strip()))
+    if len(options) > MAX_OPTIONS:
+        problems.append(("course_of_action_options", f"give at most {MAX_OPTIONS} courses of action"))
+    if any(len(option) > MAX_OPTION for option in options):
+        problems.append(("course_of_action_options", f"keep each course of action under {MAX_OPTION} characters"))
+    if any(option.casefold() == "other" for option in options):
+        problems.append(("course_of_action_options", "'other' is always offered; leave it out"))
+    if options and not decision_bearing:
+        problems.append(("decision_bearing", "courses of action go with a decision-bearing inject: tick it"))
+    return decision_bearing, options, problems
 
 
 def msel_row_rules(row: dict) -> list[tuple[str, str]]:
@@ -585,6 +619,8 @@ EDITABLE_FIELDS = [
     "trigger_step",
     "primary_object",
     "secondary_object",
+    "decision_bearing",
+    "course_of_action_options",
 ]
 
 
@@ -608,7 +644,13 @@ def _check_objectives(scenario: Scenario, values: dict) -> None:
 def add_inject(*, scenario: Scenario, values: dict, by) -> ScenarioInject:
     """Add a MSEL row; `values` are validated model values (see forms_scenarios.InjectForm)."""
     scenario = _locked(scenario)
-    values = {"primary_object": "", "secondary_object": "", **values}
+    values = {
+        "primary_object": "",
+        "secondary_object": "",
+        "decision_bearing": False,
+        "course_of_action_options": [],
+        **values,
+    }
     _check_objectives(scenario, values)
     if scenario.injects.filter(sequence=values["sequence"]).exists():
         raise Conflict(f"Inject number {values['sequence']} is already used in this scenario.")
@@ -629,7 +671,13 @@ def add_inject(*, scenario: Scenario, values: dict, by) -> ScenarioInject:
 def change_inject(*, inject: ScenarioInject, values: dict, by) -> ScenarioInject:
     scenario = _locked(inject.scenario)
     inject = scenario.injects.get(pk=inject.pk)
-    values = {"primary_object": inject.primary_object, "secondary_object": inject.secondary_object, **values}
+    values = {
+        "primary_object": inject.primary_object,
+        "secondary_object": inject.secondary_object,
+        "decision_bearing": inject.decision_bearing,
+        "course_of_action_options": inject.course_of_action_options,
+        **values,
+    }
     _check_objectives(scenario, values)
     if scenario.injects.filter(sequence=values["sequence"]).exclude(pk=inject.pk).exists():
         raise Conflict(f"Inject number {values['sequence']} is already used in this scenario.")

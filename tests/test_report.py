@@ -177,7 +177,9 @@ def test_the_html_report_has_every_section_and_escapes_what_teams_wrote(played, 
         "Appendix C: Journal",
     ):
         assert heading in page
-    assert page.count("<svg") == 4
+    # The four charts and the coalition's sharing latencies (this exercise has no decision-bearing inject).
+    assert page.count("<svg") == 5
+    assert "Coalition: common picture and coordinated response" in page
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
     assert "Pre-agreed CSPOC message" in page
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from exercises import selectors
+from exercises.coalition import coalition_report
 from exercises.evaluation import compute_suggestion
 from exercises.models import (
     Acknowledgement,
@@ -216,6 +217,7 @@ class Report:
     record_counts: dict
     journal: list | None = None  # with_records only
     messages: list | None = None  # with_records only
+    coalition: object = None  # exercises.coalition.CoalitionReport
     rating_scale: list = field(default_factory=lambda: list(Rating.Scale.values))
 
     @property
@@ -386,6 +388,7 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
         record_counts=record_counts,
         journal=journal,
         messages=messages,
+        coalition=coalition_report(exercise),
     )
 
 

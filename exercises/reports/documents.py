@@ -16,7 +16,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
 from exercises.models import format_exercise_time
-from exercises.reports import charts
+from exercises.reports import charts, coalition_charts
 from exercises.reports.data import Report, minutes
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -32,8 +32,20 @@ def html(report: Report, *, for_pdf: bool = False, can_edit_plan: bool = False) 
     rendered = {key: inline_svg(svg) for key, svg in charts.render_all(report, "svg").items()}
     return render_to_string(
         "reports/aar.html",
-        {"report": report, "charts": rendered, "for_pdf": for_pdf, "can_edit_plan": can_edit_plan},
+        {
+            "report": report,
+            "charts": rendered,
+            "for_pdf": for_pdf,
+            "can_edit_plan": can_edit_plan,
+            "coalition": report.coalition,
+            "coalition_charts": coalition_svgs(report.coalition),
+        },
     )
+
+
+def coalition_svgs(coalition) -> dict[str, str]:
+    """The coalition charts, inline SVG by key (the report and the evaluation page)."""
+    return {key: inline_svg(svg) for key, svg in coalition_charts.render_all(coalition, "svg").items()}
 
 
 def pdf(report: Report) -> bytes:

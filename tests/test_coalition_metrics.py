@@ -298,3 +298,46 @@ def test_the_metrics_queries_do_not_grow_with_the_exercise(
         report = coalition.coalition_report(running.exercise)
     assert len(report.injects) == 3
     assert sum(len(item.divergence) for item in report.injects) == 9 + 1 + 1
+
+
+# The report, the CSV zip and the JSON archive carry the metrics (a rehearsal of the default scenario).
+
+
+@pytest.fixture
+def rehearsed(library):
+    from exercises.models import Scenario
+    from exercises.services.rehearsal import simulate_exercise
+
+    return simulate_exercise(scenario=Scenario.objects.get(name="Operation Clear Orbit"), teams=None, seed=3)
+
+
+def test_the_report_the_csv_zip_and_the_archive_carry_the_coalition_tables(rehearsed):
+    import csv
+    import io
+    import json
+    import zipfile
+
+    from exercises.reports.exports import export
+
+    report = coalition.coalition_report(rehearsed)
+    html = export(rehearsed, "html").decode()
+    assert "Coalition: common picture and coordinated response" in html
+    for item in report.injects:
+        sentence = render_to_string("exercises/_coalition.html#narrative", {"item": item}).strip()
+        assert sentence in html
+    assert html.count("<svg") == 4 + 3
+    with zipfile.ZipFile(io.BytesIO(export(rehearsed, "csv"))) as files:
+        rows = list(csv.DictReader(io.StringIO(files.read("coalition_consensus.csv").decode())))
+        barriers = list(csv.DictReader(io.StringIO(files.read("coalition_sharing_barriers.csv").decode())))
+    assert [int(row["inject"]) for row in rows] == [item.inject.sequence for item in report.injects]
+    reached = {item.inject.sequence: item.consensus for item in report.injects}
+    for row in rows:
+        result = reached[int(row["inject"])]
+        expected = "" if result.time_to_consensus is None else f"{result.time_to_consensus.total_seconds() / 60:.1f}"
+        assert row["minutes_to_consensus"] == expected
+        assert row["held_out_longest"] == " ".join(result.holdouts)
+    assert [int(row["inject"]) for row in barriers] == [row.inject.sequence for row in report.barriers]
+    archive = json.loads(export(rehearsed, "json"))
+    assert [row["inject"] for row in archive["metrics"]["coalition"]["consensus"]] == [
+        item.inject.sequence for item in report.injects
+    ]

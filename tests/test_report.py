@@ -221,6 +221,12 @@ def test_the_csv_zip_parses_and_neutralises_formulas(played):
     )
     with zipfile.ZipFile(io.BytesIO(export(played.exercise, "csv"))) as archive:
         assert sorted(archive.namelist()) == [
+            "coalition_assessments.csv",
+            "coalition_consensus.csv",
+            "coalition_divergence.csv",
+            "coalition_manoeuvre_conflicts.csv",
+            "coalition_sharing_barriers.csv",
+            "coalition_sharing_by_classification.csv",
             "injects_by_team.csv",
             "journal.csv",
             "messages.csv",

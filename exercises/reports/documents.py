@@ -16,7 +16,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
 from exercises.models import format_exercise_time
-from exercises.reports import charts, coalition_charts
+from exercises.reports import charts, coalition_charts, coalition_tables
 from exercises.reports.data import Report, minutes
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -416,6 +416,7 @@ def csv_tables(report: Report) -> dict[str, list[list]]:
             ]
             for e in report.journal
         ],
+        **coalition_tables.tables(report.coalition),
     }
 
 

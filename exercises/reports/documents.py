@@ -170,6 +170,7 @@ def docx(report: Report) -> bytes:
             f"at {format_exercise_time(share.exercise_time)}: {share.title}"
             f" (downgraded: {share.downgrade_reason}; removed: {share.downgrade_removed})"
         )
+    _coalition_docx(document, report.coalition)
     document.add_heading("7. Hot wash", level=1)
     _table(
         document,
@@ -418,6 +419,19 @@ def csv_tables(report: Report) -> dict[str, list[list]]:
         ],
         **coalition_tables.tables(report.coalition),
     }
+
+
+def _coalition_docx(document, coalition) -> None:
+    """The report's coalition section in Word: the charts and the consensus table (the sentences are in HTML,
+    PDF and coalition_consensus.csv)."""
+    from docx.shared import Cm
+
+    document.add_heading("Coalition: common picture and coordinated response", level=1)
+    images = coalition_charts.render_all(coalition, "png")
+    for key in ("coalition_consensus", "coalition_divergence", "coalition_sharing"):
+        document.add_picture(io.BytesIO(images[key]), width=Cm(18))
+    header, *rows = coalition_tables.tables(coalition)["coalition_consensus.csv"]
+    _table(document, header, rows)
 
 
 def neutralise(value) -> str:

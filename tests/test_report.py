@@ -209,7 +209,8 @@ def test_the_docx_opens_in_python_docx(played):
     document = Document(io.BytesIO(export(played.exercise, "docx")))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert "1. Exercise overview" in headings and "Appendix A: Improvement plan" in headings
-    assert len(document.inline_shapes) == 4, "the four charts"
+    assert len(document.inline_shapes) == 4 + 3, "the four charts and the three of the coalition"
+    assert "Coalition: common picture and coordinated response" in headings
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert "Pre-agreed CSPOC message" in cells
 

@@ -121,7 +121,7 @@ class Share:
     classification: str
     downgraded: bool
     at: timedelta  # exercise time of the share
-    seconds_to_share: float  # from the source's arrival at the sharing team
+    seconds_to_share: float  # from the source's arrival at the sharing team, in exercise time
     inject_id: int | None  # the source inject, or the inject of the source response
 
 
@@ -565,7 +565,7 @@ def analyse(data: CoalitionData) -> CoalitionReport:
 
 
 def load(exercise) -> CoalitionData:
-    """Everything the metrics read of one exercise, in nine queries of plain values whatever its size."""
+    """Everything the metrics read of one exercise, in a fixed number of queries of plain values whatever its size."""
     from exercises.models import (
         Conjunction,
         Inject,
@@ -591,12 +591,13 @@ def load(exercise) -> CoalitionData:
             "classification",
         )
     )
-    released, reached = {}, defaultdict(set)
+    released, reached, arrived = {}, defaultdict(set), {}
     for inject_id, team, at in Release.objects.filter(inject__exercise=exercise).values_list(
         "inject_id", "team_id", "exercise_time"
     ):
         released[inject_id] = min(at, released.get(inject_id, at))
         reached[inject_id].add(team)
+        arrived[(inject_id, team)] = at
 
     def teams_of(inject_id):
         return tuple(sorted(reached[inject_id], key=lambda code: order.get(code, len(order))))
@@ -647,32 +648,36 @@ def load(exercise) -> CoalitionData:
         sharedassessment__exercise=exercise
     ).values_list("sharedassessment_id", "team_id"):
         recipients[share_id].append(team)
-    shares = [
-        Share(
-            sender,
-            tuple(sorted(recipients.get(pk, ()), key=lambda code: order.get(code, len(order)))),
-            classification,
-            downgraded,
-            at,
-            (shared_at - arrived).total_seconds(),
-            source_inject or response_inject,
+    shares = []
+    rows = (
+        SharedAssessment.objects.filter(exercise=exercise)
+        .order_by("shared_at", "id")
+        .values_list(
+            "pk",
+            "from_team_id",
+            "classification",
+            "downgraded",
+            "exercise_time",
+            "source_inject_id",
+            "source_response__inject_id",
+            "source_response__exercise_time",
         )
-        for pk, sender, classification, downgraded, at, shared_at, arrived, source_inject, response_inject in (
-            SharedAssessment.objects.filter(exercise=exercise)
-            .order_by("shared_at", "id")
-            .values_list(
-                "pk",
-                "from_team_id",
-                "classification",
-                "downgraded",
-                "exercise_time",
-                "shared_at",
-                "source_arrived_at",
-                "source_inject_id",
-                "source_response__inject_id",
+    )
+    for pk, sender, classification, downgraded, at, source_inject, response_inject, response_at in rows:
+        # Time to share in exercise time, from the source's arrival at the sharing team (its release to the team,
+        # or the response's time): the clock's speed and jumps count as the players lived them.
+        source_at = arrived.get((source_inject, sender)) if source_inject else response_at
+        shares.append(
+            Share(
+                sender,
+                tuple(sorted(recipients.get(pk, ()), key=lambda code: order.get(code, len(order)))),
+                classification,
+                downgraded,
+                at,
+                (at - source_at).total_seconds() if source_at is not None else 0.0,
+                source_inject or response_inject,
             )
         )
-    ]
     burns = [
         BurnFacts(*row)
         for row in Manoeuvre.objects.filter(exercise=exercise)

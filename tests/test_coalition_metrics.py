@@ -341,3 +341,18 @@ def test_the_report_the_csv_zip_and_the_archive_carry_the_coalition_tables(rehea
     assert [row["inject"] for row in archive["metrics"]["coalition"]["consensus"]] == [
         item.inject.sequence for item in report.injects
     ]
+
+
+def sentence_of(inject, assessments) -> str:
+    result = coalition.consensus(inject, assessments)
+    item = coalition.InjectCoalition(inject, [], result, [], None, coalition.narrative(inject, assessments, result))
+    return render_to_string("exercises/_coalition.html#narrative", {"item": item}).strip()
+
+
+def test_the_narrative_of_one_nation_and_of_nations_that_all_stayed_silent():
+    alone = DecisionInject(16, 16, "ADLER-5 tumbling", "malfunction", t(85), ("DEU",), ("Safe-mode",))
+    assert sentence_of(alone, [a("DEU", 90, "malfunction", "Safe-mode")]) == (
+        "DEU assessed a malfunction and recommended “Safe-mode” at T+01:30:00."
+    )
+    pair = DecisionInject(15, 15, "Intrusion", "cyber", t(78), ("AUS", "NZL"), ("Isolate",))
+    assert sentence_of(pair, []) == "No consensus: AUS and NZL never answered."

@@ -292,6 +292,8 @@ def test_the_bots_assess_the_decision_injects_with_seeded_disagreement_and_revis
     to_all = [item for item in report.injects if len(item.inject.teams) == 7]
     assert any(max(p.cause_disagreement or 0 for p in item.divergence) > 0 for item in to_all), "nations disagree"
     assert any(item.consensus.reached for item in report.injects), "and some come round"
+    assert any(row.first_share_after is not None for row in report.barriers), "national-only injects reach allies"
+    assert max(cell.median_minutes for cell in report.classification_cells) > 0, "in exercise time"
     again = coalition.coalition_report(rehearse(DEFAULT, teams=None, seed=3))
     from django.template.loader import render_to_string
 

@@ -82,6 +82,7 @@ EVALUATOR_DELAY = 5  # minutes after the last action
 DISSENT = 0.35
 RECONSIDER = 0.25  # a team in the majority revises its confidence
 WAVER = 0.15  # a team revises to "unknown" after the others agreed
+SHARE_NATIONAL = 0.7  # a team that alone received an inject passes it on, downgraded, to some allies
 
 KIND_ASSESSMENT = {
     "conjunction": "We are reading the conjunction data and comparing the probability of collision with our "
@@ -416,6 +417,10 @@ class _Rehearsal:
         player = self.bots.players[team.code]
         if inject.decision_bearing:
             self.plan_assessments(inject, team, arrived)
+        if inject.releasability == Releasability.NATIONAL and len(self.teams) > 1:
+            if self.assessing.random() < SHARE_NATIONAL:
+                later = arrived + minutes(self.assessing.randint(4, 30))
+                self.plan.at(later, 2, self.share_across_barrier, player, inject)
         if rng.random() < ACKNOWLEDGE:
             self.plan.at(arrived + minutes(rng.randint(1, 3)), 1, self.acknowledge, player, inject)
         if rng.random() < SILENT:
@@ -537,6 +542,28 @@ class _Rehearsal:
             protocol_steps=[],
             amends=previous,
             assessment=values,
+        )
+
+    def share_across_barrier(self, player: Participant, inject: Inject) -> None:
+        """A national-only inject passed on to one to three allies: always a downgrade, sometimes a lower one."""
+        rng = self.assessing
+        others = [team for team in self.teams if team.code != player.team_id]
+        recipients = sorted(rng.sample(others, rng.randint(1, min(3, len(others)))), key=self.teams.index)
+        classification = inject.classification
+        if classification != Classification.UNCLASSIFIED and rng.random() < 0.5:
+            classification = CLASSIFICATION_ORDER[CLASSIFICATION_ORDER.index(classification) - 1]
+        share_assessment(
+            participant=player,
+            source=inject,
+            title=f"{player.team_id}: {inject.title}"[:200],
+            text=f"{player.team.name} releases to allies, sanitised: “{inject.title}”. "
+            f"{KIND_ASSESSMENT.get(inject.kind, '')}"[:4000],
+            recipients=recipients,
+            classification=classification,
+            releasability=Releasability.REL_TO,
+            releasable_to=[player.team, *recipients],
+            downgrade_reason=rng.choice(DOWNGRADE_REASONS),
+            downgrade_removed=rng.choice(DOWNGRADE_REMOVED),
         )
 
     def share(self, player: Participant, inject: Inject) -> None:

@@ -39,6 +39,7 @@ def test_the_console_panel_shows_consensus_then_the_alert_when_a_team_revises(pe
     console.get_by_role("button", name=f"Release inject 3: {inject.title}").click()
     expect(usa.get_by_role("heading", name=inject.title)).to_be_visible(timeout=3000)
     expect(gbr.get_by_role("heading", name=inject.title)).to_be_visible(timeout=3000)
+    expect(panel.locator("tr[data-team=USA]")).to_contain_text("no assessment yet", timeout=5000)  # on release
 
     assess(usa, inject, cause="hostile_act", action=OPTIONS[0])
     expect(panel.locator("tr[data-team=USA]")).to_contain_text("hostile act", timeout=5000)

@@ -7,7 +7,7 @@ from exercises import coalition, fragments, realtime
 from exercises.models import Classification, Exercise, Participant, Releasability, Response
 from exercises.selectors import as_prefetched
 from exercises.services import Conflict, ServiceError, audit, current_exercise
-from exercises.services.releases import push_coverage, push_delivery_row
+from exercises.services.releases import push_coalition, push_coverage, push_delivery_row
 
 
 @transaction.atomic
@@ -134,10 +134,3 @@ def check_assessment(inject, assessment: dict | None) -> dict:
     if len(values["attributed_actor"]) > 120 or len(values["course_of_action_other"]) > 200:
         raise ServiceError("Attributed actor: at most 120 characters; other course of action: at most 200.")
     return values
-
-
-def push_coalition(exercise) -> None:
-    """The console's coalition panel, whole, to staff: once per transaction (and coalesced inside daphne)."""
-    realtime.render_and_send_once_after_commit(
-        f"coalition.{exercise.pk}", realtime.staff_groups(exercise.pk), lambda: fragments.coalition(exercise)
-    )

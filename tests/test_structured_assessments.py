@@ -182,3 +182,42 @@ def test_an_assessment_pushes_the_coalition_panel_to_staff_only_after_commit(
     assert len(panels) == 2, "to facilitators and to evaluators"
     assert "hostile act" in panels[0] and "no assessment yet" in panels[0]  # GBR and CAN have not answered
     assert not any('id="coalition-panel"' in m["html"] for m in gbr.messages(timeout=0.2))
+
+
+# Authoring: the MSEL editor and the scenario JSON mark an inject decision-bearing, with its options.
+
+
+def test_the_msel_editor_marks_an_inject_decision_bearing_with_its_options(personas):
+    from exercises.models import Scenario
+    from tests.test_scenario_authoring import HX, inject_data
+
+    alpha = Scenario.objects.get(name="Alpha scenario")
+    inject = alpha.injects.get(sequence=3)
+    client = client_for(personas.facilitator)
+    url = reverse("scenario-inject-edit", args=[alpha.pk, inject.pk])
+    form = client.get(url, headers=HX).content.decode()
+    assert 'name="decision_bearing"' in form and 'name="course_of_action_options"' in form
+    data = inject_data(
+        sequence=3, kind="asat", decision_bearing="on", course_of_action_options="Condemn\n  Wait and see \n\nCondemn"
+    )
+    assert client.post(url, data, headers=HX).status_code == 200
+    inject.refresh_from_db()
+    assert inject.decision_bearing and inject.course_of_action_options == ["Condemn", "Wait and see"]
+    refused = client.post(url, inject_data(sequence=3, course_of_action_options="Condemn"), headers=HX)
+    assert "Courses of action go with a decision-bearing inject" in refused.content.decode()
+    inject.refresh_from_db()
+    assert inject.decision_bearing, "nothing changed"
+
+
+def test_the_scenario_json_refuses_options_that_are_not_a_list_of_short_phrases(library):
+    from exercises.services import scenarios
+
+    row = {"sequence": 1, "offset": "T+00:05", "kind": "asat", "title": "T", "text": "x", "decision_bearing": True}
+    _, problems = scenarios.clean_msel_row({**row, "course_of_action_options": [1, 2]}, set())
+    assert ("course_of_action_options", "must be a list of short phrases") in problems
+    _, problems = scenarios.clean_msel_row({**row, "course_of_action_options": ["Other"]}, set())
+    assert ("course_of_action_options", "'other' is always offered; leave it out") in problems
+    _, problems = scenarios.clean_msel_row({**row, "decision_bearing": "yes"}, set())
+    assert ("decision_bearing", "must be true or false") in problems
+    values, problems = scenarios.clean_msel_row({**row, "course_of_action_options": ["Condemn", "Wait"]}, set())
+    assert problems == [] and values["course_of_action_options"] == ["Condemn", "Wait"]

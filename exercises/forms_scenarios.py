@@ -154,6 +154,14 @@ class InjectForm(PlainLabels, forms.Form):
     secondary_object = forms.ChoiceField(
         label="Secondary object", required=False, help_text="Conjunction: the other object."
     )
+    decision_bearing = forms.BooleanField(
+        label="Decision-bearing: each team answers with cause, confidence and course of action", required=False
+    )
+    course_of_action_options = forms.CharField(
+        label="Courses of action (one per line; “other” is always offered)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
 
     def __init__(self, *args, scenario: Scenario, inject: ScenarioInject | None = None, **kwargs):
         self.scenario, self.inject = scenario, inject
@@ -201,6 +209,12 @@ class InjectForm(PlainLabels, forms.Form):
 
     def clean(self):
         data = super().clean()
+        bearing, options, problems = scenarios.clean_decision(
+            data.get("decision_bearing", False), data.get("course_of_action_options", "")
+        )
+        data["course_of_action_options"] = options
+        for field, reason in problems:
+            self.add_error(field, reason[0].upper() + reason[1:] + ".")
         for name in ("title", "text", "originator", "expected_action", "notes"):
             if name in data:
                 data[name] = scenarios.normalise_text(data[name])
@@ -253,6 +267,8 @@ class InjectForm(PlainLabels, forms.Form):
             "trigger_step": data["trigger_step"],
             "primary_object": data["primary_object"],
             "secondary_object": data["secondary_object"],
+            "decision_bearing": data["decision_bearing"],
+            "course_of_action_options": data["course_of_action_options"],
             "protocol_steps": list(data["protocol_steps"]),
             "objectives": list(data["objectives"]),
             "techniques": data["techniques"],
@@ -294,6 +310,8 @@ def initial_for(inject: ScenarioInject) -> dict:
         "trigger_step": inject.trigger_step_id or "",
         "primary_object": inject.primary_object,
         "secondary_object": inject.secondary_object,
+        "decision_bearing": inject.decision_bearing,
+        "course_of_action_options": "\n".join(inject.course_of_action_options),
         "protocol_steps": [s.code for s in inject.protocol_steps.all()],
         "objectives": [o.pk for o in inject.objectives.all()],
         "techniques": ", ".join(technique.code for technique in inject.techniques.all()),

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 
 from exercises import conjunction_text, selectors
 from exercises import timeline as msel_timeline
+from exercises.coalition import coalition_report
 from exercises.forms_manoeuvres import ManoeuvreForm
 from exercises.models import AuditEvent
 
@@ -147,6 +148,7 @@ def console_context(participant) -> dict:
         "manoeuvres": selectors.manoeuvres(participant),
         "debris_clouds": selectors.debris_clouds(exercise),
         "timeline": msel_timeline.timeline(exercise),
+        "coalition": coalition_report(exercise),
         **delivery_context(exercise),
     }
 
@@ -285,6 +287,13 @@ def assessment(shared, *, viewer_team: str | None, new: bool) -> str:
 
 def sharing(exercise) -> str:
     return _render("sharing", {"sharing": selectors.sharing_matrix(exercise), "oob": True})
+
+
+def coalition(exercise) -> str:
+    """The console's coalition panel (templates/exercises/_coalition.html), replacing itself."""
+    return render_to_string(
+        "exercises/_coalition.html#coalition-panel", {"coalition": coalition_report(exercise), "oob": True}
+    )
 
 
 def committed_manoeuvre(manoeuvre) -> str:

@@ -358,6 +358,14 @@ class MselRow(Marked):
         help_text="Conjunction: the allied object. ASAT test: the target destroyed at release.",
     )
     secondary_object = models.CharField(max_length=80, blank=True, help_text="Conjunction: the other object.")
+    # A decision-bearing inject asks each team for a structured assessment (exercises/coalition.py): the cause,
+    # the attributed actor, the confidence and one of these courses of action (or "other").
+    decision_bearing = models.BooleanField(
+        default=False, help_text="Teams answer with a structured assessment (cause, confidence, course of action)."
+    )
+    course_of_action_options = models.JSONField(
+        default=list, blank=True, help_text="The courses of action a team may recommend (short phrases)."
+    )
 
     class Meta:
         abstract = True
@@ -586,6 +594,14 @@ class Response(ImmutableModel, Marked):
     amends = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="amended_by")
     version = models.PositiveSmallIntegerField(default=1)
     releasable_to = models.ManyToManyField(Team, blank=True, related_name="+")
+    # The structured assessment of a decision-bearing inject (blank otherwise); an amendment revises it.
+    assessed_cause = models.CharField(max_length=20, blank=True)
+    attributed_actor = models.CharField(max_length=120, blank=True)
+    confidence = models.CharField(max_length=24, blank=True, help_text="ICD 203 words of estimative probability.")
+    course_of_action = models.CharField(
+        max_length=200, blank=True, help_text='One of the inject\'s options, or "other".'
+    )
+    course_of_action_other = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -595,6 +611,10 @@ class Response(ImmutableModel, Marked):
 
     def owner_codes(self) -> set[str]:
         return {self.team_id}
+
+    @property
+    def is_structured(self) -> bool:
+        return bool(self.assessed_cause)
 
 
 class AuditEventQuerySet(models.QuerySet):

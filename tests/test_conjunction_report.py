@@ -214,8 +214,8 @@ def test_the_docx_carries_the_conjunctions_numbers_and_pictures(flown):
         assert expected[key] in cells, key
     assert "superseded" in cells
     assert "4. Follow-on: MISTRAL-2 debris near KEA-1 (not released)" in cells
-    # the report's four charts, the conjunction's two pictures and the debris cloud's two
-    assert len(document.inline_shapes) == 8
+    # the report's four charts, the coalition section's three, the conjunction's two pictures and the debris cloud's two
+    assert len(document.inline_shapes) == 4 + 3 + 2 + 2
 
 
 def test_conjunctions_csv_lists_every_screening_current_and_superseded(flown):

@@ -280,3 +280,27 @@ def test_the_demo_includes_one_completed_rehearsal_staffed_by_control_and_the_ev
     assert "usa" not in roles and roles["bot-usa"] == "player"
     assert Participant.objects.filter(user__username="usa").count() == 1  # players stay in the demo exercise only
     assert Rating.objects.filter(exercise=exercise).exists() and Feedback.objects.filter(exercise=exercise).exists()
+
+
+def test_the_bots_assess_the_decision_injects_with_seeded_disagreement_and_revisions(library):
+    from exercises import coalition
+
+    exercise = rehearse(DEFAULT, teams=None, seed=3)
+    report = coalition.coalition_report(exercise)
+    assert len(report.injects) == exercise.injects.filter(decision_bearing=True, released_at__isnull=False).count()
+    assert Response.objects.filter(exercise=exercise, version__gt=1).exclude(assessed_cause="").exists()
+    to_all = [item for item in report.injects if len(item.inject.teams) == 7]
+    assert any(max(p.cause_disagreement or 0 for p in item.divergence) > 0 for item in to_all), "nations disagree"
+    assert any(item.consensus.reached for item in report.injects), "and some come round"
+    assert any(row.first_share_after is not None for row in report.barriers), "national-only injects reach allies"
+    assert max(cell.median_minutes for cell in report.classification_cells) > 0, "in exercise time"
+    again = coalition.coalition_report(rehearse(DEFAULT, teams=None, seed=3))
+    from django.template.loader import render_to_string
+
+    def sentences(coalition_report):  # to the second: the simulated clock lands a few ms after each moment
+        return [
+            render_to_string("exercises/_coalition.html#narrative", {"item": item}) for item in coalition_report.injects
+        ]
+
+    assert sentences(again) == sentences(report)
+    assert any("held" in sentence or "gave no assessment" in sentence for sentence in sentences(report))

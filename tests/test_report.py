@@ -177,7 +177,9 @@ def test_the_html_report_has_every_section_and_escapes_what_teams_wrote(played, 
         "Appendix C: Journal",
     ):
         assert heading in page
-    assert page.count("<svg") == 4
+    # The four charts and the coalition's sharing latencies (this exercise has no decision-bearing inject).
+    assert page.count("<svg") == 5
+    assert "Coalition: common picture and coordinated response" in page
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
     assert "Pre-agreed CSPOC message" in page
 
@@ -207,7 +209,8 @@ def test_the_docx_opens_in_python_docx(played):
     document = Document(io.BytesIO(export(played.exercise, "docx")))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert "1. Exercise overview" in headings and "Appendix A: Improvement plan" in headings
-    assert len(document.inline_shapes) == 4, "the four charts"
+    assert len(document.inline_shapes) == 4 + 3, "the four charts and the three of the coalition"
+    assert "Coalition: common picture and coordinated response" in headings
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert "Pre-agreed CSPOC message" in cells
 
@@ -219,6 +222,12 @@ def test_the_csv_zip_parses_and_neutralises_formulas(played):
     )
     with zipfile.ZipFile(io.BytesIO(export(played.exercise, "csv"))) as archive:
         assert sorted(archive.namelist()) == [
+            "coalition_assessments.csv",
+            "coalition_consensus.csv",
+            "coalition_divergence.csv",
+            "coalition_manoeuvre_conflicts.csv",
+            "coalition_sharing_barriers.csv",
+            "coalition_sharing_by_classification.csv",
             "conjunctions.csv",
             "injects_by_team.csv",
             "journal.csv",

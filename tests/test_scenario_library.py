@@ -153,6 +153,8 @@ def test_the_export_of_a_bundled_scenario_is_its_file_with_the_defaults_filled_i
         "primary_object": "",
         "secondary_object": "",
         "techniques": [],
+        "decision_bearing": False,
+        "course_of_action_options": [],
     }
 
     def normal(inject):

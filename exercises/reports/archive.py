@@ -20,6 +20,7 @@ from django.utils.duration import duration_string
 
 from exercises import models
 from exercises.models import format_exercise_time
+from exercises.reports import coalition_tables
 from exercises.reports.data import build_report
 from exercises.services import ServiceError, audit
 
@@ -265,6 +266,7 @@ def metrics(exercise) -> dict:
     """What the report computes, kept beside the raw records."""
     report = build_report(exercise)
     return {
+        "coalition": coalition_tables.archive_tables(report.coalition),
         "coverage": [
             {
                 "team": c.team.code,

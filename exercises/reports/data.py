@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from exercises import selectors
+from exercises.coalition import coalition_report
 from exercises.evaluation import compute_suggestion
 from exercises.models import (
     Acknowledgement,
@@ -238,6 +239,7 @@ class Report:
     techniques: list = field(default_factory=list)  # TechniqueExercised, SPARTA first then ATT&CK
     journal: list | None = None  # with_records only
     messages: list | None = None  # with_records only
+    coalition: object = None  # exercises.coalition.CoalitionReport
     rating_scale: list = field(default_factory=lambda: list(Rating.Scale.values))
 
     @property
@@ -411,6 +413,7 @@ def build_report(exercise: Exercise, *, with_records: bool = False) -> Report:
         techniques=techniques,
         journal=journal,
         messages=messages,
+        coalition=coalition_report(exercise),
     )
 
 

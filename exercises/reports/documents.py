@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 
 from exercises import pictures as orbit_pictures
 from exercises.models import format_exercise_time
-from exercises.reports import charts
+from exercises.reports import charts, coalition_charts, coalition_tables
 from exercises.reports.data import Report, minutes
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -72,8 +72,15 @@ def html(report: Report, *, for_pdf: bool = False, can_edit_plan: bool = False) 
             "debris_pictures": debris_pictures(report),
             "for_pdf": for_pdf,
             "can_edit_plan": can_edit_plan,
+            "coalition": report.coalition,
+            "coalition_charts": coalition_svgs(report.coalition),
         },
     )
+
+
+def coalition_svgs(coalition) -> dict[str, str]:
+    """The coalition charts, inline SVG by key (the report and the evaluation page)."""
+    return {key: inline_svg(svg) for key, svg in coalition_charts.render_all(coalition, "svg").items()}
 
 
 def pdf(report: Report) -> bytes:
@@ -204,6 +211,7 @@ def docx(report: Report) -> bytes:
             f"at {format_exercise_time(share.exercise_time)}: {share.title}"
             f" (downgraded: {share.downgrade_reason}; removed: {share.downgrade_removed})"
         )
+    _coalition_docx(document, report.coalition)
     document.add_heading("7. Hot wash", level=1)
     _table(
         document,
@@ -645,7 +653,21 @@ def csv_tables(report: Report) -> dict[str, list[list]]:
             ]
             for e in report.journal
         ],
+        **coalition_tables.tables(report.coalition),
     }
+
+
+def _coalition_docx(document, coalition) -> None:
+    """The report's coalition section in Word: the charts and the consensus table (the sentences are in HTML,
+    PDF and coalition_consensus.csv)."""
+    from docx.shared import Cm
+
+    document.add_heading("Coalition: common picture and coordinated response", level=1)
+    images = coalition_charts.render_all(coalition, "png")
+    for key in ("coalition_consensus", "coalition_divergence", "coalition_sharing"):
+        document.add_picture(io.BytesIO(images[key]), width=Cm(18))
+    header, *rows = coalition_tables.tables(coalition)["coalition_consensus.csv"]
+    _table(document, header, rows)
 
 
 def neutralise(value) -> str:

@@ -56,7 +56,10 @@ COLUMNS = [
     ("Primary object", "primary_object"),
     ("Secondary object", "secondary_object"),
     ("Techniques", "techniques"),  # SPARTA and ATT&CK ids (fixtures/attack_techniques.json)
+    ("Decision-bearing", "decision_bearing"),
+    ("Courses of action", "course_of_action_options"),
 ]
+OPTION_SEPARATOR = " | "  # between the courses of action of one cell (an option may hold commas)
 HEADERS = [header for header, _key in COLUMNS]
 HEADER_OF = {key: header for header, key in COLUMNS}
 KEY_OF = dict(COLUMNS)
@@ -137,6 +140,8 @@ def msel_rows(scenario: Scenario) -> list[list]:
                 inject.primary_object,
                 inject.secondary_object,
                 ", ".join(technique.code for technique in inject.techniques.all()),
+                "Yes" if inject.decision_bearing else "No",
+                OPTION_SEPARATOR.join(inject.course_of_action_options),
             ]
         )
     return [[escape_cell(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
@@ -427,6 +432,14 @@ def read_msel(
             raw["on_demand"] = on_demand in YES
         else:
             problem("On demand", f"write Yes or No, not {on_demand!r}")
+        decision = _text(cell.get("Decision-bearing")).strip().lower()
+        if decision in YES or decision in NO:
+            raw["decision_bearing"] = decision in YES
+        else:
+            problem("Decision-bearing", f"write Yes or No, not {decision!r}")
+        raw["course_of_action_options"] = [
+            option for option in _text(cell.get("Courses of action")).split(OPTION_SEPARATOR.strip()) if option.strip()
+        ]
 
         row, row_problems = scenarios.clean_msel_row(raw, objective_codes, references, set(object_names))
         for key, reason in row_problems:

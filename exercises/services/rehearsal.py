@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Prefetch
 
+from exercises import coalition
 from exercises.evaluation import suggest_rating
 from exercises.models import (
     FVEY,
@@ -75,6 +76,13 @@ DOWNGRADE = (1, 2)  # when the marking stops some allies, one share in two downg
 ACKNOWLEDGE_ASSESSMENT = 0.75
 ADJUDICATE = 0.3
 EVALUATOR_DELAY = 5  # minutes after the last action
+# Structured assessments of decision-bearing injects (their own random.Random(seed), so that the rest of the
+# rehearsal plays as it did without them): most teams read the inject as its likeliest cause and first option;
+# some dissent at first and come round later; a few waver after the allies agreed.
+DISSENT = 0.35
+RECONSIDER = 0.25  # a team in the majority revises its confidence
+WAVER = 0.15  # a team revises to "unknown" after the others agreed
+SHARE_NATIONAL = 0.7  # a team that alone received an inject passes it on, downgraded, to some allies
 
 KIND_ASSESSMENT = {
     "conjunction": "We are reading the conjunction data and comparing the probability of collision with our "
@@ -216,7 +224,13 @@ def simulate_exercise(
         exercise = create_exercise(scenario=scenario, name=name or f"Rehearsal: {scenario.name}", teams=teams, by=by)
         bots = _enrol(exercise, teams, users, by=by)
     rehearsal = _Rehearsal(
-        exercise, bots, teams, rng=random.Random(seed), realtime=realtime, responses_per_inject=responses_per_inject
+        exercise,
+        bots,
+        teams,
+        rng=random.Random(seed),
+        seed=seed,
+        realtime=realtime,
+        responses_per_inject=responses_per_inject,
     )
     if realtime:
         set_speed(exercise=exercise, speed=speed, by=bots.control.user)
@@ -281,7 +295,7 @@ def minutes(n: float) -> timedelta:
 
 
 class _Rehearsal:
-    def __init__(self, exercise, bots: Bots, teams, *, rng, realtime, responses_per_inject):
+    def __init__(self, exercise, bots: Bots, teams, *, rng, realtime, responses_per_inject, seed=0):
         self.exercise = exercise
         self.bots = bots
         self.teams = teams
@@ -293,6 +307,8 @@ class _Rehearsal:
         self.downgrade = _Deck(rng, *DOWNGRADE)
         self.now = timedelta()  # the moment being played
         self.first_response = {}  # (team code, inject id) → the team's first response to it
+        self.assessing = random.Random(f"coalition-{seed}")
+        self.assessed = {}  # (team code, inject id) → the team's latest structured assessment of it
         self.injects = list(
             Inject.objects.filter(exercise=exercise)
             .prefetch_related(
@@ -399,6 +415,12 @@ class _Rehearsal:
     def plan_team(self, inject: Inject, team: Team, arrived: timedelta) -> None:
         rng = self.rng
         player = self.bots.players[team.code]
+        if inject.decision_bearing:
+            self.plan_assessments(inject, team, arrived)
+        if inject.releasability == Releasability.NATIONAL and len(self.teams) > 1:
+            if self.assessing.random() < SHARE_NATIONAL:
+                later = arrived + minutes(self.assessing.randint(4, 30))
+                self.plan.at(later, 2, self.share_across_barrier, player, inject)
         if rng.random() < ACKNOWLEDGE:
             self.plan.at(arrived + minutes(rng.randint(1, 3)), 1, self.acknowledge, player, inject)
         if rng.random() < SILENT:
@@ -431,6 +453,42 @@ class _Rehearsal:
             self.plan.at(arrived + minutes(delay), 1, self.respond, player, inject, kind, text, group, marking)
         if len(self.teams) > 1 and rng.random() < (SHARE_MARKED if marking else SHARE):
             self.plan.at(arrived + minutes(planned[0][0] + rng.randint(1, 5)), 2, self.share, player, inject)
+
+    def plan_assessments(self, inject: Inject, team: Team, arrived: timedelta) -> None:
+        """The team's structured assessment of a decision-bearing inject, and its revisions."""
+        rng = self.assessing
+        if rng.random() < SILENT:
+            return  # this team never gives one: no consensus for the inject
+        causes = [value for value, _ in coalition.causes_for(inject.kind)]
+        options = list(inject.course_of_action_options) or [coalition.OTHER]
+        lead = {"cause": causes[0], "action": options[0]}
+        first = minutes(rng.randint(3, 12))
+        if rng.random() < DISSENT:
+            if len(options) > 1 and rng.random() < 0.5:
+                view = {**lead, "action": rng.choice(options[1:])}
+            else:
+                view = {**lead, "cause": rng.choice(causes[1:])}
+            self.plan_assessment(inject, team, arrived + first, view, rng.choice(["unlikely", "roughly_even_chance"]))
+            self.plan_assessment(inject, team, arrived + first + minutes(rng.randint(8, 30)), lead, "likely")
+            return
+        confidence = rng.choice(["likely", "very_likely", "almost_certain"])
+        self.plan_assessment(inject, team, arrived + first, lead, confidence)
+        if rng.random() < RECONSIDER:
+            self.plan_assessment(inject, team, arrived + first + minutes(rng.randint(4, 15)), lead, "very_likely")
+        if rng.random() < WAVER:
+            later = arrived + first + minutes(rng.randint(30, 50))
+            self.plan_assessment(inject, team, later, {**lead, "cause": "unknown"}, "roughly_even_chance")
+
+    def plan_assessment(self, inject, team, when, view: dict, confidence: str) -> None:
+        action = view["action"]
+        values = {
+            "assessed_cause": view["cause"],
+            "confidence": confidence,
+            "course_of_action": action,
+            "course_of_action_other": "Consult the allies through the CSPOC first" if action == coalition.OTHER else "",
+            "attributed_actor": "KARSLAND" if view["cause"] == "hostile_act" else "",
+        }
+        self.plan.at(when, 1, self.assess, self.bots.players[team.code], inject, values)
 
     def claim_delay(self, group) -> tuple[int, bool]:
         """Minutes after the inject's arrival, and whether that is after the steps' expected time."""
@@ -467,6 +525,46 @@ class _Rehearsal:
             participant=player, inject=inject, kind=kind, text=text, protocol_steps=steps, **marking
         )
         self.first_response.setdefault((player.team_id, inject.pk), response)
+
+    def assess(self, player: Participant, inject: Inject, values: dict) -> None:
+        key = (player.team_id, inject.pk)
+        previous = self.assessed.get(key)
+        cause = coalition.CAUSES[values["assessed_cause"]]
+        confidence = coalition.CONFIDENCE[values["confidence"]][0]
+        action = values["course_of_action_other"] or values["course_of_action"]
+        verb = "revises its assessment" if previous else "assesses"
+        text = f"{player.team.name} {verb} of “{inject.title}”: {cause}, {confidence}; we recommend: {action}."
+        self.assessed[key] = submit_response(
+            participant=player,
+            inject=inject,
+            kind=Response.Kind.ASSESSMENT,
+            text=text[:4000],
+            protocol_steps=[],
+            amends=previous,
+            assessment=values,
+        )
+
+    def share_across_barrier(self, player: Participant, inject: Inject) -> None:
+        """A national-only inject passed on to one to three allies: always a downgrade, sometimes a lower one."""
+        rng = self.assessing
+        others = [team for team in self.teams if team.code != player.team_id]
+        recipients = sorted(rng.sample(others, rng.randint(1, min(3, len(others)))), key=self.teams.index)
+        classification = inject.classification
+        if classification != Classification.UNCLASSIFIED and rng.random() < 0.5:
+            classification = CLASSIFICATION_ORDER[CLASSIFICATION_ORDER.index(classification) - 1]
+        share_assessment(
+            participant=player,
+            source=inject,
+            title=f"{player.team_id}: {inject.title}"[:200],
+            text=f"{player.team.name} releases to allies, sanitised: “{inject.title}”. "
+            f"{KIND_ASSESSMENT.get(inject.kind, '')}"[:4000],
+            recipients=recipients,
+            classification=classification,
+            releasability=Releasability.REL_TO,
+            releasable_to=[player.team, *recipients],
+            downgrade_reason=rng.choice(DOWNGRADE_REASONS),
+            downgrade_removed=rng.choice(DOWNGRADE_REMOVED),
+        )
 
     def share(self, player: Participant, inject: Inject) -> None:
         rng = self.rng

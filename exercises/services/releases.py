@@ -74,6 +74,8 @@ def release_inject(*, inject: Inject, by, scheduled: bool = False) -> list[Relea
         debris.push_debris_console(exercise.pk)  # a draft released, or a test whose target breaks up next
     if releases and conjunction_text.is_bindable(inject):
         catalogue.push_planners(exercise, [team.code for team in teams])  # a warning the planner can answer
+    if inject.decision_bearing:
+        push_coalition(exercise)  # a new row of nations on the console's coalition panel
     return releases
 
 
@@ -192,4 +194,11 @@ def push_coverage(exercise: Exercise) -> None:
     coalesced like the other whole-exercise views."""
     realtime.render_and_send_once_after_commit(
         f"coverage.{exercise.pk}", realtime.staff_groups(exercise.pk), lambda: fragments.coverage(exercise)
+    )
+
+
+def push_coalition(exercise) -> None:
+    """The console's coalition panel, whole, to staff: once per transaction (and coalesced inside daphne)."""
+    realtime.render_and_send_once_after_commit(
+        f"coalition.{exercise.pk}", realtime.staff_groups(exercise.pk), lambda: fragments.coalition(exercise)
     )

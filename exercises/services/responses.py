@@ -3,11 +3,11 @@
 from django.db import transaction
 from django.utils import timezone
 
-from exercises import fragments, realtime
+from exercises import coalition, fragments, realtime
 from exercises.models import Classification, Exercise, Participant, Releasability, Response
 from exercises.selectors import as_prefetched
 from exercises.services import Conflict, ServiceError, audit, current_exercise
-from exercises.services.releases import push_coverage, push_delivery_row
+from exercises.services.releases import push_coalition, push_coverage, push_delivery_row
 
 
 @transaction.atomic
@@ -22,8 +22,12 @@ def submit_response(
     classification: str | None = None,
     releasability: str | None = None,
     releasable_to=(),
+    assessment: dict | None = None,
 ) -> Response:
-    """Record a team's response. `inject` must already be one released to the team (see selectors)."""
+    """Record a team's response. `inject` must already be one released to the team (see selectors).
+
+    `assessment`: the structured assessment of a decision-bearing inject (coalition.py): assessed_cause,
+    confidence, course_of_action (an option or "other"), course_of_action_other, attributed_actor."""
     exercise = current_exercise(participant)
     if not participant.is_player:
         raise ServiceError("Only players respond for a team.")
@@ -38,6 +42,7 @@ def submit_response(
     allowed = {step.code for step in inject_steps}
     if any(step.code not in allowed for step in steps):
         raise ServiceError("Claim only protocol steps linked to the inject you respond to.")
+    structured = check_assessment(inject, assessment)
     version = 1
     if amends is not None:
         if amends.team_id != participant.team_id or amends.exercise_id != exercise.pk:
@@ -60,6 +65,7 @@ def submit_response(
         # By default a response carries the marking of the inject it answers.
         classification=classification or (inject.classification if inject else Classification.UNCLASSIFIED),
         releasability=releasability or (inject.releasability if inject else Releasability.NATIONAL),
+        **structured,
     )
     # A new row has no links yet: add them (one INSERT each), and none at all when there are none.
     if steps:
@@ -86,6 +92,7 @@ def submit_response(
             "amends": amends.pk if amends else None,
             "text": text,
             "marking": response.banner,
+            **({"assessment": structured} if structured else {}),
         },
     )
     realtime.send_after_commit(
@@ -95,4 +102,35 @@ def submit_response(
     if inject is not None:
         push_delivery_row(exercise, inject.pk)  # the console's matrix: responded (or late)
     push_coverage(exercise)  # and the steps' coverage
+    if structured:
+        push_coalition(exercise)
     return response
+
+
+ASSESSMENT_FIELDS = ("assessed_cause", "confidence", "course_of_action", "course_of_action_other", "attributed_actor")
+
+
+def check_assessment(inject, assessment: dict | None) -> dict:
+    """The structured assessment's fields as stored (all blank when there is none), or a ServiceError naming the
+    field at fault."""
+    values = {name: " ".join(str((assessment or {}).get(name) or "").split()) for name in ASSESSMENT_FIELDS}
+    if not any(values.values()):
+        return {}
+    if inject is None or not inject.decision_bearing:
+        raise ServiceError("Only a decision-bearing inject takes a structured assessment (cause, confidence, action).")
+    causes = dict(coalition.causes_for(inject.kind))
+    if values["assessed_cause"] not in causes:
+        raise ServiceError(f"Assessed cause: choose one of {', '.join(causes.values())}.")
+    if values["confidence"] not in coalition.CONFIDENCE:
+        raise ServiceError("Confidence: choose one of the words of estimative probability (ICD 203).")
+    options = list(inject.course_of_action_options)
+    if values["course_of_action"] == coalition.OTHER:
+        if not values["course_of_action_other"]:
+            raise ServiceError("Course of action: describe the other course of action you recommend.")
+    elif values["course_of_action"] not in options:
+        raise ServiceError("Course of action: choose one of the inject's options, or 'other' with your own words.")
+    else:
+        values["course_of_action_other"] = ""
+    if len(values["attributed_actor"]) > 120 or len(values["course_of_action_other"]) > 200:
+        raise ServiceError("Attributed actor: at most 120 characters; other course of action: at most 200.")
+    return values

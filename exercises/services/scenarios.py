@@ -104,6 +104,8 @@ def export_inject(inject: ScenarioInject) -> dict:
         "primary_object": inject.primary_object,
         "secondary_object": inject.secondary_object,
         "techniques": sorted(technique.code for technique in inject.techniques.all()),
+        "decision_bearing": inject.decision_bearing,
+        "course_of_action_options": list(inject.course_of_action_options),
     }
 
 
@@ -434,6 +436,10 @@ def clean_msel_row(
         elif value and value not in object_names:
             problems.append((key, f"{value!r} is not an object of the scenario's catalogue"))
         row[key] = value
+    row["decision_bearing"], row["course_of_action_options"], decision_problems = clean_decision(
+        raw.get("decision_bearing", False), raw.get("course_of_action_options", [])
+    )
+    problems += decision_problems
     problems += msel_row_rules(row)
     return row, problems
 
@@ -452,6 +458,34 @@ def clean_techniques(value, known: dict) -> tuple[list, str]:
             f"the bundled list (fixtures/attack_techniques.json) has {', '.join(known)}"
         )
     return [known[code] for code in dict.fromkeys(codes)], ""
+
+
+MAX_OPTIONS, MAX_OPTION = 8, 120
+
+
+def clean_decision(decision_bearing, options) -> tuple[bool, list[str], list[tuple[str, str]]]:
+    """A row's decision-bearing flag and its courses of action (a list of short phrases, or one per line)."""
+    problems = []
+    if not isinstance(decision_bearing, bool):
+        problems.append(("decision_bearing", "must be true or false"))
+        decision_bearing = False
+    if isinstance(options, str):
+        options = options.splitlines()
+    if options is None:
+        options = []
+    if not isinstance(options, list) or not all(isinstance(option, str) for option in options):
+        problems.append(("course_of_action_options", "must be a list of short phrases"))
+        options = []
+    options = list(dict.fromkeys(" ".join(option.split()) for option in options if option.strip()))
+    if len(options) > MAX_OPTIONS:
+        problems.append(("course_of_action_options", f"give at most {MAX_OPTIONS} courses of action"))
+    if any(len(option) > MAX_OPTION for option in options):
+        problems.append(("course_of_action_options", f"keep each course of action under {MAX_OPTION} characters"))
+    if any(option.casefold() == "other" for option in options):
+        problems.append(("course_of_action_options", "'other' is always offered; leave it out"))
+    if options and not decision_bearing:
+        problems.append(("decision_bearing", "courses of action go with a decision-bearing inject: tick it"))
+    return decision_bearing, options, problems
 
 
 def msel_row_rules(row: dict) -> list[tuple[str, str]]:
@@ -610,6 +644,8 @@ EDITABLE_FIELDS = [
     "trigger_step",
     "primary_object",
     "secondary_object",
+    "decision_bearing",
+    "course_of_action_options",
 ]
 
 
@@ -634,7 +670,14 @@ def _check_objectives(scenario: Scenario, values: dict) -> None:
 def add_inject(*, scenario: Scenario, values: dict, by) -> ScenarioInject:
     """Add a MSEL row; `values` are validated model values (see forms_scenarios.InjectForm)."""
     scenario = _locked(scenario)
-    values = {"primary_object": "", "secondary_object": "", "techniques": [], **values}
+    values = {
+        "primary_object": "",
+        "secondary_object": "",
+        "techniques": [],
+        "decision_bearing": False,
+        "course_of_action_options": [],
+        **values,
+    }
     _check_objectives(scenario, values)
     if scenario.injects.filter(sequence=values["sequence"]).exists():
         raise Conflict(f"Inject number {values['sequence']} is already used in this scenario.")
@@ -659,6 +702,8 @@ def change_inject(*, inject: ScenarioInject, values: dict, by) -> ScenarioInject
         "primary_object": inject.primary_object,
         "secondary_object": inject.secondary_object,
         "techniques": list(inject.techniques.all()),
+        "decision_bearing": inject.decision_bearing,
+        "course_of_action_options": inject.course_of_action_options,
         **values,
     }
     _check_objectives(scenario, values)

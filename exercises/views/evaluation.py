@@ -48,8 +48,18 @@ def _evaluation_context(participant, **extra):
         "scale": Rating.Scale.choices,
         "verdicts": Adjudication.Verdict.choices,
         "timeline": msel_timeline.timeline(exercise),
+        **_coalition_context(exercise),
         **extra,
     }
+
+
+def _coalition_context(exercise) -> dict:
+    """The coalition analytics and their charts (templates/reports/_coalition.html), as the report shows them."""
+    from exercises.coalition import coalition_report
+    from exercises.reports.documents import coalition_svgs
+
+    coalition = coalition_report(exercise)
+    return {"coalition": coalition, "coalition_charts": coalition_svgs(coalition)}
 
 
 @require_GET

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.decorators import ratelimit
 
 from exercises import fragments, selectors
-from exercises.forms import MarkedResponseForm, MessageForm
+from exercises.forms import MessageForm
+from exercises.forms_assessments import StructuredResponseForm
 from exercises.models import Participant
 from exercises.services import ServiceError, acknowledgements, clock, messages, releases, responses
 
@@ -140,6 +141,7 @@ def _submit(participant, inject, form, amends=None):
         releasability=data["releasability"],
         releasable_to=data.get("releasable_to") or [],
         amends=amends,
+        assessment=form.assessment(),
     )
 
 
@@ -154,8 +156,8 @@ def respond(request, participant, inject_id):
     teams = list(participant.exercise.teams.all())  # the REL TO choices: validated and rendered back
     status = 200
     if request.method == "GET":
-        form = MarkedResponseForm(inject=inject, teams=teams)
-    elif (form := MarkedResponseForm(request.POST, inject=inject, teams=teams)).is_valid():
+        form = StructuredResponseForm(inject=inject, teams=teams)
+    elif (form := StructuredResponseForm(request.POST, inject=inject, teams=teams)).is_valid():
         try:
             _submit(participant, inject, form)
         except ServiceError as error:
@@ -173,7 +175,7 @@ def respond(request, participant, inject_id):
                 "exercises/fragments.html#response-form",
                 {
                     "inject": inject,
-                    "form": MarkedResponseForm(inject=inject, teams=teams),
+                    "form": StructuredResponseForm(inject=inject, teams=teams),
                     "exercise_teams": teams,
                     "recorded": True,
                 },
@@ -242,8 +244,9 @@ def amend(request, participant, response_id):
         "releasability": original.releasability,
         "protocol_steps": [step.code for step in original.protocol_steps.all()],
         "releasable_to": [team.code for team in original.releasable_to.all()],
+        **{name: getattr(original, name) for name in responses.ASSESSMENT_FIELDS},
     }
-    form = MarkedResponseForm(request.POST or None, inject=inject, initial=initial)
+    form = StructuredResponseForm(request.POST or None, inject=inject, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():

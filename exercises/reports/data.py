@@ -503,7 +503,10 @@ def _share_facts(exercise) -> list[ShareFacts]:
 def _response_facts(exercise, steps) -> list[ResponseFacts]:
     """The exercise's responses in time order, with their claimed steps, from two queries of plain values."""
     claimed = defaultdict(list)
-    links = Response.protocol_steps.through.objects.filter(response__exercise=exercise)
+    links = Response.protocol_steps.through.objects.filter(response__exercise=exercise).order_by(
+        "protocolstep__protocol__order",
+        "protocolstep__order",  # ProtocolStep's own order, as the pages show it
+    )
     for response_id, code in links.values_list("response_id", "protocolstep_id"):
         claimed[response_id].append(steps[code])
     claimed = {response_id: Loaded(claims) for response_id, claims in claimed.items()}

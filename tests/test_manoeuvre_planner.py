@@ -217,9 +217,19 @@ def test_a_commit_records_the_response_the_manoeuvre_the_new_orbit_and_screens_a
         .order_by("id")
         .values_list("kind", flat=True)
     )
-    assert kinds == ["response.submitted", "catalogue.screened", "manoeuvre.committed"]
+    # One write, one event: the response and the rescreening it caused are recorded in it.
+    assert kinds == ["manoeuvre.committed"]
     event = AuditEvent.objects.get(kind="manoeuvre.committed")
     assert event.payload["object"] == "ALLIED-SAT 7" and event.payload["delta_v_m_s"] == pytest.approx(0.5)
+    assert event.payload["response"]["id"] == manoeuvre.response_id
+    assert event.payload["response"]["kind"] == "action" and event.payload["response"]["team"] == "USA"
+    assert event.payload["response"]["text"] == manoeuvre.response.text
+    assert (
+        event.payload["conjunctions_after"]
+        == Conjunction.objects.filter(
+            exercise=planner.exercise, superseded_at__isnull=True, tca__gte=manoeuvre.burn_at
+        ).count()
+    )
     assert event.object_id == str(manoeuvre.pk)
 
 

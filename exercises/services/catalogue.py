@@ -63,11 +63,14 @@ def screen_catalogue(objects, start, hours: float = SCREENING_HOURS, threshold_k
 
 
 @transaction.atomic
-def screen_exercise(*, exercise: Exercise, by=None, reason: str = "screening", start=None) -> list[Conjunction]:
+def screen_exercise(
+    *, exercise: Exercise, by=None, reason: str = "screening", start=None, journal: bool = True
+) -> list[Conjunction]:
     """Screen the exercise's catalogue and store what it finds; the rows it replaces are superseded.
 
     The window starts at the exercise's orbit epoch (or `start`, e.g. the moment of a burn) and runs
-    SCREENING_HOURS after the epoch. Journaled as `catalogue.screened`.
+    SCREENING_HOURS after the epoch. Journaled as `catalogue.screened`, unless `journal=False`: a service
+    whose own event records the screening with the rest of its write (a committed manoeuvre).
     """
     exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
     if exercise.orbit_epoch is None or not exercise.catalogue.exists():
@@ -102,13 +105,14 @@ def screen_exercise(*, exercise: Exercise, by=None, reason: str = "screening", s
             for encounter, primary, secondary, probability in found
         ]
     )
-    audit.record(
-        exercise=exercise,
-        actor=by,
-        kind="catalogue.screened",
-        obj=exercise,
-        payload={"reason": reason, "start": start.isoformat(), "found": len(rows), "superseded": superseded},
-    )
+    if journal:
+        audit.record(
+            exercise=exercise,
+            actor=by,
+            kind="catalogue.screened",
+            obj=exercise,
+            payload={"reason": reason, "start": start.isoformat(), "found": len(rows), "superseded": superseded},
+        )
     if superseded or rows:
         # After a burn the committing player's planner answers the commit itself (views/manoeuvres.py), and a
         # teammate's stale form is refused with the current planner: only the cards are pushed then.

@@ -20,7 +20,7 @@ from exercises.models import Conjunction, Manoeuvre, Participant, Response, Spac
 from exercises.scenario_time import parse_scenario_time
 from exercises.services import Conflict, ServiceError, audit, current_exercise
 from exercises.services.catalogue import screen_exercise, sigmas_m
-from exercises.services.responses import submit_response
+from exercises.services.responses import journal_payload, submit_response
 
 # The new closest approach is looked for around the old TCA, within these half-spans (s) in turn: a burn
 # moves the satellite along its orbit, and on a slow (co-planar) encounter the TCA moves with it.
@@ -132,6 +132,7 @@ def commit_burn(
         kind=Response.Kind.ACTION,
         text=_response_text(outcome),
         protocol_steps=steps,
+        journal=False,  # this write's one event, `manoeuvre.committed`, records the response
     )
     manoeuvre = Manoeuvre.objects.create(
         exercise=exercise,
@@ -155,7 +156,9 @@ def commit_burn(
         committed_at=now,
         exercise_time=exercise.exercise_time(now),
     )
-    screened = screen_exercise(exercise=exercise, by=participant.user, reason="manoeuvre", start=outcome.burn_at)
+    screened = screen_exercise(
+        exercise=exercise, by=participant.user, reason="manoeuvre", start=outcome.burn_at, journal=False
+    )
     audit.record(
         exercise=exercise,
         actor=participant.user,
@@ -167,7 +170,7 @@ def commit_burn(
             "object": space_object.name,
             "conjunction": outcome.conjunction.pk,
             "inject": outcome.inject.pk,
-            "response": response.pk,
+            "response": {"id": response.pk, **journal_payload(response)},
             "burn_at": outcome.burn_at.isoformat(),
             "burn_time": outcome.burn_time,
             "delta_v_rtn_m_s": list(outcome.delta_v_rtn_m_s),
@@ -178,6 +181,7 @@ def commit_burn(
             "probability_before": outcome.probability_before,
             "probability_after": outcome.probability_after,
             "conjunctions_after": len(screened),
+            "screened_from": outcome.burn_at.isoformat(),
         },
     )
     manoeuvre.space_object = space_object

@@ -23,8 +23,12 @@ def submit_response(
     releasability: str | None = None,
     releasable_to=(),
     assessment: dict | None = None,
+    journal: bool = True,
 ) -> Response:
     """Record a team's response. `inject` must already be one released to the team (see selectors).
+
+    `journal=False` is for a service whose own journal event records the response with the rest of its
+    write (a committed manoeuvre): one write, one event.
 
     `assessment`: the structured assessment of a decision-bearing inject (coalition.py): assessed_cause,
     confidence, course_of_action (an option or "other"), course_of_action_other, attributed_actor."""
@@ -78,23 +82,15 @@ def submit_response(
     as_prefetched(response, "protocol_steps", [step for step in inject_steps if step.pk in claimed])
     as_prefetched(response, "releasable_to", list(dict.fromkeys(releasable_to)))
     response.team = participant.team  # loaded with the participant: the push below needs no query for it
-    audit.record(
-        exercise=exercise,
-        actor=participant.user,
-        kind="response.submitted",
-        obj=response,
-        at=now,
-        payload={
-            "team": participant.team_id,
-            "inject": inject.pk if inject else None,
-            "kind": kind,
-            "protocol_steps": [step.code for step in steps],
-            "amends": amends.pk if amends else None,
-            "text": text,
-            "marking": response.banner,
-            **({"assessment": structured} if structured else {}),
-        },
-    )
+    if journal:
+        audit.record(
+            exercise=exercise,
+            actor=participant.user,
+            kind="response.submitted",
+            obj=response,
+            at=now,
+            payload=journal_payload(response),
+        )
     realtime.send_after_commit(
         [realtime.team_group(exercise.pk, participant.team_id), *realtime.staff_groups(exercise.pk)],
         fragments.new_response(response),
@@ -105,6 +101,23 @@ def submit_response(
     if structured:
         push_coalition(exercise)
     return response
+
+
+def journal_payload(response: Response) -> dict:
+    """What the journal keeps of a response just written (its links as `submit_response` left them)."""
+    structured = {name: getattr(response, name) for name in ASSESSMENT_FIELDS}
+    if not any(structured.values()):
+        structured = {}
+    return {
+        "team": response.team_id,
+        "inject": response.inject_id,
+        "kind": response.kind,
+        "protocol_steps": [step.code for step in response.protocol_steps.all()],
+        "amends": response.amends_id,
+        "text": response.text,
+        "marking": response.banner,
+        **({"assessment": structured} if structured else {}),
+    }
 
 
 ASSESSMENT_FIELDS = ("assessed_cause", "confidence", "course_of_action", "course_of_action_other", "attributed_actor")

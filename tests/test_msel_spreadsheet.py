@@ -441,3 +441,18 @@ def test_the_exported_workbook_explains_the_accepted_values(default_scenario):
     assert ("Inject type", "conjunction — Conjunction warning") in values
     assert any(row[0] == "Objective/capability" and "OBJ-1" in row[1] for row in values)
     assert json.dumps(values)  # plain values only
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_spreadsheet_keeps_the_english_choice_labels_whatever_the_readers_language(default_scenario, fmt):
+    """The MSEL spreadsheet is data exchanged between planners: a French user's export reads back anywhere."""
+    from django.utils import translation
+
+    english = msel_spreadsheet.msel_rows(default_scenario)
+    before = scenarios.export_scenario(default_scenario)
+    with translation.override("fr"):
+        assert msel_spreadsheet.msel_rows(default_scenario) == english
+        data, filename = export(default_scenario, fmt)
+    import_msel_file(data, filename, scenario=default_scenario, by=None)  # read back in English
+    default_scenario.refresh_from_db()
+    assert scenarios.export_scenario(default_scenario) == before

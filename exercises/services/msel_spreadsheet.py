@@ -15,6 +15,8 @@ import re
 import zipfile
 from datetime import datetime, time, timedelta
 
+from django.utils import translation
+
 from exercises.models import (
     Classification,
     DeliveryMethod,
@@ -110,6 +112,7 @@ def _codes(items) -> str:
     return ", ".join(sorted(item.code for item in items))
 
 
+@translation.override("en-gb")  # a spreadsheet is data: its choice labels are the English ones
 def msel_rows(scenario: Scenario) -> list[list]:
     """The header and one row per inject, in MSEL order (time, then number)."""
     injects = scenario.injects.select_related("trigger_step").prefetch_related(
@@ -154,6 +157,7 @@ def export_csv(scenario: Scenario) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+@translation.override("en-gb")  # a spreadsheet is data: its choice labels are the English ones
 def export_xlsx(scenario: Scenario) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -341,6 +345,7 @@ def _time(value):
     return _text(value)
 
 
+@translation.override("en-gb")  # a spreadsheet is data: its choice labels are the English ones
 def _choice(value: str, choices) -> str | None:
     wanted = value.strip().lower()
     for choice_value, label in choices:
@@ -403,7 +408,7 @@ def read_msel(
                 continue
             raw[key] = _choice(value, choices)
             if raw[key] is None:
-                labels = "; ".join(label for choice_value, label in choices if choice_value)
+                labels = "; ".join(str(label) for choice_value, label in choices if choice_value)
                 problem(header, f"unknown {header.lower()} {value!r}; use one of: {labels}")
         for header in ("Title", "From", "Text", "Expected action", "Notes"):
             raw[dict(COLUMNS)[header]] = _text(cell.get(header))

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev browser lint serve clean
+.PHONY: run test install install-dev browser messages lint serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,13 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 
-run: install
+# The French catalogue is compiled from locale/fr/LC_MESSAGES/django.po (msgfmt, from Debian's gettext).
+messages:
+	@command -v msgfmt >/dev/null || { if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	else echo "gettext is missing: run 'sudo apt-get install -y gettext'."; exit 1; fi; }
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+
+run: install messages
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(BIN)/python manage.py load_library
 	DJANGO_DEBUG=1 $(BIN)/python manage.py demo
@@ -32,7 +38,7 @@ browser:
 	elif [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: run 'sudo apt-get install -y chromium' (browser tests need /usr/bin/chromium)."; exit 1; fi
 
-test: install-dev browser
+test: install-dev browser messages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -358,3 +358,17 @@ def test_the_narrative_of_one_nation_and_of_nations_that_all_stayed_silent():
     )
     pair = DecisionInject(15, 15, "Intrusion", "cyber", t(78), ("AUS", "NZL"), ("Isolate",))
     assert sentence_of(pair, []) == "No consensus: AUS and NZL never answered."
+
+
+def test_the_charts_of_an_exercise_with_no_decision_released_draw_without_a_warning(running):
+    import warnings
+
+    from exercises.reports import coalition_charts
+
+    report = coalition.coalition_report(running.exercise)
+    assert report.injects == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's "identical low and high ylims" was one
+        charts = coalition_charts.render_all(report)
+    assert set(charts) == {"coalition_divergence", "coalition_consensus", "coalition_sharing"}
+    assert b"No decision-bearing inject released yet" in charts["coalition_consensus"]

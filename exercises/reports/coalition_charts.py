@@ -64,7 +64,9 @@ def consensus_timeline(coalition):
             axes.barh(row, stop_minutes - _minutes(start), left=_minutes(start), height=0.5, color="#16a34a")
         axes.scatter([released], [row], marker="v", color="#1d4ed8", zorder=3)
     axes.set_yticks(range(len(items)), [_label(item) for item in items])
-    axes.set_ylim(len(items) - 0.5, -0.5)
+    axes.set_ylim(max(len(items), 1) - 0.5, -0.5)  # one empty row when nothing is released yet
+    if not items:
+        axes.text(end / 2, 0, "No decision-bearing inject released yet", ha="center", va="center", color="#6b7280")
     axes.set_xlim(0, end)
     axes.set_xlabel("Exercise time (minutes after STARTEX); green: all nations agree on cause and action")
     axes.set_title("Consensus timeline")

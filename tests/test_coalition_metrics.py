@@ -372,3 +372,13 @@ def test_the_charts_of_an_exercise_with_no_decision_released_draw_without_a_warn
         charts = coalition_charts.render_all(report)
     assert set(charts) == {"coalition_divergence", "coalition_consensus", "coalition_sharing"}
     assert b"No decision-bearing inject released yet" in charts["coalition_consensus"]
+
+
+def test_chart_labels_cut_a_long_title_with_an_ellipsis_and_dark_cells_get_white_figures(rehearsed):
+    from exercises.reports import coalition_charts
+
+    report = coalition.coalition_report(rehearsed)
+    charts = coalition_charts.render_all(report)
+    long = next(item.inject for item in report.injects if len(item.inject.title) > 28)
+    assert f"{long.sequence}. {long.title[:27].rstrip()}…".encode() in charts["coalition_consensus"]
+    assert b"fill: #ffffff" in charts["coalition_sharing"]  # the slowest shares' figures

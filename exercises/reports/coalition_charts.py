@@ -17,7 +17,8 @@ def _minutes(value) -> float:
 
 
 def _label(item) -> str:
-    return f"{item.inject.sequence}. {item.inject.title[:28]}"
+    title = item.inject.title
+    return f"{item.inject.sequence}. {title if len(title) <= 28 else title[:27].rstrip() + '…'}"
 
 
 def divergence_over_time(coalition):
@@ -94,7 +95,9 @@ def sharing_latency(coalition):
         for y in range(size):
             for x in range(size):
                 if grid[y, x] == grid[y, x]:  # not NaN
-                    axes.text(x, y, f"{grid[y, x]:.0f}", ha="center", va="center", fontsize=7)
+                    dark = grid[y, x] > highest * 0.6  # white figures on the darkest cells, to stay legible
+                    colour = "white" if dark else "black"
+                    axes.text(x, y, f"{grid[y, x]:.0f}", ha="center", va="center", fontsize=7, color=colour)
         axes.set_xticks(range(len(codes)), codes, fontsize=7)
         axes.set_yticks(range(len(codes)), codes, fontsize=7)
         axes.set_title(CLASSIFICATION_LABELS[level].replace("EXERCISE ", ""), fontsize=8)

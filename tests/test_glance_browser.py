@@ -9,7 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from exercises.models import Participant, Scenario, Team
+from exercises.models import Participant, ProtocolStep, Scenario, Team
 from exercises.services.clock import change_status
 from exercises.services.exercises import add_participant, create_exercise
 from exercises.services.injects import set_hold
@@ -138,6 +138,25 @@ def seven_allies(personas):
             releasability=to_all.releasability,
         )
     return exercise
+
+
+def test_the_evaluator_page_with_claims_to_adjudicate_fits_a_laptop_screen(running, log_in, live_daphne):
+    """Each claimed step's adjudication form (verdict, note, button) wraps inside its column."""
+    release_inject(inject=running.usa_only, by=running.facilitator)
+    usa = running.exercise.participants.get(team_id="USA")
+    submit_response(
+        participant=usa,
+        inject=running.usa_only,
+        kind="action",
+        text="Screened the conjunction and notified the owner operator and the allies.",
+        protocol_steps=ProtocolStep.objects.filter(code__in=["CONJ-1", "CONJ-2"]),
+    )
+    evaluation = log_in(running.evaluator)
+    evaluation.set_viewport_size({"width": 1366, "height": 768})
+    evaluation.goto(f"{live_daphne.url}/exercises/{running.exercise.pk}/evaluation/")
+    expect(evaluation.get_by_role("button", name="Adjudicate CONJ-2")).to_be_visible()
+    scroll_width, inner_width = evaluation.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner_width, f"the evaluator page scrolls sideways: {scroll_width} > {inner_width}"
 
 
 @pytest.mark.parametrize("width,height", [(1366, 768), (1920, 1080)])

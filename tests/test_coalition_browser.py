@@ -17,6 +17,8 @@ def assess(page, inject, *, cause, action):
     form = page.locator(f"#respond-{inject.pk}")
     form.get_by_label("Your team's response").fill(f"We assess a {cause}.")
     form.get_by_label("Assessed cause").select_option(cause)
+    if cause == "hostile_act":
+        form.get_by_label("Attributed actor (if any)").fill("KARSLAND")
     form.get_by_label("Confidence (ICD 203)").select_option("likely")
     form.get_by_label("Recommended course of action").select_option(action)
     form.get_by_role("button", name=f"Submit response to inject {inject.sequence}").click()
@@ -56,3 +58,7 @@ def test_the_console_panel_shows_consensus_then_the_alert_when_a_team_revises(pe
     wait_for_socket(usa)
     expect(panel.locator("tr[data-team=USA]")).to_contain_text("accident", timeout=5000)
     expect(panel.get_by_role("alert")).to_contain_text("Divergence after consensus")
+    # Each nation's row fits its panel on a laptop screen (the console's column is narrow).
+    console.set_viewport_size({"width": 1366, "height": 768})
+    fits = "p => [...p.querySelectorAll('.coalition-inject')].every(a => a.scrollWidth <= a.clientWidth)"
+    assert panel.evaluate(fits)

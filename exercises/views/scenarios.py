@@ -438,6 +438,7 @@ def preview_inject(request, scenario_id, inject_id):
         "scenario": scenario,
         "inject": inject,
         "player_inject": PlayerView(inject),
+        "addressees": ", ".join(team.code for team in inject.teams.all()),
         "release": {"exercise_time": inject.offset},
         "acks": {},
     }

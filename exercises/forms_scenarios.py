@@ -4,6 +4,8 @@ import re
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from exercises.models import (
     AttackTechnique,
@@ -40,9 +42,13 @@ class ScenarioForm(PlainLabels, forms.Form):
     """A new scenario, or a scenario's new name and description."""
 
     name = forms.CharField(
-        max_length=scenarios.MAX_NAME, error_messages={"required": "Give the scenario a name players will recognise."}
+        label=_("Name"),
+        max_length=scenarios.MAX_NAME,
+        error_messages={"required": _("Give the scenario a name players will recognise.")},
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=20000)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=20000
+    )
 
     def __init__(self, *args, scenario: Scenario | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,17 +57,17 @@ class ScenarioForm(PlainLabels, forms.Form):
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if scenarios.name_taken(name, exclude=self.scenario):
-            raise forms.ValidationError("A scenario with this name already exists; choose another name.")
+            raise forms.ValidationError(gettext("A scenario with this name already exists; choose another name."))
         return name
 
 
 class DuplicateForm(PlainLabels, forms.Form):
-    name = forms.CharField(max_length=scenarios.MAX_NAME, required=False, label="Name of the copy")
+    name = forms.CharField(max_length=scenarios.MAX_NAME, required=False, label=_("Name of the copy"))
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if name and scenarios.name_taken(name):
-            raise forms.ValidationError("A scenario with this name already exists; choose another name.")
+            raise forms.ValidationError(gettext("A scenario with this name already exists; choose another name."))
         return name
 
 
@@ -83,82 +89,90 @@ class InjectForm(PlainLabels, forms.Form):
     TO_ALL, TO_TEAMS = "all", "teams"
 
     sequence = forms.IntegerField(
-        label="No.",
+        label=_("No."),
         min_value=1,
         max_value=scenarios.MAX_SEQUENCE,
-        error_messages={"required": "Give the inject a number.", "invalid": "Write a whole number."},
+        error_messages={"required": _("Give the inject a number."), "invalid": _("Write a whole number.")},
     )
     scenario_time = forms.CharField(
-        label="Scenario time",
+        label=_("Scenario time"),
         max_length=40,
-        help_text="T+01:30, 01:30:00 or D+0 H+1 M+30",
-        error_messages={"required": "Give the scenario time, e.g. T+01:30."},
+        help_text=_("T+01:30, 01:30:00 or D+0 H+1 M+30"),
+        error_messages={"required": _("Give the scenario time, e.g. T+01:30.")},
     )
-    kind = forms.ChoiceField(label="Inject type", choices=InjectKind.choices)
+    kind = forms.ChoiceField(label=_("Inject type"), choices=InjectKind.choices)
     title = forms.CharField(
-        max_length=scenarios.MAX_TITLE, error_messages={"required": "Give the inject a short title (its synopsis)."}
+        label=_("Title"),
+        max_length=scenarios.MAX_TITLE,
+        error_messages={"required": _("Give the inject a short title (its synopsis).")},
     )
     text = forms.CharField(
-        label="Text (what players read)",
+        label=_("Text (what players read)"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=MAX_TEXT,
-        error_messages={"required": "Write the text players will read."},
+        error_messages={"required": _("Write the text players will read.")},
     )
     to = forms.ChoiceField(
-        label="To",
-        choices=[(TO_ALL, "All teams in the exercise"), (TO_TEAMS, "Only the teams ticked below")],
+        label=pgettext_lazy("addressed to", "To"),
+        choices=[(TO_ALL, _("All teams in the exercise")), (TO_TEAMS, _("Only the teams ticked below"))],
         widget=forms.RadioSelect,
         initial=TO_ALL,
     )
     teams = forms.ModelMultipleChoiceField(
-        label="Teams", queryset=Team.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Teams"), queryset=Team.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
-    originator = forms.CharField(label="From (simulated sender)", max_length=scenarios.MAX_ORIGINATOR, required=False)
+    originator = forms.CharField(
+        label=_("From (simulated sender)"), max_length=scenarios.MAX_ORIGINATOR, required=False
+    )
     delivery_method = forms.ChoiceField(
-        label="Delivery method", choices=DeliveryMethod.choices, initial=DeliveryMethod.MESSAGE
+        label=_("Delivery method"), choices=DeliveryMethod.choices, initial=DeliveryMethod.MESSAGE
     )
     expected_action = forms.CharField(
-        label="Expected action", widget=forms.Textarea(attrs={"rows": 3}), max_length=MAX_TEXT, required=False
+        label=_("Expected action"), widget=forms.Textarea(attrs={"rows": 3}), max_length=MAX_TEXT, required=False
     )
     objectives = ObjectiveChoiceField(
-        label="Objectives", queryset=Objective.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Objectives"), queryset=Objective.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     protocol_steps = forms.ModelMultipleChoiceField(
-        label="Protocol steps", queryset=ProtocolStep.objects.all(), required=False
+        label=_("Protocol steps"), queryset=ProtocolStep.objects.all(), required=False
     )
     notes = forms.CharField(
-        label="Notes for controllers and evaluators",
+        label=_("Notes for controllers and evaluators"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=MAX_TEXT,
         required=False,
     )
-    classification = forms.ChoiceField(choices=Classification.choices, initial=Classification.UNCLASSIFIED)
-    releasability = forms.ChoiceField(choices=Releasability.choices, initial=Releasability.ALL_ALLIES)
-    releasable_to = forms.ModelMultipleChoiceField(
-        label="Releasable to", queryset=Team.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    classification = forms.ChoiceField(
+        label=_("Classification"), choices=Classification.choices, initial=Classification.UNCLASSIFIED
     )
-    on_demand = forms.BooleanField(label="On demand: kept off the timeline until released by hand", required=False)
-    trigger = forms.ChoiceField(label="Contingency", choices=Trigger.choices, required=False)
-    trigger_step = forms.ChoiceField(label="Condition on protocol step", required=False)
+    releasability = forms.ChoiceField(
+        label=_("Releasability"), choices=Releasability.choices, initial=Releasability.ALL_ALLIES
+    )
+    releasable_to = forms.ModelMultipleChoiceField(
+        label=_("Releasable to"), queryset=Team.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    on_demand = forms.BooleanField(label=_("On demand: kept off the timeline until released by hand"), required=False)
+    trigger = forms.ChoiceField(label=_("Contingency"), choices=Trigger.choices, required=False)
+    trigger_step = forms.ChoiceField(label=_("Condition on protocol step"), required=False)
     techniques = forms.CharField(
-        label="Attack techniques (SPARTA, ATT&CK)",
+        label=_("Attack techniques (SPARTA, ATT&CK)"),
         required=False,
         max_length=400,
-        help_text="SPARTA or ATT&CK ids separated by commas, e.g. EX-0016.01, T1078.",
+        help_text=_("SPARTA or ATT&CK ids separated by commas, e.g. EX-0016.01, T1078."),
     )
     primary_object = forms.ChoiceField(
-        label="Primary object",
+        label=_("Primary object"),
         required=False,
-        help_text="Conjunction: the allied object. ASAT test: the target destroyed at release.",
+        help_text=_("Conjunction: the allied object. ASAT test: the target destroyed at release."),
     )
     secondary_object = forms.ChoiceField(
-        label="Secondary object", required=False, help_text="Conjunction: the other object."
+        label=_("Secondary object"), required=False, help_text=_("Conjunction: the other object.")
     )
     decision_bearing = forms.BooleanField(
-        label="Decision-bearing: each team answers with cause, confidence and course of action", required=False
+        label=_("Decision-bearing: each team answers with cause, confidence and course of action"), required=False
     )
     course_of_action_options = forms.CharField(
-        label="Courses of action (one per line; “other” is always offered)",
+        label=_("Courses of action (one per line; “other” is always offered)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
     )
@@ -191,7 +205,9 @@ class InjectForm(PlainLabels, forms.Form):
         if self.inject is not None:
             taken = taken.exclude(pk=self.inject.pk)
         if taken.exists():
-            raise forms.ValidationError(f"Inject number {sequence} is already used in this scenario.")
+            raise forms.ValidationError(
+                gettext("Inject number %(sequence)s is already used in this scenario.") % {"sequence": sequence}
+            )
         return sequence
 
     def clean_techniques(self):
@@ -219,7 +235,7 @@ class InjectForm(PlainLabels, forms.Form):
             if name in data:
                 data[name] = scenarios.normalise_text(data[name])
         if data.get("to") == self.TO_TEAMS and "teams" in data and not data["teams"]:
-            self.add_error("teams", "Tick at least one team, or address the inject to all teams.")
+            self.add_error("teams", gettext("Tick at least one team, or address the inject to all teams."))
         rules = scenarios.msel_row_rules(
             {
                 "releasability": data.get("releasability"),
@@ -232,15 +248,15 @@ class InjectForm(PlainLabels, forms.Form):
         )
         for field, reason in rules:
             if field == "releasable_to" and data.get("releasability") == Releasability.REL_TO:
-                self.add_error(field, "Tick the nations it is releasable to.")
+                self.add_error(field, gettext("Tick the nations it is releasable to."))
             elif field == "releasable_to":
-                self.add_error(field, "Tick nations only for “REL TO listed nations”.")
+                self.add_error(field, gettext("Tick nations only for “REL TO listed nations”."))
             elif field == "trigger_step":
-                self.add_error(field, "Choose the protocol step the condition is on.")
+                self.add_error(field, gettext("Choose the protocol step the condition is on."))
             elif field in ("primary_object", "secondary_object"):
                 self.add_error(field, reason[0].upper() + reason[1:] + ".")
             else:
-                self.add_error(field, "Choose the condition, or clear the protocol step.")
+                self.add_error(field, gettext("Choose the condition, or clear the protocol step."))
         return data
 
     def msel_values(self) -> dict:
@@ -332,34 +348,38 @@ def initial_for_new(scenario: Scenario) -> dict:
 class ScenarioFileForm(PlainLabels, forms.Form):
     """A scenario in the Conjunction JSON format."""
 
-    file = forms.FileField(label="Scenario file (.json)")
+    file = forms.FileField(label=_("Scenario file (.json)"))
     replace = forms.BooleanField(
-        label="Replace the scenario of the same name if there is one (its objectives and injects)", required=False
+        label=_("Replace the scenario of the same name if there is one (its objectives and injects)"), required=False
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB.")
+            raise forms.ValidationError(
+                gettext("The file is larger than %(megabytes)s MB.") % {"megabytes": MAX_UPLOAD_BYTES // 1_000_000}
+            )
         return upload
 
 
 class MselFileForm(PlainLabels, forms.Form):
     """A MSEL spreadsheet, into an existing scenario (replacing its injects) or a new one."""
 
-    file = forms.FileField(label="MSEL spreadsheet (.xlsx or .csv)")
+    file = forms.FileField(label=_("MSEL spreadsheet (.xlsx or .csv)"))
     scenario = forms.ModelChoiceField(
-        label="Into the scenario (its injects are replaced; its objectives are kept)",
+        label=_("Into the scenario (its injects are replaced; its objectives are kept)"),
         queryset=Scenario.objects.all(),
         required=False,
-        empty_label="— a new scenario —",
+        empty_label=_("— a new scenario —"),
     )
-    new_name = forms.CharField(label="Or a new scenario named", max_length=scenarios.MAX_NAME, required=False)
+    new_name = forms.CharField(label=_("Or a new scenario named"), max_length=scenarios.MAX_NAME, required=False)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB.")
+            raise forms.ValidationError(
+                gettext("The file is larger than %(megabytes)s MB.") % {"megabytes": MAX_UPLOAD_BYTES // 1_000_000}
+            )
         return upload
 
     def clean(self):
@@ -367,11 +387,13 @@ class MselFileForm(PlainLabels, forms.Form):
         scenario, name = data.get("scenario"), (data.get("new_name") or "").strip()
         data["new_name"] = name
         if scenario and name:
-            self.add_error("new_name", "Choose a scenario or name a new one, not both.")
+            self.add_error("new_name", gettext("Choose a scenario or name a new one, not both."))
         elif not scenario and not name and "new_name" not in self.errors:
-            self.add_error("new_name", "Name the new scenario, or choose one to import into.")
+            self.add_error("new_name", gettext("Name the new scenario, or choose one to import into."))
         elif name and scenarios.name_taken(name):
-            self.add_error("new_name", "A scenario with this name already exists; choose it above or another name.")
+            self.add_error(
+                "new_name", gettext("A scenario with this name already exists; choose it above or another name.")
+            )
         return data
 
 
@@ -379,10 +401,10 @@ class OrbitEpochForm(PlainLabels, forms.Form):
     """The UTC moment of STARTEX on a scenario's orbits."""
 
     orbit_epoch = forms.CharField(
-        label="Orbit epoch of STARTEX (UTC)",
+        label=_("Orbit epoch of STARTEX (UTC)"),
         required=False,
         max_length=40,
-        help_text="ISO 8601, e.g. 2031-03-14T06:00:00Z; exercise time T+0 on the catalogue's orbits.",
+        help_text=_("ISO 8601, e.g. 2031-03-14T06:00:00Z; exercise time T+0 on the catalogue's orbits."),
     )
 
     def clean_orbit_epoch(self):
@@ -398,31 +420,33 @@ class SpaceObjectForm(PlainLabels, forms.Form):
     FIELDS, TLE, OMM = "fields", "tle", "omm"
 
     name = forms.CharField(
-        max_length=catalogue_authoring.MAX_OBJECT_NAME, error_messages={"required": "Give the object a name."}
+        label=_("Name"),
+        max_length=catalogue_authoring.MAX_OBJECT_NAME,
+        error_messages={"required": _("Give the object a name.")},
     )
     owner = forms.ModelChoiceField(
-        label="Owner (allied team)", queryset=Team.objects.all(), required=False, empty_label="— not allied —"
+        label=_("Owner (allied team)"), queryset=Team.objects.all(), required=False, empty_label=_("— not allied —")
     )
     owner_other = forms.CharField(
-        label="Or other owner",
+        label=_("Or other owner"),
         max_length=catalogue_authoring.MAX_OWNER_OTHER,
         required=False,
-        help_text="e.g. KARSLAND",
+        help_text=_("e.g. KARSLAND"),
     )
-    object_type = forms.ChoiceField(label="Object type", choices=ObjectType.choices, initial=ObjectType.PAYLOAD)
-    manoeuvrable = forms.BooleanField(label="Manoeuvrable", required=False)
-    hard_body_radius_m = forms.FloatField(label="Hard-body radius (m)", initial=5.0)
-    mass_kg = forms.FloatField(label="Mass (kg)", required=False)
-    delta_v_budget_m_s = forms.FloatField(label="Delta-v budget (m/s)", initial=0.0, required=False)
-    sigma_radial_m = forms.FloatField(label="1σ radial (m)", required=False)
-    sigma_in_track_m = forms.FloatField(label="1σ in-track (m)", required=False)
-    sigma_cross_track_m = forms.FloatField(label="1σ cross-track (m)", required=False)
+    object_type = forms.ChoiceField(label=_("Object type"), choices=ObjectType.choices, initial=ObjectType.PAYLOAD)
+    manoeuvrable = forms.BooleanField(label=_("Manoeuvrable"), required=False)
+    hard_body_radius_m = forms.FloatField(label=_("Hard-body radius (m)"), initial=5.0)
+    mass_kg = forms.FloatField(label=_("Mass (kg)"), required=False)
+    delta_v_budget_m_s = forms.FloatField(label=_("Delta-v budget (m/s)"), initial=0.0, required=False)
+    sigma_radial_m = forms.FloatField(label=_("1σ radial (m)"), required=False)
+    sigma_in_track_m = forms.FloatField(label=_("1σ in-track (m)"), required=False)
+    sigma_cross_track_m = forms.FloatField(label=_("1σ cross-track (m)"), required=False)
     orbit_source = forms.ChoiceField(
-        label="Orbit given as",
+        label=_("Orbit given as"),
         choices=[
-            (FIELDS, "OMM mean elements"),
-            (TLE, "A pasted TLE (2 or 3 lines)"),
-            (OMM, "A pasted OMM (KVN or XML)"),
+            (FIELDS, _("OMM mean elements")),
+            (TLE, _("A pasted TLE (2 or 3 lines)")),
+            (OMM, _("A pasted OMM (KVN or XML)")),
         ],
         widget=forms.RadioSelect,
         initial=FIELDS,
@@ -438,12 +462,15 @@ class SpaceObjectForm(PlainLabels, forms.Form):
     mean_motion_dot = forms.CharField(label="MEAN_MOTION_DOT (rev/day²)", required=False, max_length=40)
     mean_motion_ddot = forms.CharField(label="MEAN_MOTION_DDOT (rev/day³)", required=False, max_length=40)
     norad_cat_id = forms.CharField(label="NORAD_CAT_ID", required=False, max_length=12)
-    object_id = forms.CharField(label="OBJECT_ID", required=False, max_length=20, help_text="e.g. 2031-012A")
+    object_id = forms.CharField(label="OBJECT_ID", required=False, max_length=20, help_text=_("e.g. 2031-012A"))
     tle = forms.CharField(
         label="TLE", required=False, max_length=400, widget=forms.Textarea(attrs={"rows": 3, "class": "mono"})
     )
     omm = forms.CharField(
-        label="OMM message", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 6, "class": "mono"})
+        label=_("OMM message"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "mono"}),
     )
 
     def __init__(self, *args, scenario: Scenario, space_object=None, **kwargs):
@@ -463,7 +490,7 @@ class SpaceObjectForm(PlainLabels, forms.Form):
         if self.space_object is not None:
             taken = taken.exclude(pk=self.space_object.pk)
         if taken.exists():
-            raise forms.ValidationError("The catalogue already has an object of this name.")
+            raise forms.ValidationError(gettext("The catalogue already has an object of this name."))
         return name
 
     def clean(self):
@@ -472,7 +499,7 @@ class SpaceObjectForm(PlainLabels, forms.Form):
         data = super().clean()
         data["owner_other"] = " ".join((data.get("owner_other") or "").split())
         if data.get("owner") and data["owner_other"]:
-            self.add_error("owner_other", "An allied object has no other owner: clear one of the two.")
+            self.add_error("owner_other", gettext("An allied object has no other owner: clear one of the two."))
         if data.get("delta_v_budget_m_s") is None:
             data["delta_v_budget_m_s"] = 0.0
         source = data.get("orbit_source") or self.FIELDS

@@ -248,6 +248,56 @@ def test_a_bad_spreadsheet_import_lists_row_column_and_reason_and_writes_nothing
     assert counts() == before
 
 
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        (
+            "fr",
+            [
+                "Rien n’a été importé.",
+                "2 problèmes à corriger :",
+                "<td>Ligne 3</td><td>Scenario time</td><td>&#x27;half past one&#x27; n’est pas un temps de scénario",
+                "<td>Ligne 4</td><td>To</td><td>équipe(s) inconnue(s) ATL</td>",
+            ],
+        ),
+        (
+            None,
+            [
+                "Nothing was imported.",
+                "2 problems to fix:",
+                "<td>Row 3</td><td>Scenario time</td><td>&#x27;half past one&#x27; is not a scenario time",
+                "<td>Row 4</td><td>To</td><td>unknown team(s) ATL</td>",
+            ],
+        ),
+    ],
+)
+def test_a_bad_row_is_reported_in_the_uploaders_language_with_the_spreadsheets_english_columns(
+    client, personas, alpha, settings, language, expected
+):
+    """The row errors of a MSEL upload are in the planner's language; the column names stay the sheet's."""
+    client.force_login(personas.facilitator)
+    if language:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    rows = msel_spreadsheet.msel_rows(alpha)
+    rows[2][msel_spreadsheet.HEADERS.index("Scenario time")] = "half past one"
+    rows[3][msel_spreadsheet.HEADERS.index("To")] = "USA, ATL"
+    before = counts()
+
+    reply = client.post(
+        reverse("msel-import"),
+        {"file": SimpleUploadedFile("alpha.csv", to_csv(rows)), "scenario": alpha.pk},
+        headers=HX,
+    )
+
+    assert reply.status_code == 400
+    body = reply.content.decode()
+    for text in expected:
+        assert text in body
+    other = "Row 3" if language == "fr" else "Ligne 3"
+    assert other not in body
+    assert counts() == before
+
+
 def test_a_spreadsheet_import_without_htmx_shows_the_problems_on_the_library_page(client, personas, alpha):
     client.force_login(personas.facilitator)
     reply = client.post(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext, ngettext
 
 from exercises.models import ObjectType, Scenario, ScenarioSpaceObject, Team
 from exercises.services import Conflict, ServiceError, audit
@@ -75,7 +76,9 @@ def elements_from_tle(name: str, text: str):
     elif len(lines) == 2:
         title, (line1, line2) = "", lines
     else:
-        raise ElementsError("TLE", f"paste two lines (or three, with a name line first), not {len(lines)}")
+        raise ElementsError(
+            "TLE", gettext("paste two lines (or three, with a name line first), not %(count)s") % {"count": len(lines)}
+        )
     return parse_tle(line1, line2, name or title)
 
 
@@ -86,7 +89,7 @@ def elements_from_omm(name: str, text: str):
     try:
         from exercises.orbits.messages import MessageError, parse_omm
     except ImportError:  # the messages module is not there yet
-        raise ElementsError("OMM", "reading OMM messages is not available in this version") from None
+        raise ElementsError("OMM", gettext("reading OMM messages is not available in this version")) from None
     try:
         elements = parse_omm(text or "")
     except MessageError as error:
@@ -130,12 +133,12 @@ def _number(raw, key, problems, *, optional):
             return None
         return ScenarioSpaceObject._meta.get_field(key).default
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        problems.append((key, "must be a number"))
+        problems.append((key, gettext("must be a number")))
         return None
     try:
         return float(value)
     except ValueError:
-        problems.append((key, f"{value!r} is not a number"))
+        problems.append((key, gettext("%(value)s is not a number") % {"value": repr(value)}))
         return None
 
 
@@ -150,29 +153,31 @@ def clean_object(raw: dict, teams: dict | None = None) -> tuple[dict, list[tuple
     problems = []
     name = " ".join(str(raw.get("name") or "").split())
     if not name:
-        problems.append(("name", "is required"))
+        problems.append(("name", gettext("is required")))
     elif len(name) > MAX_OBJECT_NAME:
-        problems.append(("name", f"is longer than {MAX_OBJECT_NAME} characters"))
+        problems.append(("name", _too_long(MAX_OBJECT_NAME)))
     owner_code = raw.get("owner") or None
     owner = None
     if owner_code is not None:
         if not isinstance(owner_code, str) or owner_code not in teams:
-            problems.append(("owner", f"unknown team {owner_code!r}; use a team code, or null and owner_other"))
+            reason = gettext("unknown team %(code)s; use a team code, or null and owner_other")
+            problems.append(("owner", reason % {"code": repr(owner_code)}))
         else:
             owner = teams[owner_code]
     owner_other = " ".join(str(raw.get("owner_other") or "").split())
     if len(owner_other) > MAX_OWNER_OTHER:
-        problems.append(("owner_other", f"is longer than {MAX_OWNER_OTHER} characters"))
+        problems.append(("owner_other", _too_long(MAX_OWNER_OTHER)))
     if owner is not None and owner_other:
-        problems.append(("owner_other", "give an allied owner (owner) or another owner (owner_other), not both"))
+        problems.append(
+            ("owner_other", gettext("give an allied owner (owner) or another owner (owner_other), not both"))
+        )
     object_type = raw.get("object_type") or ObjectType.PAYLOAD
     if object_type not in ObjectType.values:
-        problems.append(
-            ("object_type", f"unknown object type {object_type!r}; use one of {', '.join(ObjectType.values)}")
-        )
+        reason = gettext("unknown object type %(value)s; use one of %(values)s")
+        problems.append(("object_type", reason % {"value": repr(object_type), "values": ", ".join(ObjectType.values)}))
     manoeuvrable = raw.get("manoeuvrable", False)
     if not isinstance(manoeuvrable, bool):
-        problems.append(("manoeuvrable", "must be true or false"))
+        problems.append(("manoeuvrable", gettext("must be true or false")))
         manoeuvrable = False
     values = {
         "name": name,
@@ -185,7 +190,7 @@ def clean_object(raw: dict, teams: dict | None = None) -> tuple[dict, list[tuple
         values[key] = _number(raw, key, problems, optional=key in OPTIONAL_NUMBER_KEYS)
     elements = raw.get("elements")
     if not isinstance(elements, dict):
-        problems.append(("elements", "must be an object of OMM mean-element fields"))
+        problems.append(("elements", gettext("must be an object of OMM mean-element fields")))
         values["elements"] = None
     else:
         try:
@@ -196,6 +201,10 @@ def clean_object(raw: dict, teams: dict | None = None) -> tuple[dict, list[tuple
     if not problems:
         problems += model_problems(values)
     return values, problems
+
+
+def _too_long(limit: int) -> str:
+    return gettext("is longer than %(limit)s characters") % {"limit": limit}
 
 
 def model_problems(values: dict) -> list[tuple[str, str]]:
@@ -219,9 +228,9 @@ def _checked(scenario: Scenario, values: dict, *, exclude=None) -> dict:
     values = {**values, "name": " ".join(str(values.get("name") or "").split())}
     problems = []
     if not values["name"]:
-        problems.append(("name", "Give the object a name."))
+        problems.append(("name", gettext("Give the object a name.")))
     if values.get("owner") is not None and values.get("owner_other"):
-        problems.append(("owner_other", "An allied object has no other owner: clear one of the two."))
+        problems.append(("owner_other", gettext("An allied object has no other owner: clear one of the two.")))
     if not problems:
         problems = model_problems(values)
     if problems:
@@ -230,7 +239,7 @@ def _checked(scenario: Scenario, values: dict, *, exclude=None) -> dict:
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
     if taken.exists():
-        raise Conflict(f"The catalogue already has an object named {values['name']!r}.")
+        raise Conflict(gettext("The catalogue already has an object named %(name)s.") % {"name": repr(values["name"])})
     return values
 
 
@@ -297,10 +306,12 @@ def delete_object(*, space_object: ScenarioSpaceObject, by) -> None:
     )
     if naming:
         numbers = ", ".join(str(number) for number in naming)
-        raise Conflict(
-            f"Inject{'s' if len(naming) > 1 else ''} {numbers} name{'' if len(naming) > 1 else 's'} "
-            f"{obj.name}: change {'them' if len(naming) > 1 else 'it'} first."
+        message = ngettext(
+            "Inject %(numbers)s names %(name)s: change it first.",
+            "Injects %(numbers)s name %(name)s: change them first.",
+            len(naming),
         )
+        raise Conflict(message % {"numbers": numbers, "name": obj.name})
     payload = _summary(obj)
     obj.delete()
     scenario.save(update_fields=["updated_at"])
@@ -318,7 +329,8 @@ def parse_orbit_epoch(raw) -> datetime | None:
         try:
             parsed = datetime.fromisoformat(text.removesuffix("Z").removesuffix("z").replace(" ", "T", 1))
         except ValueError:
-            raise ValueError(f"{raw!r} is not an ISO 8601 UTC time, e.g. 2031-03-14T06:00:00Z") from None
+            message = gettext("%(value)s is not an ISO 8601 UTC time, e.g. 2031-03-14T06:00:00Z")
+            raise ValueError(message % {"value": repr(raw)}) from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 

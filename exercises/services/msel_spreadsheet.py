@@ -16,6 +16,7 @@ import zipfile
 from datetime import datetime, time, timedelta
 
 from django.utils import translation
+from django.utils.translation import gettext, pgettext
 
 from exercises.models import (
     Classification,
@@ -211,7 +212,12 @@ def export_xlsx(scenario: Scenario) -> bytes:
 
 
 def _refuse(reason: str):
-    raise InvalidScenario([Problem("file", "", reason)])
+    raise InvalidScenario([Problem(pgettext("where a problem is", "file"), "", reason)])
+
+
+def _row(number: int) -> str:
+    """Where a problem is: the row as the spreadsheet program numbers it."""
+    return gettext("row %(number)s") % {"number": number}
 
 
 def spreadsheet_kind(filename: str) -> str:
@@ -220,33 +226,36 @@ def spreadsheet_kind(filename: str) -> str:
         return "csv"
     if name.endswith(".xlsx"):
         return "xlsx"
-    _refuse("Upload a MSEL as .xlsx or .csv (save an .xls or .ods sheet as .xlsx first).")
+    _refuse(gettext("Upload a MSEL as .xlsx or .csv (save an .xls or .ods sheet as .xlsx first)."))
 
 
 def read_sheet(data: bytes, filename: str) -> tuple[str, list[tuple[int, list]]]:
     """The file's kind and its non-empty rows, each with its row number as a spreadsheet shows it."""
     kind = spreadsheet_kind(filename)
     if not data:
-        _refuse("The file is empty.")
+        _refuse(gettext("The file is empty."))
     if len(data) > MAX_UPLOAD_BYTES:
-        _refuse(f"The file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB; split the MSEL into several files.")
+        message = gettext("The file is larger than %(megabytes)s MB; split the MSEL into several files.")
+        _refuse(message % {"megabytes": MAX_UPLOAD_BYTES // 1_000_000})
     rows = _read_csv(data) if kind == "csv" else _read_xlsx(data)
     return kind, rows
 
 
 def _too_many_rows():
-    _refuse(f"The sheet has more than {MAX_ROWS} rows; a MSEL holds at most {MAX_ROWS} injects.")
+    _refuse(gettext("The sheet has more than %(max)s rows; a MSEL holds at most %(max)s injects.") % {"max": MAX_ROWS})
 
 
 def _read_csv(data: bytes) -> list[tuple[int, list]]:
     if data.startswith(b"PK\x03\x04"):
-        _refuse("This file is not CSV text: it looks like an XLSX workbook. Name it .xlsx, or save it as CSV.")
+        _refuse(gettext("This file is not CSV text: it looks like an XLSX workbook. Name it .xlsx, or save it as CSV."))
     if b"\x00" in data:
-        _refuse("This file is not CSV text (it contains binary data). Save the sheet as CSV UTF-8, or as .xlsx.")
+        _refuse(
+            gettext("This file is not CSV text (it contains binary data). Save the sheet as CSV UTF-8, or as .xlsx.")
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        _refuse("This CSV is not UTF-8 text. Save it as “CSV UTF-8”, or as .xlsx.")
+        _refuse(gettext("This CSV is not UTF-8 text. Save it as “CSV UTF-8”, or as .xlsx."))
     first_line = text.split("\n", 1)[0]
     delimiter = max([",", ";", "\t"], key=first_line.count)
     rows = []
@@ -259,7 +268,7 @@ def _read_csv(data: bytes) -> list[tuple[int, list]]:
                 if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
                     _too_many_rows()
     except csv.Error as error:
-        _refuse(f"Row {number + 1} is not well-formed CSV ({error}).")
+        _refuse(gettext("Row %(number)s is not well-formed CSV (%(error)s).") % {"number": number + 1, "error": error})
     return rows
 
 
@@ -269,17 +278,21 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list]]:
         names = set(archive.namelist())
         unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError):
-        _refuse("This file is not an XLSX workbook. Save the sheet as .xlsx, or as CSV and name it .csv.")
+        _refuse(gettext("This file is not an XLSX workbook. Save the sheet as .xlsx, or as CSV and name it .csv."))
     if "xl/workbook.xml" not in names:
-        _refuse("This file is not an XLSX workbook (an .xls, .ods or other zip file?). Save the sheet as .xlsx.")
+        _refuse(
+            gettext("This file is not an XLSX workbook (an .xls, .ods or other zip file?). Save the sheet as .xlsx.")
+        )
     if unpacked > MAX_UNPACKED_BYTES:
-        _refuse(f"The workbook unpacks to more than {MAX_UNPACKED_BYTES // 1_000_000} MB; it cannot be a MSEL.")
+        message = gettext("The workbook unpacks to more than %(megabytes)s MB; it cannot be a MSEL.")
+        _refuse(message % {"megabytes": MAX_UNPACKED_BYTES // 1_000_000})
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
-        _refuse(f"This XLSX workbook could not be read ({type(error).__name__}). Open it and save it again.")
+        message = gettext("This XLSX workbook could not be read (%(error)s). Open it and save it again.")
+        _refuse(message % {"error": type(error).__name__})
     try:
         sheet = workbook["MSEL"] if "MSEL" in workbook.sheetnames else workbook.worksheets[0]
         rows = []
@@ -304,22 +317,18 @@ def _header(rows) -> tuple[int, list[str | None], list[Problem]]:
                 if cell in (None, ""):
                     continue
                 if name is None:
+                    reason = gettext("unknown column (column %(position)s); the columns are: %(columns)s")
                     problems.append(
-                        Problem(
-                            f"row {number}",
-                            str(cell),
-                            f"unknown column (column {position}); the columns are: {', '.join(HEADERS)}",
-                        )
+                        Problem(_row(number), str(cell), reason % {"position": position, "columns": ", ".join(HEADERS)})
                     )
                 elif name in seen:
-                    problems.append(Problem(f"row {number}", name, "this column appears twice"))
+                    problems.append(Problem(_row(number), name, gettext("this column appears twice")))
                 seen.add(name)
             return index, names, problems
     missing = ", ".join(REQUIRED)
-    where = f"row {rows[0][0]}" if rows else "row 1"
-    raise InvalidScenario(
-        [Problem(where, "", f"no header row: the first row must name the columns, at least {missing}")]
-    )
+    where = _row(rows[0][0] if rows else 1)
+    reason = gettext("no header row: the first row must name the columns, at least %(columns)s")
+    raise InvalidScenario([Problem(where, "", reason % {"columns": missing})])
 
 
 def _text(value) -> str:
@@ -368,7 +377,7 @@ def read_msel(
     `object_names` is the target scenario's catalogue: the primary and secondary objects must be in it."""
     kind, rows = read_sheet(data, filename)
     if not rows:
-        _refuse("The sheet is empty: the first row must name the columns, then one row per inject.")
+        _refuse(gettext("The sheet is empty: the first row must name the columns, then one row per inject."))
     header_index, names, problems = _header(rows)
     body = rows[header_index + 1 :]
     if len(body) > MAX_ROWS:
@@ -376,13 +385,14 @@ def read_msel(
     references = scenarios.References()
     cleaned, numbers = [], []
     for number, cells in body:
-        where = f"row {number}"
+        where = _row(number)
         cell = {}
         for position, value in enumerate(cells):
             name = names[position] if position < len(names) else None
             if name is None:
                 if value not in (None, ""):
-                    problems.append(Problem(where, f"column {position + 1}", "a value in a column with no header"))
+                    column = gettext("column %(position)s") % {"position": position + 1}
+                    problems.append(Problem(where, column, gettext("a value in a column with no header")))
                 continue
             cell[name] = value
         raw, reported = {}, set()
@@ -403,13 +413,15 @@ def read_msel(
             value = _text(cell.get(header))
             if not value:
                 if default is None:
-                    problem(header, "is required")
+                    problem(header, gettext("is required"))
                 raw[key] = default
                 continue
             raw[key] = _choice(value, choices)
             if raw[key] is None:
-                labels = "; ".join(str(label) for choice_value, label in choices if choice_value)
-                problem(header, f"unknown {header.lower()} {value!r}; use one of: {labels}")
+                with translation.override("en-gb"):  # the values a spreadsheet accepts are the English labels
+                    labels = "; ".join(str(label) for choice_value, label in choices if choice_value)
+                reason = gettext("unknown %(column)s %(value)s; use one of: %(labels)s")
+                problem(header, reason % {"column": header.lower(), "value": repr(value), "labels": labels})
         for header in ("Title", "From", "Text", "Expected action", "Notes"):
             raw[dict(COLUMNS)[header]] = _text(cell.get(header))
         if not raw["title"]:
@@ -420,7 +432,7 @@ def read_msel(
         if "To" in names:
             to = _text(cell.get("To")).strip()
             if not to:
-                problem("To", "write All, or the team codes it is addressed to (e.g. USA, GBR)")
+                problem("To", gettext("write All, or the team codes it is addressed to (e.g. USA, GBR)"))
             raw["to"] = "all" if to.lower() in ("all", "all teams") else _code_list(to.upper(), [])
         raw["objectives"] = _code_list(_text(cell.get("Objective/capability")), objective_codes)
         raw["protocol_steps"] = _code_list(_text(cell.get("Protocol steps")), references.steps)
@@ -428,7 +440,7 @@ def read_msel(
         raw["techniques"] = _code_list(_text(cell.get("Techniques")).upper(), [])
         trigger_steps = _code_list(_text(cell.get("Trigger step")), references.steps)
         if len(trigger_steps) > 1:
-            problem("Trigger step", "name one protocol step")
+            problem("Trigger step", gettext("name one protocol step"))
         raw["trigger_step"] = trigger_steps[0] if trigger_steps else None
         for header in ("Primary object", "Secondary object"):
             raw[KEY_OF[header]] = _text(cell.get(header)).strip()
@@ -436,12 +448,12 @@ def read_msel(
         if on_demand in YES or on_demand in NO:
             raw["on_demand"] = on_demand in YES
         else:
-            problem("On demand", f"write Yes or No, not {on_demand!r}")
+            problem("On demand", _yes_or_no(on_demand))
         decision = _text(cell.get("Decision-bearing")).strip().lower()
         if decision in YES or decision in NO:
             raw["decision_bearing"] = decision in YES
         else:
-            problem("Decision-bearing", f"write Yes or No, not {decision!r}")
+            problem("Decision-bearing", _yes_or_no(decision))
         raw["course_of_action_options"] = [
             option for option in _text(cell.get("Courses of action")).split(OPTION_SEPARATOR.strip()) if option.strip()
         ]
@@ -452,26 +464,32 @@ def read_msel(
             if header in reported:
                 continue
             if key == "objectives" and not objective_codes:
-                reason += (
-                    "; a new scenario has no objectives yet: import into a scenario that has them, "
+                reason = gettext(
+                    "%(reason)s; a new scenario has no objectives yet: import into a scenario that has them, "
                     "or leave the column empty"
-                )
+                ) % {"reason": reason}
             if key in ("primary_object", "secondary_object") and not object_names:
-                reason = "the scenario has no space catalogue: leave the column empty, or add the objects first"
+                reason = gettext(
+                    "the scenario has no space catalogue: leave the column empty, or add the objects first"
+                )
             problems.append(Problem(where, header, reason))
         cleaned.append(row)
         numbers.append(number)
-    for duplicate in scenarios.duplicate_sequences(cleaned, lambda index: f"row {numbers[index - 1]}"):
+    for duplicate in scenarios.duplicate_sequences(cleaned, lambda index: _row(numbers[index - 1])):
         problems.append(Problem(duplicate.where, "No.", duplicate.reason))
     if problems:
         raise InvalidScenario(sorted(problems, key=_problem_order))
     return kind, cleaned
 
 
+def _yes_or_no(value: str) -> str:
+    return gettext("write Yes or No, not %(value)s") % {"value": repr(value)}
+
+
 def _problem_order(problem: Problem):
-    match = re.match(r"row (\d+)", problem.where)
+    match = re.search(r"\d+", problem.where)  # "row 7", in the user's language
     column = HEADERS.index(problem.field) if problem.field in HEADERS else len(HEADERS)
-    return (int(match[1]) if match else 0, column)
+    return (int(match[0]) if match else 0, column)
 
 
 def import_msel_file(data: bytes, filename: str, *, scenario: Scenario | None = None, new_name: str = "", by):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext, pgettext
 
 from exercises.models import (
     AttackTechnique,
@@ -55,7 +56,7 @@ class Problem:
 
 class InvalidScenario(ServiceError):
     def __init__(self, problems: list[Problem]):
-        super().__init__(f"{len(problems)} problem(s); nothing was imported.")
+        super().__init__(gettext("%(count)s problem(s); nothing was imported.") % {"count": len(problems)})
         self.problems = problems
 
 
@@ -115,7 +116,8 @@ def import_scenario(data: dict, *, by=None, replace: bool = False) -> Scenario:
     with transaction.atomic():
         existing = Scenario.objects.select_for_update().filter(name__iexact=parsed["name"]).first()
         if existing and not replace:
-            raise InvalidScenario([Problem("scenario", "name", f"a scenario named {existing.name!r} already exists")])
+            reason = gettext("a scenario named %(name)s already exists") % {"name": repr(existing.name)}
+            raise InvalidScenario([Problem(_in_scenario(), "name", reason)])
         if existing:
             existing.injects.all().delete()
             existing.objectives.all().delete()
@@ -166,45 +168,74 @@ def write_msel(scenario: Scenario, objectives: list[dict], injects: list[dict]) 
         inject.techniques.set(related["techniques"])
 
 
+def _in_file() -> str:
+    return pgettext("where a problem is", "file")
+
+
+def _in_scenario() -> str:
+    return pgettext("where a problem is", "scenario")
+
+
+def _inject_where(index: int) -> str:
+    return gettext("inject %(number)s") % {"number": index}
+
+
+def _catalogue_object(index: int, name: str = "") -> str:
+    if name:
+        return gettext("catalogue object %(number)s (%(name)s)") % {"number": index, "name": name}
+    return gettext("catalogue object %(number)s") % {"number": index}
+
+
+def _required() -> str:
+    return gettext("is required")
+
+
+def _too_long(limit: int) -> str:
+    return gettext("is longer than %(limit)s characters") % {"limit": limit}
+
+
 def _parse(data) -> dict:
     problems: list[Problem] = []
     if not isinstance(data, dict):
-        raise InvalidScenario([Problem("file", "", "the top level must be a JSON object")])
+        raise InvalidScenario([Problem(_in_file(), "", gettext("the top level must be a JSON object"))])
     if data.get("format") != FORMAT:
-        problems.append(Problem("file", "format", f"must be {FORMAT!r}"))
+        problems.append(Problem(_in_file(), "format", gettext("must be %(format)s") % {"format": repr(FORMAT)}))
     if data.get("version") != VERSION:
-        problems.append(Problem("file", "version", f"this Conjunction reads version {VERSION}"))
+        problems.append(
+            Problem(_in_file(), "version", gettext("this Conjunction reads version %(version)s") % {"version": VERSION})
+        )
     name = str(data.get("name") or "").strip()
     if not name:
-        problems.append(Problem("scenario", "name", "is required"))
+        problems.append(Problem(_in_scenario(), "name", _required()))
     elif len(name) > MAX_NAME:
-        problems.append(Problem("scenario", "name", f"is longer than {MAX_NAME} characters"))
+        problems.append(Problem(_in_scenario(), "name", _too_long(MAX_NAME)))
     description = data.get("description") or ""
     if not isinstance(description, str):
-        problems.append(Problem("scenario", "description", "must be text"))
+        problems.append(Problem(_in_scenario(), "description", gettext("must be text")))
         description = ""
     capabilities = set(CoreCapability.objects.values_list("code", flat=True))
     objectives = []
     raw_objectives = data.get("objectives") or []
     if not isinstance(raw_objectives, list):
-        problems.append(Problem("scenario", "objectives", "must be a list"))
+        problems.append(Problem(_in_scenario(), "objectives", gettext("must be a list")))
         raw_objectives = []
     for index, raw in enumerate(raw_objectives, start=1):
-        where = f"objective {index}"
+        where = gettext("objective %(number)s") % {"number": index}
         if not isinstance(raw, dict):
-            problems.append(Problem(where, "", "must be an object with code, text and core_capability"))
+            problems.append(Problem(where, "", gettext("must be an object with code, text and core_capability")))
             continue
         code, text = str(raw.get("code") or "").strip(), normalise_text(raw.get("text"))
         if not code:
-            problems.append(Problem(where, "code", "is required"))
+            problems.append(Problem(where, "code", _required()))
         elif len(code) > MAX_OBJECTIVE_CODE:
-            problems.append(Problem(where, "code", f"is longer than {MAX_OBJECTIVE_CODE} characters"))
+            problems.append(Problem(where, "code", _too_long(MAX_OBJECTIVE_CODE)))
         elif code in {o["code"] for o in objectives}:
-            problems.append(Problem(where, "code", f"{code} is used by another objective"))
+            problems.append(Problem(where, "code", gettext("%(code)s is used by another objective") % {"code": code}))
         if not text:
-            problems.append(Problem(where, "text", "is required"))
+            problems.append(Problem(where, "text", _required()))
         if not isinstance(raw.get("core_capability"), str) or raw["core_capability"] not in capabilities:
-            problems.append(Problem(where, "core_capability", f"unknown capability {raw.get('core_capability')!r}"))
+            reason = gettext("unknown capability %(code)s") % {"code": repr(raw.get("core_capability"))}
+            problems.append(Problem(where, "core_capability", reason))
         objectives.append({"code": code, "text": text, "core_capability_id": raw.get("core_capability")})
     objective_codes = {o["code"] for o in objectives}
     references = References()
@@ -212,48 +243,48 @@ def _parse(data) -> dict:
     try:
         orbit_epoch = catalogue_authoring.parse_orbit_epoch(data.get("orbit_epoch"))
     except ValueError as error:
-        problems.append(Problem("scenario", "orbit_epoch", str(error)))
+        problems.append(Problem(_in_scenario(), "orbit_epoch", str(error)))
     catalogue = []
     raw_catalogue = data.get("catalogue") or []
     if not isinstance(raw_catalogue, list):
-        problems.append(Problem("scenario", "catalogue", "must be a list of space objects"))
+        problems.append(Problem(_in_scenario(), "catalogue", gettext("must be a list of space objects")))
         raw_catalogue = []
     seen_names = {}
     for index, raw in enumerate(raw_catalogue, start=1):
         if not isinstance(raw, dict):
-            problems.append(Problem(f"catalogue object {index}", "", "must be an object"))
+            problems.append(Problem(_catalogue_object(index), "", gettext("must be an object")))
             continue
         values, object_problems = catalogue_authoring.clean_object(raw, references.teams)
-        where = f"catalogue object {index} ({values['name']})" if values["name"] else f"catalogue object {index}"
+        where = _catalogue_object(index, values["name"])
         problems += [Problem(where, key, reason) for key, reason in object_problems]
         if values["name"]:
             if values["name"].lower() in seen_names:
-                problems.append(
-                    Problem(
-                        where, "name", f"is used again (first at catalogue object {seen_names[values['name'].lower()]})"
-                    )
-                )
+                first = seen_names[values["name"].lower()]
+                reason = gettext("is used again (first at catalogue object %(number)s)") % {"number": first}
+                problems.append(Problem(where, "name", reason))
             seen_names.setdefault(values["name"].lower(), index)
         catalogue.append(values)
     if catalogue and orbit_epoch is None and "orbit_epoch" not in {p.field for p in problems}:
         problems.append(
-            Problem("scenario", "orbit_epoch", "a scenario with a catalogue needs the UTC moment of STARTEX")
+            Problem(
+                _in_scenario(), "orbit_epoch", gettext("a scenario with a catalogue needs the UTC moment of STARTEX")
+            )
         )
     object_names = {values["name"] for values in catalogue if values["name"]}
     rows = []
     raw_injects = data.get("injects") or []
     if not isinstance(raw_injects, list):
-        problems.append(Problem("scenario", "injects", "must be a list"))
+        problems.append(Problem(_in_scenario(), "injects", gettext("must be a list")))
         raw_injects = []
     for index, raw in enumerate(raw_injects, start=1):
         if not isinstance(raw, dict):
-            problems.append(Problem(f"inject {index}", "", "must be an object"))
+            problems.append(Problem(_inject_where(index), "", gettext("must be an object")))
             rows.append({})
             continue
         row, row_problems = clean_msel_row(raw, objective_codes, references, object_names)
-        problems += [Problem(f"inject {index}", key, reason) for key, reason in row_problems]
+        problems += [Problem(_inject_where(index), key, reason) for key, reason in row_problems]
         rows.append(row)
-    problems += duplicate_sequences(rows, lambda index: f"inject {index}")
+    problems += duplicate_sequences(rows, _inject_where)
     if problems:
         raise InvalidScenario(problems)
     return {
@@ -316,11 +347,11 @@ def clean_msel_row(
         if not 1 <= row["sequence"] <= MAX_SEQUENCE:
             raise ValueError
     except (TypeError, ValueError):
-        problems.append(("sequence", f"must be a whole number from 1 to {MAX_SEQUENCE}"))
+        problems.append(("sequence", gettext("must be a whole number from 1 to %(max)s") % {"max": MAX_SEQUENCE}))
         row["sequence"] = None
     offset = raw.get("offset", "")
     if offset in (None, ""):
-        problems.append(("offset", "is required; write T+01:30, 01:30:00 or D+0 H+1 M+30"))
+        problems.append(("offset", gettext("is required; write T+01:30, 01:30:00 or D+0 H+1 M+30")))
     else:
         try:
             row["offset"] = parse_scenario_time(offset)
@@ -328,13 +359,14 @@ def clean_msel_row(
             problems.append(("offset", str(error)))
     kind = raw.get("kind")
     if kind not in InjectKind.values:
-        problems.append(("kind", f"unknown inject type {kind!r}; use one of {', '.join(InjectKind.values)}"))
+        problems.append(
+            ("kind", _unknown(gettext("unknown inject type %(value)s; use one of %(values)s"), kind, InjectKind))
+        )
     row["kind"] = kind
     method = raw.get("delivery_method") or DeliveryMethod.MESSAGE
     if method not in DeliveryMethod.values:
-        problems.append(
-            ("delivery_method", f"unknown delivery method {method!r}; use one of {', '.join(DeliveryMethod.values)}")
-        )
+        reason = _unknown(gettext("unknown delivery method %(value)s; use one of %(values)s"), method, DeliveryMethod)
+        problems.append(("delivery_method", reason))
     row["delivery_method"] = method
     for key, required in (
         ("title", True),
@@ -345,13 +377,13 @@ def clean_msel_row(
     ):
         row[key] = normalise_text(raw.get(key))
         if required and not row[key]:
-            problems.append((key, "is required"))
+            problems.append((key, _required()))
     for key, limit in (("title", MAX_TITLE), ("originator", MAX_ORIGINATOR)):
         if len(row[key]) > limit:
-            problems.append((key, f"is longer than {limit} characters"))
+            problems.append((key, _too_long(limit)))
     for key in ("text", "expected_action", "notes"):
         if len(row[key]) > settings.CONJUNCTION_MAX_TEXT:
-            problems.append((key, f"is longer than {settings.CONJUNCTION_MAX_TEXT} characters"))
+            problems.append((key, _too_long(settings.CONJUNCTION_MAX_TEXT)))
 
     to = raw.get("to", "all")
     if to == "all" or to == ["all"]:
@@ -360,27 +392,29 @@ def clean_msel_row(
         codes = _code_list(to) or []
         unknown = sorted(set(codes) - set(references.teams))
         if not codes:
-            problems.append(("to", "name 'all' or at least one team code"))
+            problems.append(("to", gettext("name 'all' or at least one team code")))
         if unknown:
-            problems.append(("to", f"unknown team(s) {', '.join(unknown)}"))
+            problems.append(("to", _unknown_teams(unknown)))
         row["addressed_to_all"], row["teams"] = False, [references.teams[c] for c in codes if c in references.teams]
 
     step_codes = _code_list(raw.get("protocol_steps"))
     if step_codes is None:
-        problems.append(("protocol_steps", "must be a list of protocol step codes"))
+        problems.append(("protocol_steps", gettext("must be a list of protocol step codes")))
         step_codes = []
     unknown = sorted(set(step_codes) - set(references.steps))
     if unknown:
-        problems.append(("protocol_steps", f"unknown protocol step(s) {', '.join(unknown)}"))
+        problems.append(
+            ("protocol_steps", gettext("unknown protocol step(s) %(codes)s") % {"codes": ", ".join(unknown)})
+        )
     row["protocol_steps"] = [references.steps[c] for c in step_codes if c in references.steps]
 
     codes = _code_list(raw.get("objectives"))
     if codes is None:
-        problems.append(("objectives", "must be a list of objective codes"))
+        problems.append(("objectives", gettext("must be a list of objective codes")))
         codes = []
     unknown = sorted(set(codes) - objective_codes)
     if unknown:
-        problems.append(("objectives", f"unknown objective(s) {', '.join(unknown)}"))
+        problems.append(("objectives", gettext("unknown objective(s) %(codes)s") % {"codes": ", ".join(unknown)}))
     row["objectives"] = sorted(set(codes) & objective_codes)
 
     row["techniques"], problem = clean_techniques(raw.get("techniques"), references.techniques)
@@ -389,52 +423,54 @@ def clean_msel_row(
 
     classification = raw.get("classification") or Classification.UNCLASSIFIED
     if classification not in Classification.values:
-        problems.append(
-            (
-                "classification",
-                f"unknown classification {classification!r}; use one of {', '.join(Classification.values)}",
-            )
+        reason = _unknown(
+            gettext("unknown classification %(value)s; use one of %(values)s"), classification, Classification
         )
+        problems.append(("classification", reason))
     row["classification"] = classification
     releasability = raw.get("releasability") or Releasability.ALL_ALLIES
     if releasability not in Releasability.values:
-        problems.append(
-            ("releasability", f"unknown releasability {releasability!r}; use one of {', '.join(Releasability.values)}")
+        reason = _unknown(
+            gettext("unknown releasability %(value)s; use one of %(values)s"), releasability, Releasability
         )
+        problems.append(("releasability", reason))
     row["releasability"] = releasability
     releasable = _code_list(raw.get("releasable_to"))
     if releasable is None:
-        problems.append(("releasable_to", "must be a list of team codes"))
+        problems.append(("releasable_to", gettext("must be a list of team codes")))
         releasable = []
     unknown = sorted(set(releasable) - set(references.teams))
     if unknown:
-        problems.append(("releasable_to", f"unknown team(s) {', '.join(unknown)}"))
+        problems.append(("releasable_to", _unknown_teams(unknown)))
     row["releasable_to"] = [references.teams[c] for c in releasable if c in references.teams]
 
     on_demand = raw.get("on_demand", False)
     if not isinstance(on_demand, bool):
-        problems.append(("on_demand", "must be true or false"))
+        problems.append(("on_demand", gettext("must be true or false")))
         on_demand = False
     row["on_demand"] = on_demand
     trigger = raw.get("trigger") or ""
     if trigger not in Trigger.values:
-        problems.append(("trigger", f"unknown trigger {trigger!r}; use one of not_claimed, claimed or leave it empty"))
+        reason = gettext("unknown trigger %(value)s; use one of not_claimed, claimed or leave it empty")
+        problems.append(("trigger", reason % {"value": repr(trigger)}))
     row["trigger"] = trigger
     step = raw.get("trigger_step") or None
     if step is not None and (not isinstance(step, str) or step not in references.steps):
-        problems.append(("trigger_step", f"unknown protocol step {step!r}"))
+        problems.append(("trigger_step", gettext("unknown protocol step %(code)s") % {"code": repr(step)}))
     row["trigger_step"] = references.steps.get(step) if isinstance(step, str) else None
     object_names = object_names or set()
     for key in ("primary_object", "secondary_object"):
         value = raw.get(key) or ""
         if not isinstance(value, str):
-            problems.append((key, "must be the name of an object of the catalogue"))
+            problems.append((key, gettext("must be the name of an object of the catalogue")))
             value = ""
         value = " ".join(value.split())
         if len(value) > MAX_OBJECT_NAME:
-            problems.append((key, f"is longer than {MAX_OBJECT_NAME} characters"))
+            problems.append((key, _too_long(MAX_OBJECT_NAME)))
         elif value and value not in object_names:
-            problems.append((key, f"{value!r} is not an object of the scenario's catalogue"))
+            problems.append(
+                (key, gettext("%(name)s is not an object of the scenario's catalogue") % {"name": repr(value)})
+            )
         row[key] = value
     row["decision_bearing"], row["course_of_action_options"], decision_problems = clean_decision(
         raw.get("decision_bearing", False), raw.get("course_of_action_options", [])
@@ -444,19 +480,26 @@ def clean_msel_row(
     return row, problems
 
 
+def _unknown(message: str, value, choices) -> str:
+    return message % {"value": repr(value), "values": ", ".join(choices.values)}
+
+
+def _unknown_teams(codes) -> str:
+    return gettext("unknown team(s) %(codes)s") % {"codes": ", ".join(codes)}
+
+
 def clean_techniques(value, known: dict) -> tuple[list, str]:
     """The attack techniques (SPARTA, ATT&CK) a row is tagged with, from a list of ids; and the problem, if any
     ("" when none). Ids are matched whatever their case; an unknown id is named."""
     codes = _code_list(value)
     if codes is None:
-        return [], "must be a list of technique ids (SPARTA or ATT&CK, e.g. EX-0016.01, T1078)"
+        return [], gettext("must be a list of technique ids (SPARTA or ATT&CK, e.g. EX-0016.01, T1078)")
     codes = [code.upper() for code in codes]
     unknown = sorted(set(codes) - set(known))
     if unknown:
-        return [], (
-            f"unknown technique id(s) {', '.join(unknown)}; "
-            f"the bundled list (fixtures/attack_techniques.json) has {', '.join(known)}"
-        )
+        return [], gettext(
+            "unknown technique id(s) %(codes)s; the bundled list (fixtures/attack_techniques.json) has %(known)s"
+        ) % {"codes": ", ".join(unknown), "known": ", ".join(known)}
     return [known[code] for code in dict.fromkeys(codes)], ""
 
 
@@ -467,24 +510,27 @@ def clean_decision(decision_bearing, options) -> tuple[bool, list[str], list[tup
     """A row's decision-bearing flag and its courses of action (a list of short phrases, or one per line)."""
     problems = []
     if not isinstance(decision_bearing, bool):
-        problems.append(("decision_bearing", "must be true or false"))
+        problems.append(("decision_bearing", gettext("must be true or false")))
         decision_bearing = False
     if isinstance(options, str):
         options = options.splitlines()
     if options is None:
         options = []
     if not isinstance(options, list) or not all(isinstance(option, str) for option in options):
-        problems.append(("course_of_action_options", "must be a list of short phrases"))
+        problems.append(("course_of_action_options", gettext("must be a list of short phrases")))
         options = []
     options = list(dict.fromkeys(" ".join(option.split()) for option in options if option.strip()))
     if len(options) > MAX_OPTIONS:
-        problems.append(("course_of_action_options", f"give at most {MAX_OPTIONS} courses of action"))
+        problems.append(
+            ("course_of_action_options", gettext("give at most %(max)s courses of action") % {"max": MAX_OPTIONS})
+        )
     if any(len(option) > MAX_OPTION for option in options):
-        problems.append(("course_of_action_options", f"keep each course of action under {MAX_OPTION} characters"))
+        reason = gettext("keep each course of action under %(max)s characters") % {"max": MAX_OPTION}
+        problems.append(("course_of_action_options", reason))
     if any(option.casefold() == "other" for option in options):
-        problems.append(("course_of_action_options", "'other' is always offered; leave it out"))
+        problems.append(("course_of_action_options", gettext("'other' is always offered; leave it out")))
     if options and not decision_bearing:
-        problems.append(("decision_bearing", "courses of action go with a decision-bearing inject: tick it"))
+        problems.append(("decision_bearing", gettext("courses of action go with a decision-bearing inject: tick it")))
     return decision_bearing, options, problems
 
 
@@ -492,19 +538,19 @@ def msel_row_rules(row: dict) -> list[tuple[str, str]]:
     """Rules across fields of one row, the same for the browser form and every import."""
     problems = []
     if row.get("releasability") == Releasability.REL_TO and not row.get("releasable_to"):
-        problems.append(("releasable_to", "name the nations it is releasable to (releasability 'rel_to')"))
+        problems.append(("releasable_to", gettext("name the nations it is releasable to (releasability 'rel_to')")))
     if row.get("releasability") != Releasability.REL_TO and row.get("releasable_to"):
-        problems.append(("releasable_to", "list nations only when the releasability is 'rel_to'"))
+        problems.append(("releasable_to", gettext("list nations only when the releasability is 'rel_to'")))
     if row.get("releasability") == Releasability.NATIONAL and row.get("addressed_to_all"):
-        problems.append(("to", "a national-only inject goes to its nation(s): address it to them, not to all"))
+        problems.append(("to", gettext("a national-only inject goes to its nation(s): address it to them, not to all")))
     if row.get("trigger") and not row.get("trigger_step"):
-        problems.append(("trigger_step", "a contingency inject needs the protocol step its condition is on"))
+        problems.append(("trigger_step", gettext("a contingency inject needs the protocol step its condition is on")))
     if not row.get("trigger") and row.get("trigger_step"):
-        problems.append(("trigger", "choose the condition on the trigger step, or clear the trigger step"))
+        problems.append(("trigger", gettext("choose the condition on the trigger step, or clear the trigger step")))
     if row.get("secondary_object") and not row.get("primary_object"):
-        problems.append(("primary_object", "a secondary object goes with a primary object: name the primary"))
+        problems.append(("primary_object", gettext("a secondary object goes with a primary object: name the primary")))
     if row.get("primary_object") and row.get("primary_object") == row.get("secondary_object"):
-        problems.append(("secondary_object", "must be another object than the primary"))
+        problems.append(("secondary_object", gettext("must be another object than the primary")))
     return problems
 
 
@@ -517,7 +563,12 @@ def duplicate_sequences(rows: list[dict], where) -> list[Problem]:
             continue
         if sequence in seen:
             problems.append(
-                Problem(where(index), "sequence", f"{sequence} is used again (first at {where(seen[sequence])})")
+                Problem(
+                    where(index),
+                    "sequence",
+                    gettext("%(sequence)s is used again (first at %(where)s)")
+                    % {"sequence": sequence, "where": where(seen[sequence])},
+                )
             )
         seen.setdefault(sequence, index)
     return problems
@@ -536,11 +587,11 @@ def name_taken(name: str, *, exclude=None) -> bool:
 def _check_name(name: str, *, exclude=None) -> str:
     name = (name or "").strip()
     if not name:
-        raise ServiceError("A scenario needs a name.")
+        raise ServiceError(gettext("A scenario needs a name."))
     if len(name) > MAX_NAME:
-        raise ServiceError(f"Keep the name under {MAX_NAME} characters.")
+        raise ServiceError(gettext("Keep the name under %(max)s characters.") % {"max": MAX_NAME})
     if name_taken(name, exclude=exclude):
-        raise Conflict(f"A scenario named {name!r} already exists.")
+        raise Conflict(gettext("A scenario named %(name)s already exists.") % {"name": repr(name)})
     return name
 
 
@@ -575,7 +626,7 @@ def rename_scenario(*, scenario: Scenario, name: str, description: str, by) -> S
 
 def copy_name(scenario: Scenario) -> str:
     """A free name for a copy: "Copy of X", then "Copy of X (2)"..."""
-    base = f"Copy of {scenario.name}"[: MAX_NAME - 5]
+    base = (gettext("Copy of %(name)s") % {"name": scenario.name})[: MAX_NAME - 5]
     name, number = base, 2
     while name_taken(name):
         name, number = f"{base} ({number})", number + 1
@@ -659,11 +710,17 @@ def _set_related(inject: ScenarioInject, values: dict) -> None:
 
 def _check_objectives(scenario: Scenario, values: dict) -> None:
     if any(o.scenario_id != scenario.pk for o in values["objectives"]):
-        raise ServiceError("An inject can only exercise objectives of its own scenario.")
+        raise ServiceError(gettext("An inject can only exercise objectives of its own scenario."))
     names = set(scenario.catalogue.values_list("name", flat=True))
     for key in ("primary_object", "secondary_object"):
         if values.get(key) and values[key] not in names:
-            raise ServiceError(f"{values[key]} is not an object of this scenario's catalogue.")
+            raise ServiceError(
+                gettext("%(name)s is not an object of this scenario's catalogue.") % {"name": values[key]}
+            )
+
+
+def _number_taken(sequence) -> str:
+    return gettext("Inject number %(sequence)s is already used in this scenario.") % {"sequence": sequence}
 
 
 @transaction.atomic
@@ -680,7 +737,7 @@ def add_inject(*, scenario: Scenario, values: dict, by) -> ScenarioInject:
     }
     _check_objectives(scenario, values)
     if scenario.injects.filter(sequence=values["sequence"]).exists():
-        raise Conflict(f"Inject number {values['sequence']} is already used in this scenario.")
+        raise Conflict(_number_taken(values["sequence"]))
     inject = ScenarioInject.objects.create(scenario=scenario, **{name: values[name] for name in EDITABLE_FIELDS})
     _set_related(inject, values)
     scenario.save(update_fields=["updated_at"])
@@ -708,7 +765,7 @@ def change_inject(*, inject: ScenarioInject, values: dict, by) -> ScenarioInject
     }
     _check_objectives(scenario, values)
     if scenario.injects.filter(sequence=values["sequence"]).exclude(pk=inject.pk).exists():
-        raise Conflict(f"Inject number {values['sequence']} is already used in this scenario.")
+        raise Conflict(_number_taken(values["sequence"]))
     before = _codes(_current_values(inject))
     for name in EDITABLE_FIELDS:
         setattr(inject, name, values[name])
@@ -752,7 +809,7 @@ def move_inject(*, inject: ScenarioInject, direction: str, by) -> ScenarioInject
     The two injects exchange their numbers and their scenario times, so that each takes the
     other's place in the MSEL. Return the neighbour, or None when there is none."""
     if direction not in MOVES:
-        raise ServiceError("Move an inject up or down.")
+        raise ServiceError(gettext("Move an inject up or down."))
     scenario = _locked(inject.scenario)
     order = list(scenario.injects.order_by("offset", "sequence"))
     index = next(i for i, item in enumerate(order) if item.pk == inject.pk)
@@ -771,7 +828,7 @@ def move_inject(*, inject: ScenarioInject, direction: str, by) -> ScenarioInject
             other.save(update_fields=["sequence", "offset"])
             inject.save(update_fields=["sequence", "offset"])
     except IntegrityError as error:
-        raise Conflict("The MSEL changed meanwhile; reload the page and try again.") from error
+        raise Conflict(gettext("The MSEL changed meanwhile; reload the page and try again.")) from error
     scenario.save(update_fields=["updated_at"])
     audit.record(
         exercise=None,

@@ -8,6 +8,7 @@ without, it redirects to the scenario's page (or shows the form again with its e
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from exercises.forms_scenarios import OrbitEpochForm, SpaceObjectForm
@@ -70,7 +71,8 @@ def add_object(request, scenario_id):
         else:
             if not request.htmx:
                 return _back(scenario)
-            return _section(request, scenario, catalogue_status=f"{obj.name} added to the catalogue.", added=obj.pk)
+            status = gettext("%(name)s added to the catalogue.") % {"name": obj.name}
+            return _section(request, scenario, catalogue_status=status, added=obj.pk)
     if request.htmx:
         return _section(request, scenario, status=400, object_form=form, open_form=True)
     return render(request, FORM_PAGE, {"scenario": scenario, "form": form}, status=400)
@@ -109,7 +111,9 @@ def delete_object(request, scenario_id, object_id):
         return render(request, "exercises/refused.html", {"message": error.message}, status=error.status)
     if not request.htmx:
         return _back(scenario)
-    return _section(request, scenario, catalogue_status=f"{name} deleted from the catalogue.")
+    return _section(
+        request, scenario, catalogue_status=gettext("%(name)s deleted from the catalogue.") % {"name": name}
+    )
 
 
 @require_POST
@@ -123,8 +127,12 @@ def set_orbit_epoch(request, scenario_id):
         )
         if not request.htmx:
             return _back(scenario)
-        epoch = catalogue_authoring.format_orbit_epoch(scenario.orbit_epoch) or "none"
-        return _section(request, scenario, catalogue_status=f"Orbit epoch of STARTEX: {epoch}.")
+        epoch = catalogue_authoring.format_orbit_epoch(scenario.orbit_epoch)
+        if epoch:
+            status = gettext("Orbit epoch of STARTEX: %(epoch)s.") % {"epoch": epoch}
+        else:
+            status = gettext("Orbit epoch of STARTEX: none.")
+        return _section(request, scenario, catalogue_status=status)
     if request.htmx:
         return _section(request, scenario, status=400, epoch_form=form)
     return render(request, "exercises/refused.html", {"message": " ".join(form.errors["orbit_epoch"])}, status=400)

@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
@@ -34,7 +35,7 @@ def planner_required(view):
     @login_required
     def wrapped(request, *args, **kwargs):
         if not selectors.can_author_scenarios(request.user):
-            raise PermissionDenied("Only exercise planners author scenarios. Ask an administrator to add you.")
+            raise PermissionDenied(gettext("Only exercise planners author scenarios. Ask an administrator to add you."))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -203,7 +204,7 @@ EXPORT_TYPES = {
 def export_msel(request, scenario_id, fmt):
     scenario = _scenario(scenario_id)
     if fmt not in EXPORT_TYPES:
-        raise Http404("Export a MSEL as csv or xlsx.")
+        raise Http404(gettext("Export a MSEL as csv or xlsx."))
     content_type, export = EXPORT_TYPES[fmt]
     return _download(export(scenario), f"{_file_stem(scenario)}-msel.{fmt}", content_type)
 
@@ -225,7 +226,8 @@ def import_scenario(request):
         try:
             data = json.loads(form.cleaned_data["file"].read().decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            problems = [Problem("file", "", f"this is not a JSON scenario file ({error})")]
+            reason = gettext("this is not a JSON scenario file (%(error)s)") % {"error": error}
+            problems = [Problem(pgettext("where a problem is", "file"), "", reason)]
         else:
             try:
                 scenario = scenarios.import_scenario(data, by=request.user, replace=form.cleaned_data["replace"])
@@ -322,7 +324,8 @@ def add_inject(request, scenario_id):
             context = _editor_context(
                 scenario,
                 form=InjectForm(scenario=scenario),
-                status=f"Inject {inject.sequence} added at {inject.scenario_time}: {inject.title}.",
+                status=gettext("Inject %(sequence)s added at %(time)s: %(title)s.")
+                % {"sequence": inject.sequence, "time": inject.scenario_time, "title": inject.title},
                 focus_pk=inject.pk,
                 focus_control="edit",
                 added=inject.pk,
@@ -369,7 +372,8 @@ def edit_inject(request, scenario_id, inject_id):
         else:
             if not request.htmx:
                 return redirect(f"{reverse('scenario-detail', args=[scenario.pk])}#inject-row-{inject.pk}")
-            response = _rows(request, scenario, f"Inject {inject.sequence} saved.", focus=(inject.pk, "edit"))
+            message = gettext("Inject %(sequence)s saved.") % {"sequence": inject.sequence}
+            response = _rows(request, scenario, message, focus=(inject.pk, "edit"))
             return reswap(retarget(response, "#msel-body"), "innerHTML")
     return render(request, template, {"scenario": scenario, "inject": inject, "form": form}, status=400)
 
@@ -383,7 +387,9 @@ def delete_inject(request, scenario_id, inject_id):
     scenarios.delete_inject(inject=inject, by=request.user)
     if not request.htmx:
         return redirect("scenario-detail", scenario.pk)
-    return _rows(request, scenario, f"Inject {sequence} deleted: {title}.")
+    return _rows(
+        request, scenario, gettext("Inject %(sequence)s deleted: %(title)s.") % {"sequence": sequence, "title": title}
+    )
 
 
 @require_POST
@@ -392,7 +398,7 @@ def move_inject(request, scenario_id, inject_id, direction):
     scenario = _scenario(scenario_id)
     inject = _inject(scenario, inject_id)
     if direction not in scenarios.MOVES:
-        raise Http404("Move an inject up or down.")
+        raise Http404(gettext("Move an inject up or down."))
     try:
         other = scenarios.move_inject(inject=inject, direction=direction, by=request.user)
     except ServiceError as error:
@@ -405,12 +411,27 @@ def move_inject(request, scenario_id, inject_id, direction):
         return redirect(f"{reverse('scenario-detail', args=[scenario.pk])}#inject-row-{inject.pk}")
     inject.refresh_from_db()
     if other is None:
-        message = f"Inject {inject.sequence} is already {'first' if direction == 'up' else 'last'}."
+        if direction == "up":
+            message = gettext("Inject %(sequence)s is already first.") % {"sequence": inject.sequence}
+        else:
+            message = gettext("Inject %(sequence)s is already last.") % {"sequence": inject.sequence}
     else:
-        message = (
-            f"Inject moved {direction}: it is now number {inject.sequence} at {inject.scenario_time}, "
-            f"and “{other.title}” is number {other.sequence}."
-        )
+        if direction == "up":
+            message = gettext(
+                "Inject moved up: it is now number %(sequence)s at %(time)s, "
+                "and “%(other)s” is number %(other_sequence)s."
+            )
+        else:
+            message = gettext(
+                "Inject moved down: it is now number %(sequence)s at %(time)s, "
+                "and “%(other)s” is number %(other_sequence)s."
+            )
+        message %= {
+            "sequence": inject.sequence,
+            "time": inject.scenario_time,
+            "other": other.title,
+            "other_sequence": other.sequence,
+        }
     return _rows(request, scenario, message, focus=(inject.pk, f"move-{direction}"))
 
 
@@ -438,6 +459,7 @@ def preview_inject(request, scenario_id, inject_id):
         "scenario": scenario,
         "inject": inject,
         "player_inject": PlayerView(inject),
+        "addressees": ", ".join(team.code for team in inject.teams.all()),
         "release": {"exercise_time": inject.offset},
         "acks": {},
     }

@@ -512,9 +512,9 @@ class SpaceObjectForm(PlainLabels, forms.Form):
         except ElementsError as error:
             data["elements"] = None
             if source == self.FIELDS and error.field.lower() in catalogue_authoring.ELEMENT_FIELDS:
-                self.add_error(error.field.lower(), f"{error.field}: {error.message}")
+                self.add_error(error.field.lower(), _field_problem(error))
             else:
-                self.add_error(source if source != self.FIELDS else "epoch", f"{error.field}: {error.message}")
+                self.add_error(source if source != self.FIELDS else "epoch", _field_problem(error))
         else:
             data["elements"] = elements.with_name(name).as_dict()
         if not self.errors:
@@ -539,6 +539,11 @@ class SpaceObjectForm(PlainLabels, forms.Form):
             "sigma_cross_track_m": data.get("sigma_cross_track_m"),
             "elements": data["elements"],
         }
+
+
+def _field_problem(error) -> str:
+    """An orbit's problem, named by its OMM or TLE field (a code, never translated)."""
+    return gettext("%(field)s: %(message)s") % {"field": error.field, "message": error.message}
 
 
 def object_initial(space_object) -> dict:

@@ -351,6 +351,25 @@ def test_the_editor_shows_the_msel_by_time_then_number_with_named_controls(clien
     assert 'name="sequence" value="4"' in page  # the add form offers the next number
 
 
+def test_the_editor_speaks_french_to_a_french_speaking_planner_and_keeps_what_authors_wrote(
+    client, personas, alpha, settings
+):
+    client.force_login(personas.facilitator)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    first = alpha.injects.get(sequence=1)
+    page = client.get(reverse("scenario-detail", args=[alpha.pk])).content.decode()
+    assert f'aria-label="Modifier l’inject 1\u00a0: {first.title}"' in page  # the title stays as written
+    assert '<h2 id="add-title">Ajouter un inject</h2>' in page and "Temps du scénario" in page
+    reply = client.post(
+        reverse("scenario-inject-add", args=[alpha.pk]), inject_data(scenario_time="twenty past"), headers=HX
+    )
+    assert reply.status_code == 400
+    body = reply.content.decode()
+    assert "Non enregistré\u00a0: corrigez les champs signalés ci-dessous." in body
+    assert "&#x27;twenty past&#x27; n’est pas un temps de scénario" in body
+    assert not alpha.injects.filter(sequence=9).exists()
+
+
 def test_adding_an_inject_with_htmx_returns_a_fresh_form_and_the_rows(client, personas, alpha):
     client.force_login(personas.facilitator)
     reply = client.post(reverse("scenario-inject-add", args=[alpha.pk]), inject_data(), headers=HX)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from itertools import combinations
 
 from django.utils.text import format_lazy
-from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext, pgettext
 
 # The causes a team may assess, and which of them fit each inject kind (the order is the form's). The labels are
 # data in English (the journal, the CSV files, the rehearsal's texts); cause_label() translates one for a page.
@@ -543,7 +543,7 @@ def narrative_sentence(n: Narrative) -> str:
                 clauses.append(gettext("%(team)s held “%(cause)s” until %(time)s") % values)
             else:
                 clauses.append(gettext("%(team)s gave no assessment until %(time)s") % values)
-        return "; ".join(clauses) + "."
+        return _clauses(clauses) + "."
     clauses = [
         ngettext("%(teams)s assessed %(cause)s", "%(teams)s assessed %(cause)s", len(teams))
         % {"teams": join_and(teams), "cause": cause_phrase(cause)}
@@ -556,7 +556,12 @@ def narrative_sentence(n: Narrative) -> str:
         )
     if not clauses:
         return gettext("No consensus.")
-    return gettext("No consensus: %(clauses)s.") % {"clauses": "; ".join(clauses)}
+    return gettext("No consensus: %(clauses)s.") % {"clauses": _clauses(clauses)}
+
+
+def _clauses(clauses) -> str:
+    # Translators: what separates the clauses of the narrative sentence (French: a no-break space before ";").
+    return pgettext("clause separator", "; ").join(clauses)
 
 
 def narrative(inject: DecisionInject, assessments, result: Consensus) -> Narrative:

@@ -620,3 +620,32 @@ def test_the_report_in_french_translates_its_fixed_text_not_the_markings_codes_o
     english_json = json.loads(export(played.exercise, "json"))
     french_json.pop("exported_at"), english_json.pop("exported_at")
     assert french_json == english_json
+
+
+def test_the_narrative_sentence_is_worded_whole_in_the_readers_language_with_its_list_join():
+    from django.utils import translation
+
+    from exercises import coalition
+    from tests.test_coalition_metrics import ASAT, WORKED, a
+
+    result = coalition.consensus(ASAT, WORKED)
+    sentence = coalition.narrative(ASAT, WORKED, result)
+    assert sentence.sentence == (
+        "USA and GBR agreed on a hostile act and “Joint public condemnation” at T+00:15:00; "
+        "CAN held “unknown” until T+00:20:00."
+    )
+    alone = [a("USA", 12)]
+    single = coalition.DecisionInject(1, 1, "Jamming", "jamming", ASAT.released_at, ("USA",), ASAT.options)
+    with translation.override("fr"):
+        assert sentence.sentence == (
+            "USA et GBR se sont accordés sur un acte hostile et sur «\u00a0Joint public condemnation\u00a0» à "
+            "T+00:15:00\u00a0; CAN s’en est tenu à «\u00a0cause inconnue\u00a0» jusqu’à T+00:20:00."
+        )
+        assert coalition.join_and(["USA", "GBR", "CAN"]) == "USA, GBR et CAN"
+        lone = coalition.narrative(single, alone, coalition.consensus(single, alone))
+        assert lone.sentence == (
+            "USA a conclu à un acte hostile et recommandé «\u00a0Joint public condemnation\u00a0» à T+00:12:00."
+        )
+    # The data stays English: the journal, the CSV files and the rehearsal's texts read it.
+    assert sentence.cause == "hostile act" and sentence.holdouts[0][1] == "unknown"
+    assert coalition.join_and(["USA", "GBR", "CAN"]) == "USA, GBR and CAN"

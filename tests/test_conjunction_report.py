@@ -210,6 +210,7 @@ def test_in_french_the_conjunctions_words_and_pictures_are_translated_and_names_
         assert expected[key] in section, key
     assert f"désormais {after.miss_distance_m:.0f} m au TCA" in section
     assert "<td>remplacé</td>" in section and "<td>actuel</td>" in section
+    assert "<td>USA</td><td>1</td><td>décision</td>" in section
     # the pictures: their titles, axes and legends in French, the objects' names as they are
     assert "Plan de rencontre de ALLIED-SAT 7 et OBJECT 58213</title>" in section
     assert "Distance de passage de ALLIED-SAT 7 et OBJECT 58213 autour du TCA</title>" in section

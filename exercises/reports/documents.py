@@ -425,7 +425,7 @@ def _conjunctions(document, report: Report) -> None:
                 [
                     d.team_id,
                     d.inject_sequence,
-                    d.kind,
+                    d.kind_label,
                     format_exercise_time(d.exercise_time),
                     ", ".join(d.protocol_steps),
                 ]

@@ -204,7 +204,7 @@ def test_in_french_the_conjunctions_words_and_pictures_are_translated_and_names_
     assert "<h2>8. Conjonctions</h2>" in section and "8. Conjunctions" not in section
     assert f"{expected['heading']} — TCA {expected['tca']}" in section
     assert (
-        f"{expected['miss']} (radiale {before.radial_m:.0f} m, le long de la trace {before.in_track_m:.0f} m" in section
+        f"{expected['miss']} (radiale {before.radial_m:.0f} m, le long de la trajectoire {before.in_track_m:.0f} m" in section
     )
     for key in ("speed", "pc", "burn", "before_after", "pc_before_after"):
         assert expected[key] in section, key

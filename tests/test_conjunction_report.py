@@ -203,9 +203,8 @@ def test_in_french_the_conjunctions_words_and_pictures_are_translated_and_names_
     expected = facts(flown)
     assert "<h2>8. Conjonctions</h2>" in section and "8. Conjunctions" not in section
     assert f"{expected['heading']} — TCA {expected['tca']}" in section
-    assert (
-        f"{expected['miss']} (radiale {before.radial_m:.0f} m, le long de la trajectoire {before.in_track_m:.0f} m" in section
-    )
+    radial, in_track = f"{before.radial_m:.0f}", f"{before.in_track_m:.0f}"
+    assert f"{expected['miss']} (radiale {radial} m, le long de la trajectoire {in_track} m" in section
     for key in ("speed", "pc", "burn", "before_after", "pc_before_after"):
         assert expected[key] in section, key
     assert f"désormais {after.miss_distance_m:.0f} m au TCA" in section

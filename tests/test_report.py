@@ -612,6 +612,8 @@ def test_the_report_in_french_translates_its_fixed_text_not_the_markings_codes_o
     headings = [p.text for p in docx.paragraphs if p.style.name.startswith("Heading")]
     assert "1. Présentation de l’exercice" in headings and "Annexe A\u00a0: plan d’amélioration" in headings
     assert banner in [p.text for p in docx.paragraphs]
+    cells = [cell.text for table in docx.tables for row in table.rows for cell in row.cells]
+    assert "Pas de consensus\u00a0: USA et GBR ont conclu à un acte hostile\u00a0; CAN n’a jamais répondu." in cells
     # The files programs read stay English whatever the reader's language.
     english_csv = zipfile.ZipFile(io.BytesIO(export(played.exercise, "csv")))
     assert french_csv.namelist() == english_csv.namelist()

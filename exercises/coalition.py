@@ -17,14 +17,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import combinations
 
-# The causes a team may assess, and which of them fit each inject kind (the order is the form's).
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext, pgettext
+
+# The causes a team may assess, and which of them fit each inject kind (the order is the form's). The labels are
+# data in English (the journal, the CSV files, the rehearsal's texts); cause_label() translates one for a page.
 CAUSES = {
-    "accident": "accident",
-    "malfunction": "malfunction",
-    "hostile_act": "hostile act",
-    "natural": "natural (space weather)",
-    "unknown": "unknown",
+    "accident": gettext_noop("accident"),
+    "malfunction": gettext_noop("malfunction"),
+    "hostile_act": gettext_noop("hostile act"),
+    "natural": gettext_noop("natural (space weather)"),
+    "unknown": gettext_noop("unknown"),
 }
+# The cause as the narrative sentence names it, with its article ("agreed on a hostile act").
+CAUSE_PHRASES = {
+    "accident": gettext_noop("an accident"),
+    "malfunction": gettext_noop("a malfunction"),
+    "hostile_act": gettext_noop("a hostile act"),
+    "natural": gettext_noop("a natural (space weather)"),
+    "unknown": gettext_noop("“unknown”"),
+}
+CAUSE_BY_LABEL = {label: key for key, label in CAUSES.items()}
 ALL_CAUSES = list(CAUSES)
 CAUSES_BY_KIND = {
     "conjunction": ["accident", "malfunction", "hostile_act", "unknown"],
@@ -39,25 +52,56 @@ CAUSES_BY_KIND = {
 
 # ICD 203 (Analytic Standards): the words of estimative probability, in order, with their ranges (%).
 CONFIDENCE = {
-    "almost_no_chance": ("almost no chance", 1, 5),
-    "very_unlikely": ("very unlikely", 5, 20),
-    "unlikely": ("unlikely", 20, 45),
-    "roughly_even_chance": ("roughly even chance", 45, 55),
-    "likely": ("likely", 55, 80),
-    "very_likely": ("very likely", 80, 95),
-    "almost_certain": ("almost certain", 95, 99),
+    "almost_no_chance": (gettext_noop("almost no chance"), 1, 5),
+    "very_unlikely": (gettext_noop("very unlikely"), 5, 20),
+    "unlikely": (gettext_noop("unlikely"), 20, 45),
+    "roughly_even_chance": (gettext_noop("roughly even chance"), 45, 55),
+    "likely": (gettext_noop("likely"), 55, 80),
+    "very_likely": (gettext_noop("very likely"), 80, 95),
+    "almost_certain": (gettext_noop("almost certain"), 95, 99),
 }
 CONFIDENCE_STEPS = {key: index for index, key in enumerate(CONFIDENCE)}
 OTHER = "other"
 
 
+def cause_label(cause: str) -> str:
+    """The cause's label in the active language (a value not in the list as it is)."""
+    return gettext(CAUSES[cause]) if cause in CAUSES else cause
+
+
+def confidence_label(confidence: str) -> str:
+    """The ICD 203 words in the active language, or "" for none."""
+    return gettext(CONFIDENCE[confidence][0]) if confidence in CONFIDENCE else ""
+
+
 def causes_for(kind: str) -> list[tuple[str, str]]:
-    """(value, label) of the causes a team may assess for an inject of this kind."""
-    return [(key, CAUSES[key]) for key in CAUSES_BY_KIND.get(kind, ALL_CAUSES)]
+    """(value, label) of the causes a team may assess for an inject of this kind, labels in the active language."""
+    return [(key, cause_label(key)) for key in CAUSES_BY_KIND.get(kind, ALL_CAUSES)]
 
 
 def confidence_choices() -> list[tuple[str, str]]:
-    return [(key, f"{label} ({low}–{high} %)") for key, (label, low, high) in CONFIDENCE.items()]
+    """(value, label) of the ICD 203 scale; lazy labels, translated when shown (a form's class may hold them)."""
+    return [
+        (key, format_lazy("{} ({}–{} %)", gettext_lazy(label), low, high))
+        for key, (label, low, high) in CONFIDENCE.items()
+    ]
+
+
+def join_and(items) -> str:
+    """USA, GBR and CAN (the last two joined by the language's "and")."""
+    items = [str(item) for item in items]
+    if len(items) < 2:
+        return items[0] if items else ""
+    # Translators: a list, "USA, GBR and CAN": %(items)s is "USA, GBR", %(last)s is "CAN".
+    return gettext("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
+
+
+def cause_phrase(label: str) -> str:
+    """A cause label as the narrative names it, with its article: "a hostile act", "“unknown”"."""
+    key = CAUSE_BY_LABEL.get(label)
+    if key is not None:
+        return gettext(CAUSE_PHRASES[key])
+    return f"{'an' if label[:1] in 'aeiou' else 'a'} {label}"
 
 
 # Plain data ----------------------------------------------------------------------------------------------------
@@ -90,11 +134,12 @@ class Assessment:
 
     @property
     def cause_label(self) -> str:
-        return CAUSES.get(self.cause, self.cause)
+        """In the active language (the console's panel); the narrative keeps CAUSES' English as its data."""
+        return cause_label(self.cause)
 
     @property
     def confidence_label(self) -> str:
-        return CONFIDENCE[self.confidence][0] if self.confidence in CONFIDENCE else ""
+        return confidence_label(self.confidence)
 
     @property
     def action_label(self) -> str:
@@ -457,7 +502,8 @@ def coordination(inject: DecisionInject, assessments, conflicts) -> Coordination
 
 @dataclass(frozen=True)
 class Narrative:
-    """What one sentence about an inject says; templates/exercises/_coalition.html#narrative words it."""
+    """What one sentence about an inject says (its labels the English data of CAUSES); `sentence` words it in the
+    active language."""
 
     reached: bool
     agreed_teams: tuple = ()  # who agreed first (all teams when nobody held out)
@@ -467,6 +513,55 @@ class Narrative:
     holdouts: tuple = ()  # (team, the cause it held before, or "", until)
     groups: tuple = ()  # not reached: (cause label, (teams,)) of the final assessments
     silent: tuple = ()
+
+    @property
+    def sentence(self) -> str:
+        return narrative_sentence(self)
+
+
+def narrative_sentence(n: Narrative) -> str:
+    """The narrative as one sentence in the active language, each clause translated whole (named placeholders),
+    the team lists joined by the language's "and": "USA and GBR agreed on a hostile act and “Condemn” at
+    T+00:15:00; CAN held “unknown” until T+00:20:00." Team codes, times and the options' words stay as they are."""
+    from exercises.models import format_exercise_time
+
+    if n.reached:
+        values = {
+            "teams": join_and(n.agreed_teams),
+            "cause": cause_phrase(n.cause),
+            "action": n.action,
+            "time": format_exercise_time(n.agreed_at),
+        }
+        if len(n.agreed_teams) > 1:
+            clauses = [gettext("%(teams)s agreed on %(cause)s and “%(action)s” at %(time)s") % values]
+        else:
+            clauses = [gettext("%(teams)s assessed %(cause)s and recommended “%(action)s” at %(time)s") % values]
+        for team, held, until in n.holdouts:
+            cause = cause_label(CAUSE_BY_LABEL.get(held, held))
+            values = {"team": team, "cause": cause, "time": format_exercise_time(until)}
+            if held:
+                clauses.append(gettext("%(team)s held “%(cause)s” until %(time)s") % values)
+            else:
+                clauses.append(gettext("%(team)s gave no assessment until %(time)s") % values)
+        return _clauses(clauses) + "."
+    clauses = [
+        ngettext("%(teams)s assessed %(cause)s", "%(teams)s assessed %(cause)s", len(teams))
+        % {"teams": join_and(teams), "cause": cause_phrase(cause)}
+        for cause, teams in n.groups
+    ]
+    if n.silent:
+        clauses.append(
+            ngettext("%(teams)s never answered", "%(teams)s never answered", len(n.silent))
+            % {"teams": join_and(n.silent)}
+        )
+    if not clauses:
+        return gettext("No consensus.")
+    return gettext("No consensus: %(clauses)s.") % {"clauses": _clauses(clauses)}
+
+
+def _clauses(clauses) -> str:
+    # Translators: what separates the clauses of the narrative sentence (French: a no-break space before ";").
+    return pgettext("clause separator", "; ").join(clauses)
 
 
 def narrative(inject: DecisionInject, assessments, result: Consensus) -> Narrative:
@@ -478,7 +573,7 @@ def narrative(inject: DecisionInject, assessments, result: Consensus) -> Narrati
         holdouts = []
         for team in result.holdouts:
             before = [a for a in assessments if a.team == team and a.at < joined[team]]
-            held = max(before, key=lambda a: a.at).cause_label if before else ""
+            held = CAUSES.get(max(before, key=lambda a: a.at).cause, "") if before else ""
             holdouts.append((team, held, joined[team]))
         return Narrative(
             True,
@@ -492,7 +587,7 @@ def narrative(inject: DecisionInject, assessments, result: Consensus) -> Narrati
     groups = defaultdict(list)
     for team in inject.teams:
         if team in final:
-            groups[final[team].cause_label].append(team)
+            groups[CAUSES.get(final[team].cause, final[team].cause)].append(team)
     ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
     return Narrative(
         False, groups=tuple((cause, tuple(teams)) for cause, teams in ordered), silent=tuple(result.silent)

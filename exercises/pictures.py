@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import numpy as np
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from exercises.models import Conjunction, Exercise, Inject, Manoeuvre, SpaceObject, format_exercise_time
 from exercises.orbits.elements import MeanElements
@@ -157,7 +158,12 @@ def debris_picture(parent, picture: str, fmt: str = "svg", fragments=None):
 def catalogue_events(exercise: Exercise, allied_ids) -> list[orbit_charts.Event]:
     """The injects' due times and the current conjunctions' TCAs of allied objects, in exercise time."""
     events = [
-        orbit_charts.Event(offset.total_seconds() / 60.0, f"Inject {sequence}", "inject")
+        orbit_charts.Event(
+            offset.total_seconds() / 60.0,
+            gettext("Inject %(sequence)s") % {"sequence": sequence},
+            "inject",
+            str(sequence),
+        )
         for sequence, offset in exercise.injects.order_by("offset", "sequence").values_list("sequence", "offset")
     ]
     conjunctions = Conjunction.objects.filter(

@@ -193,6 +193,32 @@ def test_the_html_report_has_a_section_per_conjunction_with_its_numbers_pictures
     assert "Fragments of MISTRAL-2 by altitude</title>" in section
 
 
+def test_in_french_the_conjunctions_words_and_pictures_are_translated_and_names_numbers_and_codes_kept(flown):
+    from django.utils import translation
+
+    exercise, before, after, _ = flown
+    with translation.override("fr"):
+        html = documents.html(build_report(exercise))
+    section = html[html.index('<section id="conjunctions">') : html.index('<section id="improvement-plan">')]
+    expected = facts(flown)
+    assert "<h2>8. Conjonctions</h2>" in section and "8. Conjunctions" not in section
+    assert f"{expected['heading']} — TCA {expected['tca']}" in section
+    radial, in_track = f"{before.radial_m:.0f}", f"{before.in_track_m:.0f}"
+    assert f"{expected['miss']} (radiale {radial} m, le long de la trajectoire {in_track} m" in section
+    for key in ("speed", "pc", "burn", "before_after", "pc_before_after"):
+        assert expected[key] in section, key
+    assert f"désormais {after.miss_distance_m:.0f} m au TCA" in section
+    assert "<td>remplacé</td>" in section and "<td>actuel</td>" in section
+    assert "<td>USA</td><td>1</td><td>décision</td>" in section
+    # the pictures: their titles, axes and legends in French, the objects' names as they are
+    assert "Plan de rencontre de ALLIED-SAT 7 et OBJECT 58213</title>" in section
+    assert "Distance de passage de ALLIED-SAT 7 et OBJECT 58213 autour du TCA</title>" in section
+    assert f"Minutes par rapport au TCA ({expected['tca']})" in section
+    assert "Diagramme de Gabbard des débris de MISTRAL-2</title>" in section
+    assert "Période orbitale (minutes)" in section and "Orbital period" not in section
+    assert "4. Follow-on: MISTRAL-2 debris near KEA-1 (non diffusé)" in section  # the inject's title as written
+
+
 def test_the_pdf_carries_the_conjunctions_numbers(flown):
     exercise = flown[0]
     reader = PdfReader(io.BytesIO(export(exercise, "pdf")))

@@ -545,3 +545,109 @@ def test_an_ended_exercise_reports_its_dates(played):
     change_status(exercise=played.exercise, action="end", by=played.facilitator)
     page = documents.html(build_report(played.exercise))
     assert "Ended" in page
+
+
+def _assess_to_all(played, player, cause):
+    """A structured assessment of inject 3 (to USA, GBR and CAN), made decision-bearing."""
+    inject = played.to_all
+    inject.decision_bearing, inject.course_of_action_options = True, ["Condemn", "Wait"]
+    inject.save()
+    participant = played.exercise.participants.select_related("exercise").get(user=player)
+    submit_response(
+        participant=participant,
+        inject=inject,
+        kind="assessment",
+        text="Our assessment.",
+        protocol_steps=[],
+        assessment={"assessed_cause": cause, "confidence": "likely", "course_of_action": "Condemn"},
+    )
+
+
+def test_the_report_in_french_translates_its_fixed_text_not_the_markings_codes_or_what_people_wrote(played, client):
+    from django.utils import translation
+    from docx import Document
+    from pypdf import PdfReader
+
+    _assess_to_all(played, played.usa_player, "hostile_act")
+    _assess_to_all(played, played.gbr_player, "hostile_act")
+    report = build_report(played.exercise)
+    banner = report.classification_banner
+    client.force_login(played.facilitator)
+    english = client.get(reverse("report", args=[played.exercise.pk])).content.decode()
+    client.cookies["django_language"] = "fr"  # the language the user picked
+    page = client.get(reverse("report", args=[played.exercise.pk])).content.decode()
+    assert '<html lang="fr">' in page and '<html lang="en">' in english
+    for heading in (
+        "1. Présentation de l’exercice",
+        "2. Analyse des capacités",
+        "4. Injects par équipe",
+        "7. Débriefing à chaud",
+        "Annexe A\u00a0: plan d’amélioration",
+        "Coalition\u00a0: situation commune et réponse coordonnée",
+        "P — réalisé sans difficulté",  # the HSEEP legend, in the glossary's words
+    ):
+        assert heading in page and heading not in english
+    for english_only in ("1. Exercise overview", "Appendix A: Improvement plan", "Areas for improvement"):
+        assert english_only in english and english_only not in page
+    # The narrative sentence, worded whole in French, the codes and the option's words as they are.
+    assert "USA and GBR agreed on a hostile act and “Condemn”" not in page  # CAN never answered: no consensus
+    assert "Pas de consensus\u00a0: USA et GBR ont conclu à un acte hostile\u00a0; CAN n’a jamais répondu." in page
+    assert "No consensus: USA and GBR assessed a hostile act; CAN never answered." in english
+    # The charts' words follow the reader.
+    assert "Temps d’exercice (minutes après STARTEX)" in page and "Exercise time (minutes after STARTEX)" in english
+    # Markings, codes and what people wrote stay as they are.
+    for kept in (banner, "OBJ-1", "Pre-agreed CSPOC message", "USA assessed the CDM within minutes.", "T+00:"):
+        assert kept in page
+    assert page.count(banner) == english.count(banner) >= 2
+
+    with translation.override("fr"):
+        pdf = PdfReader(io.BytesIO(export(played.exercise, "pdf")))
+        docx = Document(io.BytesIO(export(played.exercise, "docx")))
+        french_csv = zipfile.ZipFile(io.BytesIO(export(played.exercise, "csv")))
+        french_json = json.loads(export(played.exercise, "json"))
+    text = "\n".join(p.extract_text() for p in pdf.pages)
+    assert "Analyse des capacités" in text and "Exercise overview" not in text
+    assert f"Page 1 sur {len(pdf.pages)}" in text
+    assert banner in pdf.pages[-1].extract_text()
+    headings = [p.text for p in docx.paragraphs if p.style.name.startswith("Heading")]
+    assert "1. Présentation de l’exercice" in headings and "Annexe A\u00a0: plan d’amélioration" in headings
+    assert banner in [p.text for p in docx.paragraphs]
+    cells = [cell.text for table in docx.tables for row in table.rows for cell in row.cells]
+    assert "Pas de consensus\u00a0: USA et GBR ont conclu à un acte hostile\u00a0; CAN n’a jamais répondu." in cells
+    # The files programs read stay English whatever the reader's language.
+    english_csv = zipfile.ZipFile(io.BytesIO(export(played.exercise, "csv")))
+    assert french_csv.namelist() == english_csv.namelist()
+    for name in english_csv.namelist():
+        assert french_csv.read(name) == english_csv.read(name), name
+    english_json = json.loads(export(played.exercise, "json"))
+    french_json.pop("exported_at"), english_json.pop("exported_at")
+    assert french_json == english_json
+
+
+def test_the_narrative_sentence_is_worded_whole_in_the_readers_language_with_its_list_join():
+    from django.utils import translation
+
+    from exercises import coalition
+    from tests.test_coalition_metrics import ASAT, WORKED, a
+
+    result = coalition.consensus(ASAT, WORKED)
+    sentence = coalition.narrative(ASAT, WORKED, result)
+    assert sentence.sentence == (
+        "USA and GBR agreed on a hostile act and “Joint public condemnation” at T+00:15:00; "
+        "CAN held “unknown” until T+00:20:00."
+    )
+    alone = [a("USA", 12)]
+    single = coalition.DecisionInject(1, 1, "Jamming", "jamming", ASAT.released_at, ("USA",), ASAT.options)
+    with translation.override("fr"):
+        assert sentence.sentence == (
+            "USA et GBR se sont accordés sur un acte hostile et sur «\u00a0Joint public condemnation\u00a0» à "
+            "T+00:15:00\u00a0; CAN s’en est tenu à «\u00a0cause inconnue\u00a0» jusqu’à T+00:20:00."
+        )
+        assert coalition.join_and(["USA", "GBR", "CAN"]) == "USA, GBR et CAN"
+        lone = coalition.narrative(single, alone, coalition.consensus(single, alone))
+        assert lone.sentence == (
+            "USA a conclu à un acte hostile et recommandé «\u00a0Joint public condemnation\u00a0» à T+00:12:00."
+        )
+    # The data stays English: the journal, the CSV files and the rehearsal's texts read it.
+    assert sentence.cause == "hostile act" and sentence.holdouts[0][1] == "unknown"
+    assert coalition.join_and(["USA", "GBR", "CAN"]) == "USA, GBR and CAN"

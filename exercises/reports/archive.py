@@ -15,7 +15,7 @@ from django.core import serializers
 from django.core.management.color import no_style
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.duration import duration_string
 
 from exercises import models
@@ -169,6 +169,7 @@ def _datetime_v1(value) -> str:
 _ENCODER = DjangoJSONEncoder()
 
 
+@translation.override("en-gb")  # read by programs: English whatever the user's language (docs/translation.md)
 def export_archive(exercise: models.Exercise) -> dict:
     records = {}
     for model, path in EXERCISE_MODELS:

@@ -12,6 +12,7 @@ import numpy as np
 
 matplotlib.use("Agg")  # no display: render to files only
 
+from django.utils.translation import gettext, gettext_lazy  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -65,7 +66,8 @@ def _minutes(value):
 def injects_and_responses(report) -> Figure:
     """Injects released (triangles) and responses (shaded: how many in each time bin) per team along
     exercise time. The responses are binned, not drawn one by one, so the chart's size does not grow
-    with how many there are (every response is in the record: responses.csv, the JSON archive)."""
+    with how many there are (every response is in the record: responses.csv, the JSON archive).
+    Its words, as every chart's, in the active language (the report's reader's)."""
     codes = [team.code for team in report.teams]
     rows = {code: index for index, code in enumerate(codes)}
     releases = [(_minutes(r.exercise_time), rows[r.team_id]) for r in report.releases if r.team_id in rows]
@@ -86,16 +88,18 @@ def injects_and_responses(report) -> Figure:
         marker="v",
         s=22,
         color="#1d4ed8",
-        label="Inject released",
+        label=gettext("Inject released"),
         zorder=3,
     )
     axes.set_yticks(range(len(codes)), codes)
     axes.set_ylim(len(codes) - 0.5, -0.5)
     axes.set_xlim(0, end)
-    axes.set_xlabel("Exercise time (minutes after STARTEX)")
+    axes.set_xlabel(gettext("Exercise time (minutes after STARTEX)"))
     axes.legend(loc="lower center", bbox_to_anchor=(0.5, 0.0), bbox_transform=figure.transFigure, frameon=False)
-    figure.colorbar(mesh, ax=axes, label=f"Responses per {end / bins:.0f} min", pad=0.01)
-    axes.set_title("Injects and responses per team")
+    figure.colorbar(
+        mesh, ax=axes, label=gettext("Responses per %(minutes)s min") % {"minutes": f"{end / bins:.0f}"}, pad=0.01
+    )
+    axes.set_title(gettext("Injects and responses per team"))
     return figure
 
 
@@ -152,9 +156,9 @@ def response_times(report) -> Figure:
         data.append(values or [0])
         labels.append(f"{team.code}\n(n={len(values)})")
     axes.boxplot(data, tick_labels=labels, showfliers=True)
-    axes.set_ylabel("Minutes to first response")
+    axes.set_ylabel(gettext("Minutes to first response"))
     axes.grid(axis="y", alpha=0.3)
-    axes.set_title("Response time per team")
+    axes.set_title(gettext("Response time per team"))
     return figure
 
 
@@ -180,8 +184,8 @@ def coverage_heat_map(report) -> Figure:
         for x, value in enumerate(line):
             if value == value:  # not NaN
                 axes.text(x, y, f"{value:.0f}%", ha="center", va="center", fontsize=8)
-    figure.colorbar(image, ax=axes, label="% of expected steps claimed")
-    axes.set_title("Protocol coverage")
+    figure.colorbar(image, ax=axes, label=gettext("%(percent)s of expected steps claimed") % {"percent": "%"})
+    axes.set_title(gettext("Protocol coverage"))
     return figure
 
 
@@ -194,22 +198,22 @@ def sharing_matrix(report) -> Figure:
     image = _shaded_cells(axes, _grid_edges(len(codes)), counts, cmap="Blues")
     axes.set_xticks(range(len(codes)), codes)
     axes.set_yticks(range(len(codes)), codes)
-    axes.set_xlabel("Shared with")
-    axes.set_ylabel("Shared by")
+    axes.set_xlabel(gettext("Shared with"))
+    axes.set_ylabel(gettext("Shared by"))
     for y, line in enumerate(counts):
         for x, value in enumerate(line):
             if value:
                 axes.text(x, y, str(value), ha="center", va="center", fontsize=8)
-    figure.colorbar(image, ax=axes, label="Assessments")
-    axes.set_title("Who shared with whom")
+    figure.colorbar(image, ax=axes, label=gettext("Assessments"))
+    axes.set_title(gettext("Who shared with whom"))
     return figure
 
 
 CHARTS = {
-    "injects_and_responses": ("Injects and responses per team", injects_and_responses),
-    "response_times": ("Response time per team", response_times),
-    "coverage": ("Protocol coverage heat map", coverage_heat_map),
-    "sharing": ("Who shared with whom", sharing_matrix),
+    "injects_and_responses": (gettext_lazy("Injects and responses per team"), injects_and_responses),
+    "response_times": (gettext_lazy("Response time per team"), response_times),
+    "coverage": (gettext_lazy("Protocol coverage heat map"), coverage_heat_map),
+    "sharing": (gettext_lazy("Who shared with whom"), sharing_matrix),
 }
 
 

@@ -3,6 +3,7 @@ divergence over time per decision inject, the consensus timeline, and the sharin
 classification. Each returns a Figure; `render_all` gives SVG (HTML, PDF) or PNG (DOCX)."""
 
 import numpy as np
+from django.utils.translation import gettext, gettext_lazy
 from matplotlib.figure import Figure
 
 from exercises.models import Classification
@@ -39,14 +40,21 @@ def divergence_over_time(coalition):
             label=_label(item),
         )
     axes.set_ylim(-5, 105)
-    axes.set_xlabel("Exercise time (minutes after STARTEX)")
-    axes.set_ylabel("% of pairs disagreeing on the cause")
+    axes.set_xlabel(gettext("Exercise time (minutes after STARTEX)"))
+    axes.set_ylabel(gettext("%(percent)s of pairs disagreeing on the cause") % {"percent": "%"})
     axes.grid(alpha=0.3)
     if drawn:
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7)
     else:
-        axes.text(0.5, 0.5, "No two nations assessed one inject", ha="center", va="center", transform=axes.transAxes)
-    axes.set_title("Divergence over time")
+        axes.text(
+            0.5,
+            0.5,
+            gettext("No two nations assessed one inject"),
+            ha="center",
+            va="center",
+            transform=axes.transAxes,
+        )
+    axes.set_title(gettext("Divergence over time"))
     return figure
 
 
@@ -69,8 +77,8 @@ def consensus_timeline(coalition):
     if not items:
         axes.text(end / 2, 0, "No decision-bearing inject released yet", ha="center", va="center", color="#6b7280")
     axes.set_xlim(0, end)
-    axes.set_xlabel("Exercise time (minutes after STARTEX); green: all nations agree on cause and action")
-    axes.set_title("Consensus timeline")
+    axes.set_xlabel(gettext("Exercise time (minutes after STARTEX); green: all nations agree on cause and action"))
+    axes.set_title(gettext("Consensus timeline"))
     return figure
 
 
@@ -101,16 +109,16 @@ def sharing_latency(coalition):
         axes.set_xticks(range(len(codes)), codes, fontsize=7)
         axes.set_yticks(range(len(codes)), codes, fontsize=7)
         axes.set_title(CLASSIFICATION_LABELS[level].replace("EXERCISE ", ""), fontsize=8)
-        axes.set_xlabel("Shared with", fontsize=7)
-    panels[0].set_ylabel("Shared by")
-    figure.suptitle("Minutes to share, by classification", fontsize=9)
+        axes.set_xlabel(gettext("Shared with"), fontsize=7)
+    panels[0].set_ylabel(gettext("Shared by"))
+    figure.suptitle(gettext("Minutes to share, by classification"), fontsize=9)
     return figure
 
 
 CHARTS = {
-    "coalition_divergence": ("Divergence over time", divergence_over_time),
-    "coalition_consensus": ("Consensus timeline", consensus_timeline),
-    "coalition_sharing": ("Minutes to share, by classification", sharing_latency),
+    "coalition_divergence": (gettext_lazy("Divergence over time"), divergence_over_time),
+    "coalition_consensus": (gettext_lazy("Consensus timeline"), consensus_timeline),
+    "coalition_sharing": (gettext_lazy("Minutes to share, by classification"), sharing_latency),
 }
 
 

@@ -13,10 +13,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db.models import Q
+from django.utils.translation import pgettext_lazy
 
 from exercises.models import Conjunction, Manoeuvre, SpaceObject
 
 ENCOUNTER_SPAN = timedelta(minutes=15)
+# A response's kind as the report's tables name it (lower case, in the reader's language).
+RESPONSE_KINDS = {
+    "decision": pgettext_lazy("response kind", "decision"),
+    "action": pgettext_lazy("response kind", "action"),
+    "assessment": pgettext_lazy("response kind", "assessment"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,10 @@ class Decision:
     exercise_time: timedelta
     inject_sequence: int
     protocol_steps: tuple[str, ...]
+
+    @property
+    def kind_label(self) -> str:
+        return str(RESPONSE_KINDS.get(self.kind, self.kind))
 
 
 @dataclass

@@ -15,6 +15,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.utils import formats
+from django.utils.translation import gettext, gettext_lazy
+
 from exercises import selectors
 from exercises.coalition import coalition_report
 from exercises.evaluation import compute_suggestion
@@ -278,17 +281,18 @@ class Report:
 
 # The timeline of the report: how the exercise was conducted (control's actions and the injects).
 # Every response, share and message is in the record (CSV, JSON archive), not in the document.
+# The labels are lazy: a report shows them in its reader's language.
 TIMELINE_KINDS = {
     "exercise.start": "STARTEX",
-    "exercise.pause": "Exercise paused",
-    "exercise.resume": "Exercise resumed",
+    "exercise.pause": gettext_lazy("Exercise paused"),
+    "exercise.resume": gettext_lazy("Exercise resumed"),
     "exercise.end": "ENDEX",
-    "exercise.speed": "Clock speed changed",
-    "exercise.jump": "Clock jumped ahead",
-    "inject.released": "Inject released",
-    "inject.composed": "Ad-hoc inject",
-    "inject.held": "Inject held",
-    "inject.delayed": "Inject delayed",
+    "exercise.speed": gettext_lazy("Clock speed changed"),
+    "exercise.jump": gettext_lazy("Clock jumped ahead"),
+    "inject.released": gettext_lazy("Inject released"),
+    "inject.composed": gettext_lazy("Ad-hoc inject"),
+    "inject.held": gettext_lazy("Inject held"),
+    "inject.delayed": gettext_lazy("Inject delayed"),
 }
 
 
@@ -426,9 +430,11 @@ def _timeline(events) -> list[TimelineEntry]:
         if jumps:
             start = format_exercise_time(timedelta(seconds=jumps[0].payload.get("from_seconds", 0)))
             end = format_exercise_time(timedelta(seconds=jumps[-1].payload.get("to_seconds", 0)))
-            times = f"{len(jumps)} times, " if len(jumps) > 1 else ""
+            span = f"{start} → {end}"
+            if len(jumps) > 1:
+                span = gettext("%(count)s times, %(span)s") % {"count": len(jumps), "span": span}
             label = TIMELINE_KINDS["exercise.jump"]
-            entries.append(TimelineEntry(jumps[0].exercise_time, label, f"{times}{start} → {end}"))
+            entries.append(TimelineEntry(jumps[0].exercise_time, label, span))
             jumps.clear()
 
     for event in events:
@@ -631,5 +637,8 @@ def _median(values: list):
 
 
 def minutes(value: timedelta | None) -> str:
-    """Minutes with one decimal, for tables and CSV."""
-    return "" if value is None else f"{value.total_seconds() / 60:.1f}"
+    """Minutes with one decimal, for tables and CSV, with the active language's decimal mark (the CSV files are
+    written in English: a point)."""
+    if value is None:
+        return ""
+    return f"{value.total_seconds() / 60:.1f}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))

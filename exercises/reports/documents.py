@@ -14,8 +14,12 @@ import zipfile
 
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext, pgettext
 
 from exercises import pictures as orbit_pictures
+from exercises.coalition import join_and
 from exercises.models import format_exercise_time
 from exercises.reports import charts, coalition_charts, coalition_tables
 from exercises.reports.data import Report, minutes
@@ -91,6 +95,8 @@ def pdf(report: Report) -> bytes:
 
 
 def docx(report: Report) -> bytes:
+    """The report in Word, in the active language (the reader's), as the HTML: its fixed text translated, what
+    people wrote, the markings and the codes as they are."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.shared import Cm, Pt
@@ -106,33 +112,37 @@ def docx(report: Report) -> bytes:
     exercise = report.exercise
 
     document.add_paragraph(report.classification_banner)
-    document.add_heading("After-Action Report / Improvement Plan", level=0)
+    document.add_heading(gettext("After-Action Report / Improvement Plan"), level=0)
     document.add_paragraph(exercise.name + (f" — {exercise.scenario.name}" if exercise.scenario else ""))
 
-    document.add_heading("1. Exercise overview", level=1)
+    document.add_heading(gettext("1. Exercise overview"), level=1)
     _table(
         document,
-        ["Item", "Value"],
+        [gettext("Item"), gettext("Value")],
         [
-            ["Exercise name", exercise.name],
-            ["Dates", _dates(exercise)],
-            ["Scope", f"{len(report.injects)} injects, {len(report.teams)} national teams"],
-            ["Core capabilities", "; ".join(c.name for c in report.capabilities)],
-            ["Threat or hazard and scenario", exercise.scenario.description if exercise.scenario else ""],
-            ["Participating nations", ", ".join(f"{t.name} ({t.code})" for t in report.teams)],
-            ["Points of contact", "; ".join(_name(p.user) for p in report.facilitators)],
+            [gettext("Exercise name"), exercise.name],
+            [gettext("Dates"), _dates(exercise)],
+            [
+                gettext("Scope"),
+                gettext("%(injects)s injects, %(teams)s national teams")
+                % {"injects": len(report.injects), "teams": len(report.teams)},
+            ],
+            [gettext("Core capabilities"), "; ".join(c.name for c in report.capabilities)],
+            [gettext("Threat or hazard and scenario"), exercise.scenario.description if exercise.scenario else ""],
+            [gettext("Participating nations"), ", ".join(f"{t.name} ({t.code})" for t in report.teams)],
+            [gettext("Points of contact"), "; ".join(_name(p.user) for p in report.facilitators)],
         ],
     )
     _table(
         document,
-        ["Objective", "Core capability"],
+        [gettext("Objective"), gettext("Core capability")],
         [[f"{o.code} {o.text}", o.core_capability.name] for o in report.objectives],
     )
 
-    document.add_heading("2. Analysis of capabilities", level=1)
+    document.add_heading(gettext("2. Analysis of capabilities"), level=1)
     _table(
         document,
-        ["Objective", "Core capability", *[t.code for t in report.teams]],
+        [gettext("Objective"), gettext("Core capability"), *[t.code for t in report.teams]],
         [
             [
                 item.objective.code,
@@ -151,91 +161,115 @@ def docx(report: Report) -> bytes:
         for team, rating, _ in item.ratings:
             if rating:
                 document.add_paragraph(f"{team.code}: {rating.rating} — {rating.explanation}")
-        document.add_heading("Strengths", level=3)
+        document.add_heading(gettext("Strengths"), level=3)
         for o in item.strengths:
             document.add_paragraph(_observation(o), style="List Bullet")
-        document.add_heading("Areas for improvement", level=3)
+        document.add_heading(gettext("Areas for improvement"), level=3)
         for o in item.improvements:
             document.add_paragraph(_observation(o), style="List Bullet")
-    document.add_heading("Attack techniques exercised", level=2)
+    document.add_heading(gettext("Attack techniques exercised"), level=2)
     if report.techniques:
-        header = ["Technique", "Injects", "Teams that received them, and how they responded"]
+        header = [gettext("Technique"), gettext("Injects"), gettext("Teams that received them, and how they responded")]
         _table(document, header, _techniques(report))
     else:
-        document.add_paragraph("No released inject was tagged with an attack technique.")
+        document.add_paragraph(gettext("No released inject was tagged with an attack technique."))
 
     images = charts.render_all(report, "png")
-    document.add_heading("3. Timeline", level=1)
+    document.add_heading(gettext("3. Timeline"), level=1)
     document.add_picture(io.BytesIO(images["injects_and_responses"]), width=Cm(22))
     _table(
         document,
-        ["Exercise time", "Event", "Detail"],
+        [gettext("Exercise time"), gettext("Event"), gettext("Detail")],
         [[format_exercise_time(entry.exercise_time), entry.label, entry.detail] for entry in report.timeline],
     )
-    document.add_paragraph(_RECORD_NOTE.format(**report.record_counts))
-    document.add_heading("4. Injects by team", level=1)
+    document.add_paragraph(_record_note(report.record_counts))
+    document.add_heading(gettext("4. Injects by team"), level=1)
     document.add_picture(io.BytesIO(images["response_times"]), width=Cm(22))
     document.add_paragraph(
-        "Each cell: minutes to the first response, then expected steps claimed on time · late · missed; "
-        "blank: not addressed to the team. Per-step times and adjudications: injects_by_team.csv."
+        gettext(
+            "Each cell: minutes to the first response, then expected steps claimed on time · late · missed; "
+            "blank: not addressed to the team. Per-step times and adjudications: injects_by_team.csv."
+        )
     )
     _table(
         document,
-        ["Inject", *[t.code for t in report.teams]],
+        [gettext("Inject"), *[t.code for t in report.teams]],
         [
             [f"{inject.sequence}. {inject.title}", *[_matrix_cell(row) for row in cells]]
             for inject, cells in report.matrix
         ]
         + [
-            ["Median minutes to first response", *[minutes(first) or "—" for _, _, first, _, _ in report.team_medians]],
-            ["Injects answered", *[f"{done} of {received}" for _, _, _, done, received in report.team_medians]],
+            [
+                gettext("Median minutes to first response"),
+                *[minutes(first) or "—" for _, _, first, _, _ in report.team_medians],
+            ],
+            [
+                gettext("Injects answered"),
+                *[
+                    gettext("%(responded)s of %(received)s") % {"responded": done, "received": received}
+                    for _, _, _, done, received in report.team_medians
+                ],
+            ],
         ],
     )
-    document.add_heading("5. Protocol coverage", level=1)
+    document.add_heading(gettext("5. Protocol coverage"), level=1)
     document.add_picture(io.BytesIO(images["coverage"]), width=Cm(16))
     _table(
         document,
-        ["Team", "Expected", "On time", "Late", "Missed", "Covered"],
+        [
+            gettext("Team"),
+            gettext("Expected"),
+            gettext("On time"),
+            gettext("Late"),
+            gettext("Missed"),
+            gettext("Covered"),
+        ],
         [[c.team.code, c.expected, c.on_time, c.late, c.missed, f"{c.percent}%"] for c in report.coverage],
     )
-    document.add_heading("6. Information sharing", level=1)
+    document.add_heading(gettext("6. Information sharing"), level=1)
     document.add_picture(io.BytesIO(images["sharing"]), width=Cm(12))
     document.add_paragraph(
-        f"{len(report.shares)} assessments shared; {len(report.downgraded_shares)} downgraded beyond the source's "
-        "marking, listed here. "
-        "Every share: shares.csv."
+        gettext(
+            "%(shared)s assessments shared; %(downgraded)s downgraded beyond the source's marking, listed here. "
+            "Every share: shares.csv."
+        )
+        % {"shared": len(report.shares), "downgraded": len(report.downgraded_shares)}
     )
     for share in report.downgraded_shares:
-        document.add_paragraph(
-            f"[{share.banner}] {share.from_team_id} → {', '.join(t.code for t in share.recipients.all())} "
-            f"at {format_exercise_time(share.exercise_time)}: {share.title}"
-            f" (downgraded: {share.downgrade_reason}; removed: {share.downgrade_removed})"
-        )
+        line = gettext("%(from)s → %(to)s at %(time)s: %(title)s (downgraded: %(reason)s; removed: %(removed)s)") % {
+            "from": share.from_team_id,
+            "to": ", ".join(t.code for t in share.recipients.all()),
+            "time": format_exercise_time(share.exercise_time),
+            "title": share.title,
+            "reason": share.downgrade_reason,
+            "removed": share.downgrade_removed,
+        }
+        document.add_paragraph(f"[{share.banner}] {line}")
     _coalition_docx(document, report.coalition)
-    document.add_heading("7. Hot wash", level=1)
+    document.add_heading(gettext("7. Hot wash"), level=1)
     _table(
         document,
-        ["Statement", "Mean (1–5)", "Answers"],
+        [gettext("Statement"), gettext("Mean (1–5)"), gettext("Answers")],
         [[q["text"], q["mean"] if q["mean"] is not None else "—", q["answers"]] for q in report.hot_wash["questions"]],
     )
     for action in report.hot_wash["actions"]:
         document.add_paragraph(
-            f"{action['priority'].title()} ({action['team']}): {action['action']}", style="List Bullet"
+            f"{_priority(action['priority'])} ({action['team']}): {action['action']}", style="List Bullet"
         )
     if report.conjunctions:
         _conjunctions(document, report)
-    document.add_heading("Appendix A: Improvement plan", level=1)
+    document.add_heading(gettext("Appendix A: Improvement plan"), level=1)
     _table(
         document,
         [
-            "Core capability",
-            "Issue",
-            "Corrective action",
-            "Capability element",
-            "Responsible",
-            "Point of contact",
-            "Start",
-            "Completion",
+            gettext("Core capability"),
+            gettext("Issue"),
+            gettext("Corrective action"),
+            gettext("Capability element"),
+            gettext("Responsible"),
+            gettext("Point of contact"),
+            pgettext("improvement plan", "Start"),
+            pgettext("improvement plan", "Completion"),
         ],
         [
             [
@@ -251,18 +285,20 @@ def docx(report: Report) -> bytes:
             for i in report.improvement_plan
         ],
     )
-    document.add_heading("Appendix B: Participants", level=1)
+    document.add_heading(gettext("Appendix B: Participants"), level=1)
     _table(
         document,
-        ["Name", "Role", "Team"],
+        [gettext("Name"), gettext("Role"), gettext("Team")],
         [[_name(p.user), p.get_role_display(), p.team.name if p.team else ""] for p in report.participants],
     )
-    document.add_heading("Appendix C: Journal and records", level=1)
+    document.add_heading(gettext("Appendix C: Journal and records"), level=1)
     document.add_paragraph(
-        "The record is kept whole in the exercise's JSON archive (every row and the append-only journal, "
-        "with its SHA-256 digest) and in the CSV files."
+        gettext(
+            "The record is kept whole in the exercise's JSON archive (every row and the append-only journal, "
+            "with its SHA-256 digest) and in the CSV files."
+        )
     )
-    _table(document, ["Record", "Rows", "CSV file"], _record_rows(report))
+    _table(document, [pgettext("report", "Record"), gettext("Rows"), gettext("CSV file")], _record_rows(report))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -278,11 +314,15 @@ def _pc(value) -> str:
 
 def _screened_again(section, at) -> str:
     if len(section.screenings) == 1:
-        return "No: these are the current numbers"
+        return gettext("No: these are the current numbers")
     if not section.is_current:
-        return "no longer within the screening threshold (5 km)"
+        return gettext("no longer within the screening threshold (5 km)")
     latest = section.latest
-    return f"now {_metres(latest.miss_distance_m)} at TCA {at(latest.tca)}, Pc {_pc(latest.probability)}"
+    return gettext("now %(distance)s at TCA %(time)s, Pc %(pc)s") % {
+        "distance": _metres(latest.miss_distance_m),
+        "time": at(latest.tca),
+        "pc": _pc(latest.probability),
+    }
 
 
 def _conjunctions(document, report: Report) -> None:
@@ -294,41 +334,69 @@ def _conjunctions(document, report: Report) -> None:
     def at(moment) -> str:
         return format_exercise_time(exercise.exercise_time_of(moment)) if moment else "—"
 
-    document.add_heading("8. Conjunctions", level=1)
+    document.add_heading(gettext("8. Conjunctions"), level=1)
     document.add_paragraph(
-        "Computed from the exercise's space catalogue (SGP4 propagation, screening of the allied objects against "
-        "every object, probability of collision by Foster's 2-D method). Times of closest approach as exercise "
-        "time. Each conjunction as first screened (the numbers the teams decided on), then its later screenings. "
-        "Every screening, current and superseded: conjunctions.csv."
+        gettext(
+            "Computed from the exercise's space catalogue (SGP4 propagation, screening of the allied objects "
+            "against every object, probability of collision by Foster's 2-D method). Times of closest approach as "
+            "exercise time. Each conjunction as first screened (the numbers the teams decided on), then its later "
+            "screenings. Every screening, current and superseded: conjunctions.csv."
+        )
     )
     for section, images in conjunction_pictures(report, "png"):
         c = section.conjunction
         document.add_heading(f"{c.primary.name} × {c.secondary.name} — TCA {at(c.tca)}", level=2)
         _table(
             document,
-            ["Item", "Value"],
+            [gettext("Item"), gettext("Value")],
             [
                 [
-                    "Objects",
-                    f"{c.primary.name} ({c.primary.owner_label}, {c.primary.get_object_type_display().lower()}) and "
-                    f"{c.secondary.name} ({c.secondary.owner_label}, {c.secondary.get_object_type_display().lower()})",
+                    gettext("Objects"),
+                    gettext(
+                        "%(primary)s (%(primary_owner)s, %(primary_type)s) and "
+                        "%(secondary)s (%(secondary_owner)s, %(secondary_type)s)"
+                    )
+                    % {
+                        "primary": c.primary.name,
+                        "primary_owner": c.primary.owner_label,
+                        "primary_type": str(c.primary.get_object_type_display()).lower(),
+                        "secondary": c.secondary.name,
+                        "secondary_owner": c.secondary.owner_label,
+                        "secondary_type": str(c.secondary.get_object_type_display()).lower(),
+                    },
                 ],
-                ["Injects", "; ".join(f"{i.sequence}. {i.title}" for i in section.injects) or "—"],
-                ["Time of closest approach", f"{at(c.tca)} ({c.tca:%Y-%m-%d %H:%M:%S} UTC on the orbits)"],
+                [gettext("Injects"), "; ".join(f"{i.sequence}. {i.title}" for i in section.injects) or "—"],
                 [
-                    "Miss distance",
-                    f"{_metres(c.miss_distance_m)} (radial {_metres(c.radial_m)}, in-track {_metres(c.in_track_m)}, "
-                    f"cross-track {_metres(c.cross_track_m)})",
+                    gettext("Time of closest approach"),
+                    gettext("%(time)s (%(utc)s UTC on the orbits)")
+                    % {"time": at(c.tca), "utc": f"{c.tca:%Y-%m-%d %H:%M:%S}"},
                 ],
-                ["Relative speed", f"{c.relative_speed_m_s:.0f} m/s"],
-                ["Probability of collision", _pc(c.probability)],
-                ["Screened again", _screened_again(section, at)],
+                [
+                    gettext("Miss distance"),
+                    gettext("%(distance)s (radial %(radial)s, in-track %(in_track)s, cross-track %(cross_track)s)")
+                    % {
+                        "distance": _metres(c.miss_distance_m),
+                        "radial": _metres(c.radial_m),
+                        "in_track": _metres(c.in_track_m),
+                        "cross_track": _metres(c.cross_track_m),
+                    },
+                ],
+                [gettext("Relative speed"), f"{c.relative_speed_m_s:.0f} m/s"],
+                [gettext("Probability of collision"), _pc(c.probability)],
+                [gettext("Screened again"), _screened_again(section, at)],
             ],
         )
         if len(section.screenings) > 1:
             _table(
                 document,
-                ["Screening", "TCA", "Miss distance", "Relative speed", "Pc", "Status"],
+                [
+                    gettext("Screening"),
+                    "TCA",
+                    gettext("Miss distance"),
+                    gettext("Relative speed"),
+                    "Pc",
+                    gettext("Status"),
+                ],
                 [
                     [
                         number,
@@ -336,39 +404,45 @@ def _conjunctions(document, report: Report) -> None:
                         _metres(s.miss_distance_m),
                         f"{s.relative_speed_m_s:.0f} m/s",
                         _pc(s.probability),
-                        "superseded" if s.superseded_at else "current",
+                        pgettext("screening", "superseded") if s.superseded_at else pgettext("screening", "current"),
                     ]
                     for number, s in enumerate(section.screenings, start=1)
                 ],
             )
         document.add_picture(io.BytesIO(images["encounter_plane"]), width=Cm(11))
         document.add_picture(io.BytesIO(images["miss_distance"]), width=Cm(13))
-        document.add_heading("Decisions", level=3)
+        document.add_heading(gettext("Decisions"), level=3)
         _table(
             document,
-            ["Team", "Inject", "Response", "Exercise time", "Protocol steps"],
+            [
+                gettext("Team"),
+                gettext("Inject"),
+                gettext("Response"),
+                gettext("Exercise time"),
+                gettext("Protocol steps"),
+            ],
             [
                 [
                     d.team_id,
                     d.inject_sequence,
-                    d.kind,
+                    d.kind_label,
                     format_exercise_time(d.exercise_time),
                     ", ".join(d.protocol_steps),
                 ]
                 for d in section.decisions
             ],
         )
-        document.add_heading("Manoeuvres", level=3)
+        document.add_heading(gettext("Manoeuvres"), level=3)
         _table(
             document,
             [
-                "Team",
-                "Object",
-                "Burn at",
-                "Delta-v (R, T, N)",
-                "Cost",
-                "Miss distance before → after",
-                "Pc before → after",
+                gettext("Team"),
+                gettext("Object"),
+                gettext("Burn at"),
+                gettext("Delta-v (R, T, N)"),
+                gettext("Cost"),
+                gettext("Miss distance before → after"),
+                gettext("Pc before → after"),
             ],
             [
                 [
@@ -384,10 +458,10 @@ def _conjunctions(document, report: Report) -> None:
             ],
         )
     if report.conjunctions.others:
-        document.add_heading("Other screened conjunctions", level=2)
+        document.add_heading(gettext("Other screened conjunctions"), level=2)
         _table(
             document,
-            ["Objects", "TCA", "Miss distance", "Relative speed", "Pc"],
+            [gettext("Objects"), "TCA", gettext("Miss distance"), gettext("Relative speed"), "Pc"],
             [
                 [
                     f"{c.primary.name} × {c.secondary.name}",
@@ -400,10 +474,17 @@ def _conjunctions(document, report: Report) -> None:
             ],
         )
     if report.conjunctions.debris:
-        document.add_heading("Debris clouds", level=2)
+        document.add_heading(gettext("Debris clouds"), level=2)
         _table(
             document,
-            ["Object broken up", "At", "By inject", "Fragments", "Current conjunctions", "Follow-on injects drafted"],
+            [
+                gettext("Object broken up"),
+                pgettext("time", "At"),
+                gettext("By inject"),
+                gettext("Fragments"),
+                gettext("Current conjunctions"),
+                gettext("Follow-on injects drafted"),
+            ],
             [
                 [
                     cloud.parent.name,
@@ -412,7 +493,7 @@ def _conjunctions(document, report: Report) -> None:
                     cloud.fragments,
                     cloud.conjunctions,
                     "; ".join(
-                        f"{i.sequence}. {i.title} ({'released' if i.released_at else 'not released'})"
+                        f"{i.sequence}. {i.title} ({gettext('released') if i.released_at else gettext('not released')})"
                         for i in cloud.drafted
                     )
                     or "—",
@@ -421,43 +502,62 @@ def _conjunctions(document, report: Report) -> None:
             ],
         )
         for cloud, images in debris_pictures(report, "png"):
-            document.add_paragraph(f"The debris of {cloud.parent.name}: {cloud.fragments} fragments.")
+            document.add_paragraph(
+                gettext("The debris of %(name)s: %(fragments)s fragments.")
+                % {"name": cloud.parent.name, "fragments": cloud.fragments}
+            )
             document.add_picture(io.BytesIO(images["gabbard"]), width=Cm(13))
             document.add_picture(io.BytesIO(images["altitudes"]), width=Cm(13))
 
 
-_RECORD_NOTE = (
-    "The {responses} responses, {shares} shared assessments and {messages} messages, each with its time, "
-    "are in the record (Appendix C)."
-)
+def _record_note(counts) -> str:
+    return gettext(
+        "The %(responses)s responses, %(shares)s shared assessments and %(messages)s messages, each with its time, "
+        "are in the record (Appendix C)."
+    ) % {key: counts[key] for key in ("responses", "shares", "messages")}
+
+
+def _priority(priority: str) -> str:
+    """A corrective action's priority as the hot-wash form names it."""
+    labels = {
+        "high": pgettext("priority", "High"),
+        "medium": pgettext("priority", "Medium"),
+        "low": pgettext("priority", "Low"),
+    }
+    return labels.get(priority, priority.title())
 
 
 def _matrix_cell(row) -> str:
     if row is None:
         return ""
-    first = minutes(row.to_first_response) or "no response"
+    first = minutes(row.to_first_response) or gettext("no response")
     return f"{first}\n{row.count('on time')} · {row.count('late')} · {row.count('missed')}"
 
 
 def _record_rows(report: Report) -> list[list]:
     counts = report.record_counts
     return [
-        ["Journal (every event, who and when)", counts["journal"], "journal.csv"],
-        ["Responses (text, claimed steps, marking)", counts["responses"], "responses.csv"],
-        ["Releases of injects to teams", counts["releases"], "releases.csv"],
-        ["Injects by team (per-step times and adjudications)", len(report.inject_rows), "injects_by_team.csv"],
-        ["Shared assessments", counts["shares"], "shares.csv"],
-        ["Messages", counts["messages"], "messages.csv"],
-        ["Observations", counts["observations"], "observations.csv"],
-        ["Ratings", counts["ratings"], "ratings.csv"],
+        [gettext("Journal (every event, who and when)"), counts["journal"], "journal.csv"],
+        [gettext("Responses (text, claimed steps, marking)"), counts["responses"], "responses.csv"],
+        [gettext("Releases of injects to teams"), counts["releases"], "releases.csv"],
         [
-            "Acknowledgements, adjudications, hot-wash forms",
+            gettext("Injects by team (per-step times and adjudications)"),
+            len(report.inject_rows),
+            "injects_by_team.csv",
+        ],
+        [gettext("Shared assessments"), counts["shares"], "shares.csv"],
+        [gettext("Messages"), counts["messages"], "messages.csv"],
+        [gettext("Observations"), counts["observations"], "observations.csv"],
+        [gettext("Ratings"), counts["ratings"], "ratings.csv"],
+        [
+            gettext("Acknowledgements, adjudications, hot-wash forms"),
             f"{counts['acknowledgements']}, {counts['adjudications']}, {counts['feedback']}",
-            "JSON archive",
+            gettext("JSON archive"),
         ],
     ]
 
 
+@translation.override("en-gb")  # read by programs: English whatever the user's language (docs/translation.md)
 def csv_tables(report: Report) -> dict[str, list[list]]:
     """One table per file: responses, releases, injects by team, shares, messages, observations, ratings,
     journal. The report must be built `with_records=True` (authors, texts, markings, the journal)."""
@@ -658,16 +758,50 @@ def csv_tables(report: Report) -> dict[str, list[list]]:
 
 
 def _coalition_docx(document, coalition) -> None:
-    """The report's coalition section in Word: the charts and the consensus table (the sentences are in HTML,
-    PDF and coalition_consensus.csv)."""
+    """The report's coalition section in Word: the charts and the consensus table with each inject's sentence, as
+    templates/reports/_coalition.html (the numbers for programs: coalition_consensus.csv)."""
     from docx.shared import Cm
 
-    document.add_heading("Coalition: common picture and coordinated response", level=1)
+    document.add_heading(gettext("Coalition: common picture and coordinated response"), level=1)
     images = coalition_charts.render_all(coalition, "png")
     for key in ("coalition_consensus", "coalition_divergence", "coalition_sharing"):
         document.add_picture(io.BytesIO(images[key]), width=Cm(18))
-    header, *rows = coalition_tables.tables(coalition)["coalition_consensus.csv"]
-    _table(document, header, rows)
+    header = [
+        gettext("Decision inject"),
+        gettext("Released"),
+        gettext("Time to consensus"),
+        gettext("Held out longest"),
+        gettext("Actions compatible"),
+        gettext("What happened"),
+    ]
+    _table(document, header, [_consensus_row(item) for item in coalition.injects])
+
+
+def _consensus_row(item) -> list:
+    result, compatible = item.consensus, item.coordination.compatible
+    if not result.reached:
+        consensus = gettext("not reached")
+    else:
+        consensus = gettext("%(minutes)s min") % {"minutes": minutes(result.time_to_consensus)}
+        if not result.holding:
+            lost = gettext("(lost at %(time)s)") % {"time": format_exercise_time(result.lost_at)}
+            consensus = f"{consensus} {lost}"
+    if compatible is None:
+        actions = "—"
+    elif compatible:
+        actions = gettext("yes")
+    else:
+        actions = gettext("no")
+        if item.coordination.conflicts:
+            actions = f"{actions} {gettext('(manoeuvres in conflict)')}"
+    return [
+        f"{item.inject.sequence}. {item.inject.title}",
+        format_exercise_time(item.inject.released_at),
+        consensus,
+        join_and(result.holdouts) or "—",
+        actions,
+        item.narrative.sentence,
+    ]
 
 
 def neutralise(value) -> str:
@@ -697,11 +831,17 @@ def _techniques(report: Report) -> list[list]:
         for answer in item.responses:
             row = answer.row
             done = (
-                f"{answer.responses} response(s), the first after {minutes(row.to_first_response)} min"
+                ngettext(
+                    "%(counter)s response, the first after %(minutes)s min",
+                    "%(counter)s responses, the first after %(minutes)s min",
+                    answer.responses,
+                )
+                % {"counter": answer.responses, "minutes": minutes(row.to_first_response)}
                 if answer.responses
-                else "no response"
+                else gettext("no response")
             )
-            answers.append(f"{row.team.code} (inject {row.inject.sequence}): {done}")
+            inject = gettext("inject %(sequence)s") % {"sequence": row.inject.sequence}
+            answers.append(f"{row.team.code} ({inject}): {done}")
         rows.append(
             [
                 f"{technique.code} {technique.name} ({technique.get_framework_display()} "
@@ -734,13 +874,12 @@ def _date(value) -> str:
 
 
 def _dates(exercise) -> str:
-    start = exercise.started_at.strftime("%d %B %Y %H:%M UTC") if exercise.started_at else "not started"
-    end = f" – {exercise.ended_at.strftime('%d %B %Y %H:%M UTC')}" if exercise.ended_at else ""
+    start = f"{date_format(exercise.started_at, 'd F Y H:i')} UTC" if exercise.started_at else gettext("not started")
+    end = f" – {date_format(exercise.ended_at, 'd F Y H:i')} UTC" if exercise.ended_at else ""
     return start + end
 
 
 def _observation(o) -> str:
-    where = (
-        f" (inject {o.inject.sequence}{', ' + o.protocol_step_id if o.protocol_step_id else ''})" if o.inject else ""
-    )
+    inject = gettext("inject %(sequence)s") % {"sequence": o.inject.sequence} if o.inject else ""
+    where = f" ({inject}{', ' + o.protocol_step_id if o.protocol_step_id else ''})" if o.inject else ""
     return f"{o.team_id + ': ' if o.team_id else ''}{o.text}{where}"

@@ -22,6 +22,8 @@ from datetime import datetime
 from xml.sax.saxutils import escape
 
 import numpy as np
+from django.utils import formats
+from django.utils.translation import gettext
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse
 
@@ -60,8 +62,15 @@ def pc_text(probability: float) -> str:
     return f"{probability:.1e}"
 
 
+def _number(value: float, digits: int = 0) -> str:
+    """`f"{value:,.{digits}f}"` with the active language's marks: "1,234.5" in English, "1 234,5" in French."""
+    text = f"{value:,.{digits}f}"
+    marks = {",": formats.get_format("THOUSAND_SEPARATOR"), ".": formats.get_format("DECIMAL_SEPARATOR")}
+    return "".join(marks.get(ch, ch) for ch in text)
+
+
 def _metres(value: float) -> str:
-    return f"{value:,.0f} m" if abs(value) >= 10 else f"{value:.1f} m"
+    return f"{_number(value)} m" if abs(value) >= 10 else f"{_number(value, 1)} m"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -127,7 +136,7 @@ def encounter_plane_figure(geometry: EncounterGeometry, *, primary: str, seconda
                 edgecolor="#1d4ed8",
                 linestyle=style,
                 linewidth=1.2,
-                label=f"Combined {k}σ uncertainty",
+                label=gettext("Combined %(k)sσ uncertainty") % {"k": k},
                 gid=f"sigma-{k}",
             )
         )
@@ -137,7 +146,7 @@ def encounter_plane_figure(geometry: EncounterGeometry, *, primary: str, seconda
             geometry.hard_body_radius_m,
             facecolor="#fecdca",
             edgecolor="#b42318",
-            label=f"Hard-body radius {_metres(geometry.hard_body_radius_m)}",
+            label=gettext("Hard-body radius %(radius)s") % {"radius": _metres(geometry.hard_body_radius_m)},
             gid="hard-body",
         )
     )
@@ -149,18 +158,21 @@ def encounter_plane_figure(geometry: EncounterGeometry, *, primary: str, seconda
     )
     axes.plot([0], [0], marker="+", color="#b42318", markersize=10, linestyle="none", label=primary)
     axes.plot([mx], [my], marker="o", color="#101828", markersize=4, linestyle="none", label=secondary)
-    axes.text(mx / 2, my / 2, f" miss {_metres(geometry.miss_distance_m)}", fontsize=8, va="bottom")
+    miss = gettext("miss %(distance)s") % {"distance": _metres(geometry.miss_distance_m)}
+    axes.text(mx / 2, my / 2, f" {miss}", fontsize=8, va="bottom")
     # A square window on the origin and the miss point, wide enough for the 3σ ellipse and the hard-body circle
     half = max(3.3 * major + math.hypot(mx, my) / 2, geometry.hard_body_radius_m * 1.5, 1.0)
     cx, cy = mx / 2, my / 2
     axes.set_xlim(cx - half, cx + half)
     axes.set_ylim(cy - half, cy + half)
     axes.set_aspect("equal", adjustable="box")
-    axes.set_xlabel("Encounter plane, along the miss (m)")
-    axes.set_ylabel("Encounter plane, across (m)")
+    axes.set_xlabel(gettext("Encounter plane, along the miss (m)"))
+    axes.set_ylabel(gettext("Encounter plane, across (m)"))
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", fontsize=7, framealpha=0.85)
-    axes.set_title(f"Encounter plane: {primary} × {secondary}")
+    axes.set_title(
+        gettext("Encounter plane: %(primary)s × %(secondary)s") % {"primary": primary, "secondary": secondary}
+    )
     return figure
 
 
@@ -168,15 +180,33 @@ def encounter_plane(
     geometry: EncounterGeometry, *, primary: str, secondary: str, probability: float | None = None, fmt: str = "svg"
 ):
     major, minor, _ = geometry.principal_axes
-    description = (
-        f"{secondary} passes {primary} at {_metres(geometry.miss_distance_m)} in the encounter plane, "
-        f"at {geometry.relative_speed_m_s:,.0f} m/s relative speed. Combined 1σ uncertainty ellipse "
-        f"{_metres(major)} × {_metres(minor)} (3σ: {_metres(3 * major)} × {_metres(3 * minor)}); "
-        f"hard-body radius {_metres(geometry.hard_body_radius_m)}"
-        + (f"; probability of collision {pc_text(probability)}." if probability is not None else ".")
-    )
+    values = {
+        "primary": primary,
+        "secondary": secondary,
+        "miss": _metres(geometry.miss_distance_m),
+        "speed": _number(geometry.relative_speed_m_s),
+        "major": _metres(major),
+        "minor": _metres(minor),
+        "major3": _metres(3 * major),
+        "minor3": _metres(3 * minor),
+        "radius": _metres(geometry.hard_body_radius_m),
+        "pc": pc_text(probability) if probability is not None else "",
+    }
+    if probability is not None:
+        description = gettext(
+            "%(secondary)s passes %(primary)s at %(miss)s in the encounter plane, at %(speed)s m/s relative speed. "
+            "Combined 1σ uncertainty ellipse %(major)s × %(minor)s (3σ: %(major3)s × %(minor3)s); hard-body radius "
+            "%(radius)s; probability of collision %(pc)s."
+        )
+    else:
+        description = gettext(
+            "%(secondary)s passes %(primary)s at %(miss)s in the encounter plane, at %(speed)s m/s relative speed. "
+            "Combined 1σ uncertainty ellipse %(major)s × %(minor)s (3σ: %(major3)s × %(minor3)s); hard-body radius "
+            "%(radius)s."
+        )
     figure = encounter_plane_figure(geometry, primary=primary, secondary=secondary)
-    return _output(figure, fmt, f"Encounter plane of {primary} and {secondary}", description)
+    title = gettext("Encounter plane of %(primary)s and %(secondary)s") % values
+    return _output(figure, fmt, title, description % values)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -188,14 +218,16 @@ def miss_distance_figure(times: list[datetime], distances_m, tca: datetime, *, p
     distances_km = np.asarray(distances_m, dtype=float) / 1000.0
     figure, axes = _figure((6.4, 3.4))
     _margins(figure, left=0.85, bottom=0.65, right=0.2, top=0.4)
-    axes.plot(minutes, distances_km, color="#1d4ed8", linewidth=1.3, label="Range")
+    axes.plot(minutes, distances_km, color="#1d4ed8", linewidth=1.3, label=gettext("Range"))
     axes.axvline(0, color="#b42318", linestyle="--", linewidth=1, label=f"TCA {tca_label}")
     axes.set_yscale("log")
-    axes.set_xlabel(f"Minutes from TCA ({tca_label})")
-    axes.set_ylabel("Distance between the objects (km)")
+    axes.set_xlabel(gettext("Minutes from TCA (%(time)s)") % {"time": tca_label})
+    axes.set_ylabel(gettext("Distance between the objects (km)"))
     axes.grid(alpha=0.3, which="both")
     axes.legend(loc="upper center", fontsize=7)
-    axes.set_title(f"Miss distance around TCA: {primary} × {secondary}")
+    axes.set_title(
+        gettext("Miss distance around TCA: %(primary)s × %(secondary)s") % {"primary": primary, "secondary": secondary}
+    )
     return figure
 
 
@@ -212,13 +244,27 @@ def miss_distance_series(
     distances = np.asarray(distances_m, dtype=float)
     nearest = int(np.nanargmin(distances))
     span = (times[-1] - times[0]).total_seconds() / 60.0
+    values = {
+        "primary": primary,
+        "secondary": secondary,
+        "span": f"{span:.0f}",
+        "time": tca_label,
+        "start": _number(distances[0] / 1000, 1),
+        "least": _metres(distances[nearest]),
+        "offset": f"{(times[nearest] - tca).total_seconds():+.0f}",
+        "end": _number(distances[-1] / 1000, 1),
+    }
     description = (
-        f"Distance between {primary} and {secondary} over {span:.0f} minutes around the time of closest approach "
-        f"{tca_label}: {distances[0] / 1000:,.1f} km at the start, least {_metres(distances[nearest])} "
-        f"{(times[nearest] - tca).total_seconds():+.0f} s from TCA, {distances[-1] / 1000:,.1f} km at the end."
+        gettext(
+            "Distance between %(primary)s and %(secondary)s over %(span)s minutes around the time of closest approach "
+            "%(time)s: %(start)s km at the start, least %(least)s %(offset)s s from TCA, %(end)s km at the end."
+        )
+        % values
     )
     figure = miss_distance_figure(times, distances, tca, primary=primary, secondary=secondary, tca_label=tca_label)
-    return _output(figure, fmt, f"Miss distance of {primary} and {secondary} around TCA", description)
+    return _output(
+        figure, fmt, gettext("Miss distance of %(primary)s and %(secondary)s around TCA") % values, description
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -231,24 +277,35 @@ def gabbard(periods_min, apogees_km, perigees_km, *, parent: str, parent_point=N
     periods, apogees, perigees = (np.asarray(x, dtype=float) for x in (periods_min, apogees_km, perigees_km))
     figure, axes = _figure((6.4, 4.0))
     _margins(figure, left=0.85, bottom=0.65, right=0.2, top=0.4)
-    axes.scatter(periods, apogees, marker="^", s=10, color="#b42318", label="Apogee", linewidths=0)
-    axes.scatter(periods, perigees, marker="v", s=10, color="#1d4ed8", label="Perigee", linewidths=0)
+    axes.scatter(periods, apogees, marker="^", s=10, color="#b42318", label=gettext("Apogee"), linewidths=0)
+    axes.scatter(periods, perigees, marker="v", s=10, color="#1d4ed8", label=gettext("Perigee"), linewidths=0)
     if parent_point is not None:
         period, apogee, perigee = parent_point
         axes.scatter([period, period], [apogee, perigee], marker="*", s=90, color="#101828", label=parent, zorder=3)
-    axes.set_xlabel("Orbital period (minutes)")
-    axes.set_ylabel("Altitude (km)")
+    axes.set_xlabel(gettext("Orbital period (minutes)"))
+    axes.set_ylabel(gettext("Altitude (km)"))
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", fontsize=7)
-    axes.set_title(f"Gabbard diagram: {len(periods)} fragments of {parent}")
+    axes.set_title(
+        gettext("Gabbard diagram: %(count)s fragments of %(parent)s") % {"count": len(periods), "parent": parent}
+    )
     if len(periods):
-        description = (
-            f"{len(periods)} fragments of {parent}: periods {periods.min():.1f} to {periods.max():.1f} minutes, "
-            f"apogees up to {apogees.max():,.0f} km, perigees down to {perigees.min():,.0f} km."
-        )
+        description = gettext(
+            "%(count)s fragments of %(parent)s: periods %(shortest)s to %(longest)s minutes, apogees up to "
+            "%(apogee)s km, perigees down to %(perigee)s km."
+        ) % {
+            "count": len(periods),
+            "parent": parent,
+            "shortest": _number(periods.min(), 1),
+            "longest": _number(periods.max(), 1),
+            "apogee": _number(apogees.max()),
+            "perigee": _number(perigees.min()),
+        }
     else:
-        description = f"No fragments of {parent}."
-    return _output(figure, fmt, f"Gabbard diagram of the debris of {parent}", description)
+        description = gettext("No fragments of %(parent)s.") % {"parent": parent}
+    return _output(
+        figure, fmt, gettext("Gabbard diagram of the debris of %(parent)s") % {"parent": parent}, description
+    )
 
 
 def altitude_histogram(altitudes_km, *, parent: str, bin_km: float = 25.0, fmt: str = "svg"):
@@ -263,17 +320,27 @@ def altitude_histogram(altitudes_km, *, parent: str, bin_km: float = 25.0, fmt: 
         counts, edges = np.histogram(altitudes, bins=edges)
         axes.bar(edges[:-1], counts, width=bin_km, align="edge", color="#1d4ed8", edgecolor="white")
         peak = int(np.argmax(counts))
-        description = (
-            f"{len(altitudes)} fragments of {parent} in {bin_km:.0f}-km altitude bins from {low:,.0f} to "
-            f"{high:,.0f} km; the most, {counts[peak]}, between {edges[peak]:,.0f} and {edges[peak + 1]:,.0f} km."
-        )
+        description = gettext(
+            "%(count)s fragments of %(parent)s in %(bin)s-km altitude bins from %(low)s to %(high)s km; the most, "
+            "%(most)s, between %(bottom)s and %(top)s km."
+        ) % {
+            "count": len(altitudes),
+            "parent": parent,
+            "bin": f"{bin_km:.0f}",
+            "low": _number(low),
+            "high": _number(high),
+            "most": counts[peak],
+            "bottom": _number(edges[peak]),
+            "top": _number(edges[peak + 1]),
+        }
     else:
-        description = f"No fragments of {parent}."
-    axes.set_xlabel("Mean altitude (km)")
-    axes.set_ylabel("Fragments")
+        description = gettext("No fragments of %(parent)s.") % {"parent": parent}
+    axes.set_xlabel(gettext("Mean altitude (km)"))
+    axes.set_ylabel(gettext("Fragments"))
     axes.grid(alpha=0.3, axis="y")
-    axes.set_title(f"Fragments of {parent} by altitude")
-    return _output(figure, fmt, f"Fragments of {parent} by altitude", description)
+    title = gettext("Fragments of %(parent)s by altitude") % {"parent": parent}
+    axes.set_title(title)
+    return _output(figure, fmt, title, description)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -290,8 +357,9 @@ class AltitudeTrack:
 @dataclass(frozen=True)
 class Event:
     minutes: float  # exercise time, minutes after STARTEX
-    label: str  # e.g. "Inject 4" or "TCA ALLIED-SAT 7 × OBJECT 58213"
+    label: str  # e.g. "Inject 4" or "TCA ALLIED-SAT 7 × OBJECT 58213" (in the active language)
     kind: str  # "inject" or "conjunction"
+    mark: str = ""  # what is written along the top for an inject: its number
 
 
 HIGH_ORBIT_KM = 2000.0  # objects above it (MEO, GEO) get a panel of their own: one axis would flatten LEO
@@ -312,7 +380,10 @@ def catalogue_altitudes(tracks: list[AltitudeTrack], events: list[Event], *, fmt
     grid = figure.subplots(len(panels), 1, sharex=True, squeeze=False, height_ratios=[1] * (len(panels) - 1) + [2])
     _margins(figure, left=0.85, bottom=0.65, right=2.0, top=0.45)
     colour = {track.name: ALLIED_COLOURS[index % len(ALLIED_COLOURS)] for index, track in enumerate(tracks)}
-    styles = {"inject": ("#98a2b3", "-", "Inject due"), "conjunction": ("#b42318", "--", "Conjunction TCA")}
+    styles = {
+        "inject": ("#98a2b3", "-", gettext("Inject due")),
+        "conjunction": ("#b42318", "--", gettext("Conjunction TCA")),
+    }
     for axes, group in zip(grid[:, 0], panels, strict=True):
         for track in group:
             axes.plot(track.minutes, track.altitudes_km, linewidth=1.1, color=colour[track.name], label=track.name)
@@ -321,7 +392,7 @@ def catalogue_altitudes(tracks: list[AltitudeTrack], events: list[Event], *, fmt
                 axes.axvline(
                     moment, color=line_colour, linestyle=style, linewidth=0.8, label=label if number == 0 else None
                 )
-        axes.set_ylabel("Altitude (km)")
+        axes.set_ylabel(gettext("Altitude (km)"))
         axes.grid(alpha=0.3)
     top, bottom = grid[0, 0], grid[-1, 0]
     span = max((float(t.minutes[-1]) for t in tracks if len(t.minutes)), default=0.0) or 1.0
@@ -331,7 +402,7 @@ def catalogue_altitudes(tracks: list[AltitudeTrack], events: list[Event], *, fmt
             top.text(
                 event.minutes,
                 1.01,
-                event.label.removeprefix("Inject "),
+                event.mark or event.label.removeprefix("Inject "),
                 transform=top.get_xaxis_transform(),
                 fontsize=6,
                 color="#475467",
@@ -339,7 +410,7 @@ def catalogue_altitudes(tracks: list[AltitudeTrack], events: list[Event], *, fmt
                 va="bottom",
             )
             last = event.minutes
-    bottom.set_xlabel("Exercise time (minutes after STARTEX)")
+    bottom.set_xlabel(gettext("Exercise time (minutes after STARTEX)"))
     handles, labels = {}, []
     for axes in grid[:, 0]:
         for handle, label in zip(*axes.get_legend_handles_labels(), strict=True):
@@ -356,22 +427,31 @@ def catalogue_altitudes(tracks: list[AltitudeTrack], events: list[Event], *, fmt
         fontsize=7,
         frameon=False,
     )
-    top.set_title("Allied satellites' altitude over the exercise", pad=12)
+    title = gettext("Allied satellites' altitude over the exercise")
+    top.set_title(title, pad=12)
     parts = []
     for track in tracks:
         finite = track.altitudes_km[np.isfinite(track.altitudes_km)]
         if len(finite):
-            parts.append(f"{track.name} {finite.min():,.0f}–{finite.max():,.0f} km")
+            parts.append(f"{track.name} {_number(finite.min())}–{_number(finite.max())} km")
     injects = [e for e in events if e.kind == "inject"]
     conjunctions = [e for e in events if e.kind == "conjunction"]
     end = max((float(track.minutes[-1]) for track in tracks if len(track.minutes)), default=0.0)
-    description = (
-        f"Altitude of {len(tracks)} allied objects over {end:.0f} minutes of exercise time: "
-        + ("; ".join(parts) or "none")
-        + f". Marked: {len(injects)} injects due"
-        + (" (" + ", ".join(f"{e.label} at {e.minutes:.0f} min" for e in injects) + ")" if injects else "")
-        + f" and {len(conjunctions)} conjunction TCAs"
-        + (" (" + ", ".join(f"{e.label} at {e.minutes:.0f} min" for e in conjunctions) + ")" if conjunctions else "")
-        + "."
-    )
-    return _output(figure, fmt, "Allied satellites' altitude over the exercise", description)
+
+    def listed(events) -> str:
+        moments = [
+            gettext("%(event)s at %(minutes)s min") % {"event": e.label, "minutes": f"{e.minutes:.0f}"} for e in events
+        ]
+        return f" ({', '.join(moments)})" if moments else ""
+
+    description = gettext(
+        "Altitude of %(count)s allied objects over %(minutes)s minutes of exercise time: %(ranges)s. Marked: "
+        "%(injects)s and %(conjunctions)s."
+    ) % {
+        "count": len(tracks),
+        "minutes": f"{end:.0f}",
+        "ranges": "; ".join(parts) or gettext("none"),
+        "injects": gettext("%(count)s injects due") % {"count": len(injects)} + listed(injects),
+        "conjunctions": gettext("%(count)s conjunction TCAs") % {"count": len(conjunctions)} + listed(conjunctions),
+    }
+    return _output(figure, fmt, title, description)

@@ -19,24 +19,22 @@ def percent(value):
 
 @register.filter
 def cause_label(value):
-    return coalition.CAUSES.get(value, value)
+    """The cause's label in the active language."""
+    return coalition.cause_label(value)
 
 
 @register.filter
 def confidence_label(value):
-    return coalition.CONFIDENCE[value][0] if value in coalition.CONFIDENCE else value
+    return coalition.confidence_label(value) if value in coalition.CONFIDENCE else value
 
 
 @register.filter
 def join_and(codes):
-    """USA, GBR and CAN."""
-    codes = list(codes)
-    return codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} and {codes[-1]}" if codes else ""
+    """USA, GBR and CAN (in the active language: "USA, GBR et CAN")."""
+    return coalition.join_and(codes)
 
 
 @register.filter
 def article(cause):
-    """'a hostile act', 'an accident'; 'unknown' and 'natural (space weather)' read as 'unknown' and 'a natural…'."""
-    if cause == "unknown":
-        return "“unknown”"
-    return f"{'an' if cause[:1] in 'aeiou' else 'a'} {cause}"
+    """A cause label (CAUSES' English) with its article, in the active language: 'a hostile act', '“unknown”'."""
+    return coalition.cause_phrase(cause)

@@ -487,3 +487,22 @@ def test_a_bad_structured_assessment_is_refused_naming_the_field_and_stores_noth
         deu_imports(allies, assessment_bundle(source, **extension(**values)))
     assert f"extensions.{stix.EXTENSION_ID}" in refused.value.message and names in refused.value.message
     assert not SharedAssessment.objects.exists()
+
+
+def test_the_import_form_and_the_share_form_ask_for_recipients_marking_and_downgrade_alike(allies):
+    from exercises.forms import ShareForm, ShareMarkingFields, StixImportForm
+
+    deu = allies.participant("DEU")
+    forms = [ShareForm(participant=deu, sources=[]), StixImportForm(participant=deu, sources=[])]
+    for name in ("recipients", "classification", "releasability", "releasable_to", "downgrade_reason"):
+        assert name in ShareMarkingFields.base_fields
+        share, upload = (form.fields[name] for form in forms)
+        assert (share.label, share.required, type(share.widget)) == (upload.label, upload.required, type(upload.widget))
+    assert [team.code for team in forms[1].fields["recipients"].queryset.order_by("code")] == ["FRA", "GBR", "USA"]
+    bundle = assessment_bundle(allies.injects["rel_to"])
+    posted = StixImportForm(
+        {"bundle_text": bundle, "classification": "secret", "releasability": "rel_to"}, participant=deu, sources=[]
+    )
+    assert not posted.is_valid()
+    assert posted.errors["releasable_to"] == ["Name the nations it is releasable to."]
+    assert posted.errors["recipients"] == ["Choose at least one allied team to share with."]

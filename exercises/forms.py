@@ -1,8 +1,11 @@
+import re
+
 from django import forms
 from django.conf import settings
 
 from exercises.models import (
     Adjudication,
+    AttackTechnique,
     Classification,
     Feedback,
     ImprovementItem,
@@ -147,10 +150,35 @@ class DelayForm(ErrorTextMixin, forms.Form):
     )
 
 
+class TechniquesField(forms.CharField):
+    """Attack technique ids (SPARTA, MITRE ATT&CK) typed with commas, cleaned to techniques of the bundled list
+    (fixtures/attack_techniques.json), whatever their case; an unknown id is named."""
+
+    def __init__(self, **kwargs):
+        kwargs = {
+            "label": "Attack techniques (SPARTA, ATT&CK)",
+            "required": False,
+            "max_length": 400,
+            "help_text": "SPARTA or ATT&CK ids separated by commas, e.g. EX-0016.01, T1078.",
+            **kwargs,
+        }
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        from exercises.services.scenarios import clean_techniques
+
+        codes = [code for code in re.split(r"[,;\s]+", super().clean(value)) if code]
+        techniques, problem = clean_techniques(codes, {t.code: t for t in AttackTechnique.objects.all()})
+        if problem:
+            raise forms.ValidationError(problem[0].upper() + problem[1:] + ".")
+        return techniques
+
+
 class InjectForm(ErrorTextMixin, forms.ModelForm):
     """Edit an exercise inject before release, or compose an ad-hoc one."""
 
     offset = ScenarioTimeField(label="Scenario time", help_text="T+01:30, 01:30:00 or D+0 H+1 M+30")
+    techniques = TechniquesField()
 
     class Meta:
         model = Inject
@@ -181,6 +209,7 @@ class InjectForm(ErrorTextMixin, forms.ModelForm):
         self.fields["protocol_steps"].required = False
         if self.instance.pk:
             self.initial["offset"] = format_exercise_time(self.instance.offset)
+            self.initial["techniques"] = ", ".join(technique.code for technique in self.instance.techniques.all())
 
     def clean(self):
         cleaned = super().clean()

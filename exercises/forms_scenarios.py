@@ -1,12 +1,10 @@
 """Forms for authoring scenarios. They only validate; exercises/services/scenarios.py writes."""
 
-import re
-
 from django import forms
 from django.conf import settings
 
+from exercises.forms import TechniquesField
 from exercises.models import (
-    AttackTechnique,
     Classification,
     DeliveryMethod,
     InjectKind,
@@ -140,12 +138,7 @@ class InjectForm(PlainLabels, forms.Form):
     on_demand = forms.BooleanField(label="On demand: kept off the timeline until released by hand", required=False)
     trigger = forms.ChoiceField(label="Contingency", choices=Trigger.choices, required=False)
     trigger_step = forms.ChoiceField(label="Condition on protocol step", required=False)
-    techniques = forms.CharField(
-        label="Attack techniques (SPARTA, ATT&CK)",
-        required=False,
-        max_length=400,
-        help_text="SPARTA or ATT&CK ids separated by commas, e.g. EX-0016.01, T1078.",
-    )
+    techniques = TechniquesField()
     primary_object = forms.ChoiceField(
         label="Primary object",
         required=False,
@@ -193,15 +186,6 @@ class InjectForm(PlainLabels, forms.Form):
         if taken.exists():
             raise forms.ValidationError(f"Inject number {sequence} is already used in this scenario.")
         return sequence
-
-    def clean_techniques(self):
-        """The ids typed, as techniques of the bundled list; an unknown id is named."""
-        codes = [code for code in re.split(r"[,;\s]+", self.cleaned_data["techniques"]) if code]
-        known = {technique.code: technique for technique in AttackTechnique.objects.all()}
-        techniques, problem = scenarios.clean_techniques(codes, known)
-        if problem:
-            raise forms.ValidationError(problem[0].upper() + problem[1:] + ".")
-        return techniques
 
     def clean_trigger_step(self):
         code = self.cleaned_data["trigger_step"]

@@ -506,3 +506,44 @@ def test_the_import_form_and_the_share_form_ask_for_recipients_marking_and_downg
     assert not posted.is_valid()
     assert posted.errors["releasable_to"] == ["Name the nations it is releasable to."]
     assert posted.errors["recipients"] == ["Choose at least one allied team to share with."]
+
+
+def test_an_assessment_shared_from_a_structured_response_carries_it_in_the_reports_extension(allies):
+    from exercises.models import Response
+    from exercises.services.responses import submit_response
+
+    Inject.objects.filter(pk=allies.injects["all"].pk).update(
+        decision_bearing=True, course_of_action_options=["Condemn", "Wait"]
+    )
+    release_all(allies)
+    source = Inject.objects.get(pk=allies.injects["all"].pk)
+    structured = {
+        "assessed_cause": "hostile_act",
+        "attributed_actor": "KARSLAND",
+        "confidence": "likely",
+        "course_of_action": "other",
+        "course_of_action_other": "Call an allied consultation",
+    }
+    response = submit_response(
+        participant=allies.participant("GBR"),
+        inject=source,
+        kind=Response.Kind.ASSESSMENT,
+        text="A hostile act, we judge.",
+        protocol_steps=source.protocol_steps.all(),
+        assessment=structured,
+    )
+    shared = share_assessment(
+        participant=allies.participant("GBR"),
+        source=response,
+        title="GBR's structured assessment",
+        text="See the extension.",
+        recipients=Team.objects.filter(code="USA"),
+        classification=response.classification,
+        releasability="all",
+    )
+    usa = reports(parsed(stix.bundle_for(allies.exercise, "USA")))[shared.title]
+    assert dict(usa.extensions[stix.EXTENSION_ID]) == {"extension_type": "property-extension", **structured}
+    assert usa.confidence == 68  # the middle of ICD 203's "likely" (55-80 %)
+    plain = share(allies, "DEU", allies.injects["rel_to"], ["FRA"], rel_to=["DEU", "FRA"])
+    fra = reports(parsed(stix.bundle_for(allies.exercise, "FRA")))[plain.title]
+    assert "extensions" not in fra and "confidence" not in fra  # nothing to say, nothing said

@@ -1,8 +1,11 @@
+import re
+
 from django import forms
 from django.conf import settings
 
 from exercises.models import (
     Adjudication,
+    AttackTechnique,
     Classification,
     Feedback,
     ImprovementItem,
@@ -147,10 +150,35 @@ class DelayForm(ErrorTextMixin, forms.Form):
     )
 
 
+class TechniquesField(forms.CharField):
+    """Attack technique ids (SPARTA, MITRE ATT&CK) typed with commas, cleaned to techniques of the bundled list
+    (fixtures/attack_techniques.json), whatever their case; an unknown id is named."""
+
+    def __init__(self, **kwargs):
+        kwargs = {
+            "label": "Attack techniques (SPARTA, ATT&CK)",
+            "required": False,
+            "max_length": 400,
+            "help_text": "SPARTA or ATT&CK ids separated by commas, e.g. EX-0016.01, T1078.",
+            **kwargs,
+        }
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        from exercises.services.scenarios import clean_techniques
+
+        codes = [code for code in re.split(r"[,;\s]+", super().clean(value)) if code]
+        techniques, problem = clean_techniques(codes, {t.code: t for t in AttackTechnique.objects.all()})
+        if problem:
+            raise forms.ValidationError(problem[0].upper() + problem[1:] + ".")
+        return techniques
+
+
 class InjectForm(ErrorTextMixin, forms.ModelForm):
     """Edit an exercise inject before release, or compose an ad-hoc one."""
 
     offset = ScenarioTimeField(label="Scenario time", help_text="T+01:30, 01:30:00 or D+0 H+1 M+30")
+    techniques = TechniquesField()
 
     class Meta:
         model = Inject
@@ -181,6 +209,7 @@ class InjectForm(ErrorTextMixin, forms.ModelForm):
         self.fields["protocol_steps"].required = False
         if self.instance.pk:
             self.initial["offset"] = format_exercise_time(self.instance.offset)
+            self.initial["techniques"] = ", ".join(technique.code for technique in self.instance.techniques.all())
 
     def clean(self):
         cleaned = super().clean()
@@ -227,7 +256,33 @@ class MarkingFields(forms.Form):
         return cleaned
 
 
-class ShareForm(ErrorTextMixin, MarkingFields):
+class ShareMarkingFields(MarkingFields):
+    """What every share to allies asks (the share page, a STIX import): the recipients, the marking, and a
+    downgrade's reason and removals. `participant` sets the teams offered."""
+
+    recipients = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.none(),
+        to_field_name="code",
+        widget=forms.CheckboxSelectMultiple,
+        label="Share with",
+        error_messages={"required": "Choose at least one allied team to share with."},
+    )
+    downgrade_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why downgrade (needed to share beyond the source's marking)",
+    )
+    downgrade_removed = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What was removed or sanitised"
+    )
+
+    def __init__(self, *args, participant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipients"].queryset = participant.exercise.teams.exclude(pk=participant.team_id)
+        self.fields["releasable_to"].queryset = participant.exercise.teams.all()
+
+
+class ShareForm(ErrorTextMixin, ShareMarkingFields):
     field_order = [
         "source",
         "title",
@@ -244,27 +299,12 @@ class ShareForm(ErrorTextMixin, MarkingFields):
     source = forms.ChoiceField(label="Source")
     title = forms.CharField(max_length=200, error_messages={"required": "Give the assessment a title."})
     text = _text_field("assessment")
-    recipients = forms.ModelMultipleChoiceField(
-        queryset=Team.objects.none(),
-        to_field_name="code",
-        widget=forms.CheckboxSelectMultiple,
-        label="Share with",
-        error_messages={"required": "Choose at least one allied team to share with."},
-    )
-    downgrade_reason = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label="Why downgrade (needed to share beyond the source's marking)",
-    )
-    downgrade_removed = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What was removed or sanitised"
-    )
     attach_cdm = forms.BooleanField(required=False)
 
     def __init__(self, *args, participant, sources, conjunction=None, **kwargs):
         """`conjunction`: the source's screened conjunction (selectors.source_conjunction); without one the
         form offers no CDM to attach."""
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, participant=participant, **kwargs)
         if conjunction is None:
             del self.fields["attach_cdm"]
         else:
@@ -272,9 +312,6 @@ class ShareForm(ErrorTextMixin, MarkingFields):
                 f"Attach the CDM of {conjunction.primary.name} × {conjunction.secondary.name} "
                 "(CCSDS Conjunction Data Message, shared under this marking)"
             )
-        others = participant.exercise.teams.exclude(pk=participant.team_id)
-        self.fields["recipients"].queryset = others
-        self.fields["releasable_to"].queryset = participant.exercise.teams.all()
         self.fields["source"].choices = sources
         self.fields["source"].error_messages["invalid_choice"] = (
             "Pick an inject your team received or one of its responses."
@@ -419,7 +456,7 @@ class PlanExerciseForm(forms.Form):
         self.fields["teams"].initial = list(Team.objects.values_list("code", flat=True))
 
 
-class StixImportForm(ErrorTextMixin, MarkingFields):
+class StixImportForm(ErrorTextMixin, ShareMarkingFields):
     """A STIX 2.1 bundle (a file or pasted), shared as the team's assessment under the marking chosen here."""
 
     field_order = [
@@ -439,26 +476,9 @@ class StixImportForm(ErrorTextMixin, MarkingFields):
         required=False, widget=forms.Textarea(attrs={"rows": 8}), label="Or paste the STIX bundle"
     )
     source = forms.ChoiceField(label="Source", required=False)
-    recipients = forms.ModelMultipleChoiceField(
-        queryset=Team.objects.none(),
-        to_field_name="code",
-        widget=forms.CheckboxSelectMultiple,
-        label="Share with",
-        error_messages={"required": "Choose at least one allied team to share with."},
-    )
-    downgrade_reason = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label="Why downgrade (needed to share beyond the source's marking)",
-    )
-    downgrade_removed = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What was removed or sanitised"
-    )
 
     def __init__(self, *args, participant, sources, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["recipients"].queryset = participant.exercise.teams.exclude(pk=participant.team_id)
-        self.fields["releasable_to"].queryset = participant.exercise.teams.all()
+        super().__init__(*args, participant=participant, **kwargs)
         self.fields["source"].choices = [("", "The inject the bundle's report names (in its object_refs)"), *sources]
         self.fields["source"].error_messages["invalid_choice"] = (
             "Pick an inject your team received or one of its responses."

@@ -1,14 +1,12 @@
 """Forms for authoring scenarios. They only validate; exercises/services/scenarios.py writes."""
 
-import re
-
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from exercises.forms import TechniquesField
 from exercises.models import (
-    AttackTechnique,
     Classification,
     DeliveryMethod,
     InjectKind,
@@ -154,10 +152,8 @@ class InjectForm(PlainLabels, forms.Form):
     on_demand = forms.BooleanField(label=_("On demand: kept off the timeline until released by hand"), required=False)
     trigger = forms.ChoiceField(label=_("Contingency"), choices=Trigger.choices, required=False)
     trigger_step = forms.ChoiceField(label=_("Condition on protocol step"), required=False)
-    techniques = forms.CharField(
+    techniques = TechniquesField(
         label=_("Attack techniques (SPARTA, ATT&CK)"),
-        required=False,
-        max_length=400,
         help_text=_("SPARTA or ATT&CK ids separated by commas, e.g. EX-0016.01, T1078."),
     )
     primary_object = forms.ChoiceField(
@@ -209,15 +205,6 @@ class InjectForm(PlainLabels, forms.Form):
                 gettext("Inject number %(sequence)s is already used in this scenario.") % {"sequence": sequence}
             )
         return sequence
-
-    def clean_techniques(self):
-        """The ids typed, as techniques of the bundled list; an unknown id is named."""
-        codes = [code for code in re.split(r"[,;\s]+", self.cleaned_data["techniques"]) if code]
-        known = {technique.code: technique for technique in AttackTechnique.objects.all()}
-        techniques, problem = scenarios.clean_techniques(codes, known)
-        if problem:
-            raise forms.ValidationError(problem[0].upper() + problem[1:] + ".")
-        return techniques
 
     def clean_trigger_step(self):
         code = self.cleaned_data["trigger_step"]

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 
 import stix2
 
-from exercises import selectors
+from exercises import coalition, selectors
 from exercises.models import (
     FVEY,
     AuditEvent,
@@ -44,6 +44,7 @@ from exercises.models import (
     SharedAssessment,
     marking_banner,
 )
+from exercises.services.responses import ASSESSMENT_FIELDS
 
 NAMESPACE = uuid.UUID("6f1c8a4e-2b1d-5c3e-9a7f-0c0a1b2c3d4e")  # Conjunction's STIX ids (uuid5 namespace)
 MARKINGS_CREATED = datetime(2026, 1, 1, tzinfo=UTC)  # a statement marking is the same object in every export
@@ -79,6 +80,24 @@ TLP_FOR_RELEASABILITY = {
     Releasability.REL_TO: "amber",
     Releasability.NATIONAL: "amber+strict",
 }
+
+# Conjunction's property extension (STIX 2.1 section 7.3; extensions replace 2.0's custom properties, so a
+# consumer parsing with no custom content allowed still reads the Report): on a shared assessment's Report,
+# the team's structured assessment (coalition.py; services/responses.ASSESSMENT_FIELDS) and, on a downgraded
+# version, why and what was removed. Documented in docs/architecture.md ("STIX extension").
+EXTENSION_ID = "extension-definition--f729f0a4-0e94-5e7a-ae04-e6c3eeb9951f"
+ASSESSMENT_PROPERTIES = ASSESSMENT_FIELDS
+DOWNGRADE_PROPERTIES = ("downgrade_reason", "downgrade_removed")
+EXTENSION_PROPERTIES = (*ASSESSMENT_PROPERTIES, *DOWNGRADE_PROPERTIES)
+
+
+def confidence_value(word: str) -> int | None:
+    """STIX's confidence (0-100) for an ICD 203 word of estimative probability: the middle of its range."""
+    if word not in coalition.CONFIDENCE:
+        return None
+    _label, low, high = coalition.CONFIDENCE[word]
+    return round((low + high) / 2)
+
 
 ADVERSARIES = ("KARSLAND",)  # the scenarios' fictional adversary, named by injects' originators and texts
 ATTACK_PATTERNS = {
@@ -442,14 +461,43 @@ def cdm_artifact(assessment, refs: list[str]) -> stix2.Artifact | None:
     )
 
 
-def assessment_objects(assessment, version: Version) -> list[Entry]:
+def imported_structured(exercise_id: int) -> dict[int, dict]:
+    """Every assessment imported with a structured assessment in its bundle → that assessment (the journal's)."""
+    return {
+        int(object_id): structured
+        for object_id, structured in AuditEvent.objects.filter(
+            exercise_id=exercise_id, kind="assessment.shared", payload__stix__assessment__isnull=False
+        ).values_list("object_id", "payload__stix__assessment")
+    }
+
+
+def report_extension(assessment, structured: dict | None = None) -> dict:
+    """What the Report's Conjunction extension carries: the structured assessment (imported with it, else its
+    source response's) and a downgrade's reason and removals; {} when there is nothing to say."""
+    response = assessment.source_response
+    if structured is None and response is not None and response.assessed_cause:
+        structured = {name: getattr(response, name) for name in ASSESSMENT_PROPERTIES}
+    values = {name: value for name, value in (structured or {}).items() if name in ASSESSMENT_PROPERTIES and value}
+    if assessment.downgraded:
+        values.update(downgrade_reason=assessment.downgrade_reason, downgrade_removed=assessment.downgrade_removed)
+    return values
+
+
+def assessment_objects(assessment, version: Version, structured: dict | None = None) -> list[Entry]:
     """A shared assessment's Report (with the CDM its team attached, an Artifact), its comments (Notes) and
-    acknowledgements (Opinions)."""
+    acknowledgements (Opinions). `structured`: the structured assessment its bundle carried (imported_structured).
+    """
     exercise_id = assessment.exercise_id
     refs = Marking.of(assessment).refs()
     author = team_identity_id(exercise_id, assessment.from_team_id)
     labels = ["shared-assessment", *(["downgraded"] if assessment.downgraded else [])]
     artifact = cdm_artifact(assessment, refs)
+    extension = report_extension(assessment, structured)
+    confidence = confidence_value(extension.get("confidence", ""))
+    extra = {
+        **({"confidence": confidence} if confidence is not None else {}),
+        **({"extensions": {EXTENSION_ID: {"extension_type": "property-extension", **extension}}} if extension else {}),
+    }
     report = stix2.Report(
         id=version.id,
         created=version.created,
@@ -466,6 +514,7 @@ def assessment_objects(assessment, version: Version) -> list[Entry]:
             *([artifact.id] if artifact is not None else []),
         ],
         object_marking_refs=refs,
+        **extra,
     )
     entries = [Entry(report, assessment.shared_at)]
     if artifact is not None:
@@ -528,9 +577,10 @@ def entries_for(exercise, team: str | None = None) -> list[Entry]:
         markings.add(Marking.of(inject))
         entries += [Entry(obj, inject.released_at) for obj in inject_objects(inject, control_id)]
     versions = assessment_versions(exercise.pk)
+    structured = imported_structured(exercise.pk)
     for assessment in selectors.assessments_for(audience):
         markings.add(Marking.of(assessment))
-        entries += assessment_objects(assessment, versions[assessment.pk])
+        entries += assessment_objects(assessment, versions[assessment.pk], structured.get(assessment.pk))
     definitions = {definition.id: definition for marking in markings for definition in marking.definitions()}
     entries = [Entry(definition, MARKINGS_CREATED) for definition in definitions.values()] + entries
     unique = {}

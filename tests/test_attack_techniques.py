@@ -337,3 +337,53 @@ def test_scenario_injects_default_to_no_techniques(library):
     )
     assert codes(inject) == []
     assert scenarios.export_inject(inject)["techniques"] == []
+
+
+# --- The console's edit-inject form ---------------------------------------------------------------------
+
+
+def edit_form_data(inject, techniques) -> dict:
+    return {
+        "kind": inject.kind,
+        "title": inject.title,
+        "text": inject.text,
+        "offset": "T+00:20",
+        "addressed_to_all": "on" if inject.addressed_to_all else "",
+        "teams": list(inject.teams.values_list("code", flat=True)),
+        "originator": inject.originator,
+        "delivery_method": inject.delivery_method,
+        "expected_action": inject.expected_action,
+        "protocol_steps": list(inject.protocol_steps.values_list("pk", flat=True)),
+        "techniques": techniques,
+    }
+
+
+def test_the_console_edit_form_retags_a_cyber_inject_checked_against_the_bundled_list(allies):
+    from exercises.models import AuditEvent
+
+    inject = allies.exercise.injects.filter(kind="cyber", released_at__isnull=True).first()
+    assert inject is not None and codes(inject)
+    client = Client()
+    client.force_login(allies.facilitator)
+    url = reverse("edit-inject", args=[allies.exercise.pk, inject.pk])
+    page = client.get(url).content.decode()
+    assert f'value="{", ".join(codes(inject))}"' in page and "Attack techniques (SPARTA, ATT&amp;CK)" in page
+    before = codes(inject)
+
+    refused = client.post(url, edit_form_data(inject, "IA-0007.02, EX-0042"))
+    assert refused.status_code == 400
+    assert "Unknown technique id(s) EX-0042" in refused.content.decode()
+    assert codes(inject) == before
+
+    assert client.post(url, edit_form_data(inject, "ex-0016.03, T1133")).status_code == 302
+    assert sorted(codes(inject)) == ["EX-0016.03", "T1133"]
+    event = AuditEvent.objects.filter(kind="inject.edited", object_id=str(inject.pk)).latest("id")
+    assert event.payload["before"]["techniques"] == sorted(before)
+    assert event.payload["after"]["techniques"] == ["EX-0016.03", "T1133"]
+    release_inject(inject=inject, by=allies.facilitator)
+    patterns = [
+        obj
+        for obj in stix.inject_objects(inject, stix.control_identity_id(allies.exercise.pk))
+        if obj.type == "attack-pattern"
+    ]
+    assert sorted(p.external_references[0].external_id for p in patterns) == ["EX-0016.03", "T1133"]

@@ -553,3 +553,24 @@ def test_a_player_sees_a_debris_cloud_once_a_follow_on_drafted_from_its_asat_tes
     e, conjunction_id, _ = world.args["conjunction-picture"]
     assert staff.get(reverse("conjunction-picture", args=[e, conjunction_id, "radar"])).status_code == 404
     assert staff.get(reverse("conjunction-picture", args=[e, conjunction_id, "miss-distance"])).status_code == 200
+
+
+@pytest.mark.parametrize("kind", TOKEN_KINDS)
+def test_an_api_token_opens_no_page_the_stix_export_and_import_views_want_a_session(world, kind):
+    """The STIX export and import pages are authorized by session (the persona rows above); a TAXII token of any
+    kind, as Bearer or Basic, is no login there."""
+    import base64
+
+    secret = _token(world, kind) or ""
+    for authorization in (f"Bearer {secret}", "Basic " + base64.b64encode(f"x:{secret}".encode()).decode()):
+        client = Client()
+        for name in ("stix-export", "stix-import"):
+            path = reverse(name, args=[world.exercise.pk])
+            reply = client.get(path, headers={"Authorization": authorization})
+            assert reply.status_code == 302 and "login" in reply["Location"], (kind, name, reply.status_code)
+        reply = client.post(
+            reverse("stix-import", args=[world.exercise.pk]),
+            {"bundle_text": "{}"},
+            headers={"Authorization": authorization},
+        )
+        assert reply.status_code in (302, 403), (kind, reply.status_code)  # the login page, or CSRF refusal

@@ -367,3 +367,74 @@ def test_the_shared_cdm_is_an_artifact_of_the_assessments_report_in_gbrs_stix_bu
     reply = get(shared.gbr_player, "stix-export", shared.exercise.pk)  # the team page's download
     downloaded = json.loads(reply.content)
     assert artifact.id in [obj["id"] for obj in downloaded["objects"]]
+
+
+# A CDM carried in an imported STIX bundle -----------------------------------------------------------------
+
+
+def cdm_bundle(space, payload: str, mime_type: str) -> str:
+    """USA's assessment of inject 1 as a STIX bundle, EXERCISE SECRET // REL TO USA, GBR, its Report naming an
+    Artifact that carries `payload`."""
+    statement = stix2.MarkingDefinition(
+        definition_type="statement", definition=stix2.StatementMarking(statement="EXERCISE SECRET // REL TO USA, GBR")
+    )
+    artifact = stix2.Artifact(
+        mime_type=mime_type, payload_bin=base64.b64encode(payload.encode()).decode(), object_marking_refs=[statement.id]
+    )
+    report = stix2.Report(
+        name="CDM from our own system",
+        published="2031-03-14T07:00:00Z",
+        object_refs=[stix.inject_report_id(space.usa_only), artifact.id],
+        object_marking_refs=[statement.id],
+    )
+    return stix2.Bundle(statement, artifact, report).serialize()
+
+
+@pytest.mark.parametrize("fmt, mime_type", [("xml", "application/xml"), ("kvn", "text/plain")])
+def test_a_cdm_artifact_in_an_imported_bundle_becomes_the_shared_cdm_attachment(space, fmt, mime_type):
+    from exercises import cdm as cdms
+    from exercises.services.stix_import import import_bundle
+
+    release_inject(inject=space.usa_only, by=space.facilitator)
+    conjunction = selectors.current_conjunction(space.usa_only)
+    assert cdm(space.gbr_player, conjunction).status_code == 404  # GBR was never warned of it
+    message = cdms.conjunction_cdm(space.exercise, conjunction, fmt)
+    imported = import_bundle(
+        exercise=space.exercise,
+        participant=participant(space.usa_player, space.exercise),
+        bundle_text=cdm_bundle(space, message, mime_type),
+    )
+    assert imported.assessment.conjunction == conjunction
+    assert imported.assessment.banner == "EXERCISE SECRET // REL TO GBR, USA"
+    assert cdm(space.gbr_player, conjunction).status_code == 200  # the share authorizes it, as in the browser
+    assert cdm(space.can_player, conjunction).status_code == 404
+    [event] = AuditEvent.objects.filter(kind="assessment.shared", object_id=str(imported.assessment.pk))
+    assert event.payload["cdm"]["conjunction"] == conjunction.pk
+    assert "Download the shared CDM (KVN)" in get(space.gbr_player, "team", space.exercise.pk).content.decode()
+    [artifact] = artifacts(stix.bundle_for(space.exercise, "GBR"))  # exported again as the Artifact of its Report
+    assert parse_cdm(base64.b64decode(artifact.payload_bin).decode()).message_id == cdms.conjunction_message_id(
+        space.exercise, conjunction
+    )
+
+
+def test_a_cdm_artifact_of_another_conjunction_or_not_a_cdm_is_refused_and_stores_nothing(space):
+    from exercises import cdm as cdms
+    from exercises.services.stix_import import BundleError, import_bundle
+
+    release_inject(inject=space.usa_only, by=space.facilitator)
+    conjunction = selectors.current_conjunction(space.usa_only)
+    other = cdms.conjunction_cdm(space.exercise, conjunction, "kvn", message_id="SOMEONE-ELSES-CDM")
+    for payload, mime_type, reason in (
+        (other, "text/plain", "MESSAGE_ID SOMEONE-ELSES-CDM"),
+        ("CCSDS_CDM_VERS = 1.0\nnot a CDM", "text/plain", "not a CCSDS CDM"),
+        ("%PDF-1.4", "application/pdf", "mime_type"),
+    ):
+        with pytest.raises(BundleError) as refused:
+            import_bundle(
+                exercise=space.exercise,
+                participant=participant(space.usa_player, space.exercise),
+                bundle_text=cdm_bundle(space, payload, mime_type),
+            )
+        assert refused.value.message.startswith("artifact--") and reason in refused.value.message
+    assert not SharedAssessment.objects.exists()
+    assert not AuditEvent.objects.filter(kind="assessment.shared").exists()

@@ -1,6 +1,7 @@
 """The Combined Picture as STIX 2.1: bundles that validate, markings, stable ids, versions, visibility, import."""
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -332,3 +333,217 @@ def test_a_bundle_imported_on_the_share_page_becomes_the_teams_assessment(allies
     assessment = SharedAssessment.objects.get()
     assert (assessment.title, assessment.banner) == ("Debris threatens MISTRAL-2", "EXERCISE SECRET // REL TO DEU, FRA")
     assert client.post(page, form).status_code == 400  # no bundle: the field says so
+
+
+# New versions, downgrades and the Conjunction extension ----------------------------------------------
+
+
+def extension(**values) -> dict:
+    """The Report's Conjunction property extension (stix.EXTENSION_ID) carrying `values`."""
+    return {"extensions": {stix.EXTENSION_ID: {"extension_type": "property-extension", **values}}}
+
+
+def deu_imports(allies, text, **kwargs):
+    return import_bundle(exercise=allies.exercise, participant=allies.participant("DEU"), bundle_text=text, **kwargs)
+
+
+def test_a_later_version_under_a_less_restrictive_marking_is_a_downgrade_needing_its_reason_never_an_edit(allies):
+    release_all(allies)
+    source = allies.injects["all"]  # EXERCISE SECRET // REL TO ALL ALLIES: only the earlier version is narrower
+    first = deu_imports(allies, assessment_bundle(source, banner="EXERCISE SECRET // REL TO DEU, FRA"))
+    later = {"id": first.report_id, "created": "2031-03-14T07:00:00Z", "modified": "2099-03-14T08:00:00Z"}
+    wider = "EXERCISE SECRET // REL TO ALL ALLIES"
+    for missing, given in (
+        ("downgrade_reason", {}),
+        ("downgrade_removed", {"downgrade_reason": "GBR and USA must manoeuvre"}),
+    ):
+        with pytest.raises(BundleError) as refused:
+            deu_imports(allies, assessment_bundle(source, banner=wider, **later, **extension(**given)))
+        assert f"{first.report_id}: extensions.{stix.EXTENSION_ID}.{missing}" in refused.value.message
+        assert "EXERCISE SECRET // REL TO DEU, FRA" in refused.value.message
+    assert SharedAssessment.objects.count() == 1
+    assert AuditEvent.objects.filter(kind="assessment.shared").count() == 1
+
+    reasons = {"downgrade_reason": "GBR and USA must manoeuvre", "downgrade_removed": "The source's sensor names"}
+    second = deu_imports(allies, assessment_bundle(source, banner=wider, **later, **extension(**reasons)))
+    assessment = second.assessment
+    assert assessment.pk != first.assessment.pk and assessment.downgraded
+    assert (assessment.downgrade_reason, assessment.downgrade_removed) == tuple(reasons.values())
+    assert set(assessment.recipients.values_list("code", flat=True)) == {"USA", "GBR", "FRA"}
+    untouched = SharedAssessment.objects.get(pk=first.assessment.pk)
+    assert untouched.banner == "EXERCISE SECRET // REL TO DEU, FRA" and not untouched.downgraded
+    event = AuditEvent.objects.get(kind="assessment.shared", object_id=str(assessment.pk))
+    assert event.payload["downgrade"]["supersedes"] == first.assessment.pk
+    assert event.payload["downgrade"]["widened"] == ["GBR", "USA"]
+    assert event.payload["downgrade"]["reason"] == reasons["downgrade_reason"]
+    versions = [obj for obj in parsed(stix.bundle_for(allies.exercise)) if obj.id == first.report_id]
+    assert len(versions) == 2
+    newest = max(versions, key=lambda obj: obj.modified)
+    assert newest.extensions[stix.EXTENSION_ID]["downgrade_reason"] == reasons["downgrade_reason"]
+    [usa] = [obj for obj in parsed(stix.bundle_for(allies.exercise, "USA")) if obj.id == first.report_id]
+    assert usa.modified == newest.modified  # USA sees the downgraded version only
+
+
+def test_a_downgraded_version_is_refused_if_it_would_overshare_one_of_its_objects(allies):
+    release_all(allies)
+    source = allies.injects["all"]
+    first = deu_imports(allies, assessment_bundle(source, banner="EXERCISE SECRET // REL TO DEU, FRA"))
+    narrow = stix2.MarkingDefinition(
+        definition_type="statement", definition=stix2.StatementMarking(statement="EXERCISE SECRET // REL TO DEU, FRA")
+    )
+    actor = stix2.ThreatActor(name="KARSLAND", threat_actor_types=["nation-state"], object_marking_refs=[narrow.id])
+    data = json.loads(
+        assessment_bundle(
+            source,
+            banner="EXERCISE SECRET // REL TO ALL ALLIES",
+            id=first.report_id,
+            created="2031-03-14T07:00:00Z",
+            modified="2099-03-14T08:00:00Z",
+            **extension(downgrade_reason="Allies need it", downgrade_removed="Nothing"),
+        )
+    )
+    data["objects"] += [json.loads(narrow.serialize()), json.loads(actor.serialize())]
+    data["objects"][1]["object_refs"].append(actor.id)
+    with pytest.raises(ServiceError) as refused:
+        deu_imports(allies, json.dumps(data))
+    assert actor.id in refused.value.message and "GBR, USA" in refused.value.message
+    assert SharedAssessment.objects.count() == 1
+
+
+def test_a_downgrade_posted_to_the_taxii_collection_gets_a_4xx_without_its_reason_and_202_with_it(allies, client):
+    from exercises.services.api_tokens import create_token
+    from exercises.views.taxii import TAXII, collection_id
+
+    release_all(allies)
+    source = allies.injects["all"]
+    first = deu_imports(allies, assessment_bundle(source, banner="EXERCISE SECRET // REL TO DEU, FRA"))
+    _, secret = create_token(participant=allies.participant("DEU"), name="client")
+    path = reverse("taxii-objects", args=[allies.exercise.pk, collection_id(allies.exercise.pk, "DEU")])
+    headers = {"Accept": TAXII, "Authorization": f"Bearer {secret}"}
+    later = {"id": first.report_id, "created": "2031-03-14T07:00:00Z", "modified": "2099-03-14T08:00:00Z"}
+
+    def post(**fields):
+        bundle = assessment_bundle(source, banner="EXERCISE SECRET // REL TO ALL ALLIES", **later, **fields)
+        return client.post(path, {"objects": json.loads(bundle)["objects"]}, content_type=TAXII, headers=headers)
+
+    refused = post()
+    assert refused.status_code == 400
+    assert "downgrade_reason" in refused.json()["description"] and "a downgrade" in refused.json()["description"]
+    assert SharedAssessment.objects.count() == 1
+    added = post(**extension(downgrade_reason="Allies must manoeuvre", downgrade_removed="Sensor names"))
+    assert added.status_code == 202, added.content
+    assert {"id": first.report_id, "version": "2099-03-14T08:00:00+00:00"} in added.json()["successes"]
+    downgraded = SharedAssessment.objects.exclude(pk=first.assessment.pk).get()
+    assert downgraded.downgraded and downgraded.downgrade_reason == "Allies must manoeuvre"
+    assert downgraded.banner == "EXERCISE SECRET // REL TO ALL ALLIES"
+
+
+def test_a_structured_assessment_goes_out_in_the_reports_extension_and_comes_back_in(allies):
+    release_all(allies)
+    source = allies.injects["all"]
+    Inject.objects.filter(pk=source.pk).update(
+        decision_bearing=True, course_of_action_options=["Manoeuvre", "Hold and monitor"]
+    )
+    structured = {
+        "assessed_cause": "hostile_act",
+        "attributed_actor": "KARSLAND",
+        "confidence": "very_likely",
+        "course_of_action": "Manoeuvre",
+    }
+    imported = deu_imports(allies, assessment_bundle(source, **extension(**structured)))
+    [report] = [obj for obj in parsed(stix.bundle_for(allies.exercise, "FRA")) if obj.id == imported.report_id]
+    assert {name: report.extensions[stix.EXTENSION_ID].get(name) for name in structured} == structured
+    assert report.confidence == 88  # the middle of ICD 203's "very likely" (80-95 %)
+    # FRA takes DEU's exported Report, gives it an id of its own, and imports it: the assessment comes back in.
+    exported = json.loads(stix.bundle_for(allies.exercise, "FRA").serialize())
+    again = next(obj for obj in exported["objects"] if obj["id"] == imported.report_id)
+    again = {**again, "id": "report--" + str(uuid.uuid4()), "object_refs": [stix.inject_report_id(source)]}
+    again.pop("created_by_ref")
+    markings = [obj for obj in exported["objects"] if obj["id"] in again["object_marking_refs"]]
+    fra = import_bundle(
+        exercise=allies.exercise,
+        participant=allies.participant("FRA"),
+        bundle_text=json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [*markings, again]}),
+    )
+    event = AuditEvent.objects.get(kind="assessment.shared", object_id=str(fra.assessment.pk))
+    assert {name: event.payload["stix"]["assessment"][name] for name in structured} == structured
+    [back] = [obj for obj in parsed(stix.bundle_for(allies.exercise, "DEU")) if obj.id == fra.report_id]
+    assert {name: back.extensions[stix.EXTENSION_ID].get(name) for name in structured} == structured
+
+
+@pytest.mark.parametrize(
+    "values, names",
+    [
+        ({"assessed_cause": "magic", "confidence": "likely", "course_of_action": "Manoeuvre"}, "Assessed cause"),
+        ({"assessed_cause": "hostile_act", "confidence": "sure", "course_of_action": "Manoeuvre"}, "Confidence"),
+        ({"secret_source": "BND"}, "secret_source"),
+    ],
+)
+def test_a_bad_structured_assessment_is_refused_naming_the_field_and_stores_nothing(allies, values, names):
+    release_all(allies)
+    source = allies.injects["all"]
+    Inject.objects.filter(pk=source.pk).update(decision_bearing=True, course_of_action_options=["Manoeuvre"])
+    with pytest.raises(BundleError) as refused:
+        deu_imports(allies, assessment_bundle(source, **extension(**values)))
+    assert f"extensions.{stix.EXTENSION_ID}" in refused.value.message and names in refused.value.message
+    assert not SharedAssessment.objects.exists()
+
+
+def test_the_import_form_and_the_share_form_ask_for_recipients_marking_and_downgrade_alike(allies):
+    from exercises.forms import ShareForm, ShareMarkingFields, StixImportForm
+
+    deu = allies.participant("DEU")
+    forms = [ShareForm(participant=deu, sources=[]), StixImportForm(participant=deu, sources=[])]
+    for name in ("recipients", "classification", "releasability", "releasable_to", "downgrade_reason"):
+        assert name in ShareMarkingFields.base_fields
+        share, upload = (form.fields[name] for form in forms)
+        assert (share.label, share.required, type(share.widget)) == (upload.label, upload.required, type(upload.widget))
+    assert [team.code for team in forms[1].fields["recipients"].queryset.order_by("code")] == ["FRA", "GBR", "USA"]
+    bundle = assessment_bundle(allies.injects["rel_to"])
+    posted = StixImportForm(
+        {"bundle_text": bundle, "classification": "secret", "releasability": "rel_to"}, participant=deu, sources=[]
+    )
+    assert not posted.is_valid()
+    assert posted.errors["releasable_to"] == ["Name the nations it is releasable to."]
+    assert posted.errors["recipients"] == ["Choose at least one allied team to share with."]
+
+
+def test_an_assessment_shared_from_a_structured_response_carries_it_in_the_reports_extension(allies):
+    from exercises.models import Response
+    from exercises.services.responses import submit_response
+
+    Inject.objects.filter(pk=allies.injects["all"].pk).update(
+        decision_bearing=True, course_of_action_options=["Condemn", "Wait"]
+    )
+    release_all(allies)
+    source = Inject.objects.get(pk=allies.injects["all"].pk)
+    structured = {
+        "assessed_cause": "hostile_act",
+        "attributed_actor": "KARSLAND",
+        "confidence": "likely",
+        "course_of_action": "other",
+        "course_of_action_other": "Call an allied consultation",
+    }
+    response = submit_response(
+        participant=allies.participant("GBR"),
+        inject=source,
+        kind=Response.Kind.ASSESSMENT,
+        text="A hostile act, we judge.",
+        protocol_steps=source.protocol_steps.all(),
+        assessment=structured,
+    )
+    shared = share_assessment(
+        participant=allies.participant("GBR"),
+        source=response,
+        title="GBR's structured assessment",
+        text="See the extension.",
+        recipients=Team.objects.filter(code="USA"),
+        classification=response.classification,
+        releasability="all",
+    )
+    usa = reports(parsed(stix.bundle_for(allies.exercise, "USA")))[shared.title]
+    assert dict(usa.extensions[stix.EXTENSION_ID]) == {"extension_type": "property-extension", **structured}
+    assert usa.confidence == 68  # the middle of ICD 203's "likely" (55-80 %)
+    plain = share(allies, "DEU", allies.injects["rel_to"], ["FRA"], rel_to=["DEU", "FRA"])
+    fra = reports(parsed(stix.bundle_for(allies.exercise, "FRA")))[plain.title]
+    assert "extensions" not in fra and "confidence" not in fra  # nothing to say, nothing said

@@ -5,6 +5,7 @@ marked REL TO DEU, FRA appears live on FRA's page and never on USA's; a revoked 
 once; a malformed or oversized bundle gets a 4xx with a reason and stores nothing; the media types.
 """
 
+import base64
 import json
 import re
 
@@ -259,3 +260,72 @@ def test_staff_revoke_any_token_of_their_exercise_and_players_only_their_own(all
     assert client.post(revoke).status_code == 302
     revoked = AuditEvent.objects.get(kind="taxii.token_revoked")
     assert revoked.actor == allies.facilitator and revoked.payload["token"] == deu.pk
+
+
+# Secrets and refusals, without a live server ------------------------------------------------------------
+
+
+def test_no_token_reaches_a_log_line_or_the_journal_whatever_the_outcome(allies, client, caplog):
+    import logging
+
+    from django.urls import reverse
+
+    from exercises.views.taxii import collection_id
+
+    test_sharing.release_all(allies)
+    caplog.set_level(logging.DEBUG)
+    made, secret = token(allies, "DEU")
+    revoked, revoked_secret = token(allies, "DEU", name="old laptop")
+    revoke_token(token=revoked, by=allies.players["DEU"])
+    objects = reverse("taxii-objects", args=[allies.exercise.pk, collection_id(allies.exercise.pk, "DEU")])
+    good = json.loads(assessment_bundle(allies.injects["rel_to"]))
+    replies = []
+    for credential, body in (
+        (secret, {"objects": good["objects"]}),  # added
+        (secret, {"objects": good["objects"][:1]}),  # refused: no report
+        (revoked_secret, {"objects": good["objects"]}),  # refused at once: revoked
+        ("cjt_made-up", {"objects": []}),
+    ):
+        for auth in (f"Bearer {credential}", "Basic " + base64.b64encode(f"x:{credential}".encode()).decode()):
+            replies.append(
+                client.post(objects, body, content_type=TAXII, headers={"Accept": TAXII, "Authorization": auth})
+            )
+    assert [reply.status_code for reply in replies] == [202, 409, 400, 400, 401, 401, 401, 401]
+    assert SharedAssessment.objects.count() == 1
+    journal = AuditEvent.objects.filter(kind="taxii.request")
+    assert journal.count() >= 6  # every request by a known token, refused or not
+    for event in AuditEvent.objects.all():
+        payload = json.dumps(event.payload)
+        assert secret not in payload and revoked_secret not in payload, event.kind
+    assert caplog.records, "the refusals are logged"
+    for record in caplog.records:
+        line = record.getMessage() + repr(getattr(record, "request", ""))
+        assert secret not in line and revoked_secret not in line, record.name
+
+
+def test_a_malformed_or_oversized_bundle_on_the_import_page_gets_a_400_with_a_reason_and_stores_nothing(allies, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    test_sharing.release_all(allies)
+    client.force_login(allies.players["DEU"])
+    page = reverse("stix-import", args=[allies.exercise.pk])
+    form = {
+        "recipients": ["FRA"],
+        "classification": "secret",
+        "releasability": "rel_to",
+        "releasable_to": ["DEU", "FRA"],
+    }
+    good = json.loads(assessment_bundle(allies.injects["rel_to"]))
+    unparsed = {**good, "objects": [good["objects"][0], {**good["objects"][1], "published": "yesterday"}]}
+    before = (SharedAssessment.objects.count(), AuditEvent.objects.filter(kind="assessment.shared").count())
+    for extra, reason in (
+        ({"bundle_text": "{not json"}, "not JSON"),
+        ({"bundle_text": json.dumps(unparsed)}, f"{good['objects'][1]['id']}: published"),
+        ({"bundle_file": SimpleUploadedFile("big.json", b" " * (1024 * 1024 + 1))}, "larger than 1 MB"),
+        ({}, "Choose a STIX bundle file, or paste the bundle."),
+    ):
+        reply = client.post(page, {**form, **extra})
+        assert reply.status_code == 400, reason
+        assert reason in reply.content.decode(), reason
+    assert (SharedAssessment.objects.count(), AuditEvent.objects.filter(kind="assessment.shared").count()) == before

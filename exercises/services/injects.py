@@ -67,19 +67,26 @@ EDITABLE = ["kind", "title", "text", "offset", "addressed_to_all", "originator",
 
 
 @transaction.atomic
-def edit(*, inject: Inject, by, teams, protocol_steps, **changes) -> Inject:
-    """Edit an inject before it is released; the journal keeps what it was."""
+def edit(*, inject: Inject, by, teams, protocol_steps, techniques=None, **changes) -> Inject:
+    """Edit an inject before it is released; the journal keeps what it was. `techniques`: the attack
+    techniques (SPARTA, ATT&CK) it is tagged with (None: unchanged)."""
     inject = _unreleased(inject)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ServiceError(f"Cannot edit {', '.join(sorted(unknown))}.")
     before = {field: str(getattr(inject, field)) for field in changes}
     before["teams"] = sorted(inject.teams.values_list("code", flat=True))
+    after = {}
+    if techniques is not None:
+        before["techniques"] = sorted(inject.techniques.values_list("code", flat=True))
+        after["techniques"] = sorted(technique.code for technique in techniques)
     for field, value in changes.items():
         setattr(inject, field, value)
     inject.save()
     inject.teams.set(teams)
     inject.protocol_steps.set(protocol_steps)
+    if techniques is not None:
+        inject.techniques.set(techniques)
     audit.record(
         exercise=inject.exercise,
         actor=by,
@@ -88,7 +95,11 @@ def edit(*, inject: Inject, by, teams, protocol_steps, **changes) -> Inject:
         payload={
             "sequence": inject.sequence,
             "before": before,
-            "after": {**{f: str(v) for f, v in changes.items()}, "teams": sorted(team.code for team in teams)},
+            "after": {
+                **{f: str(v) for f, v in changes.items()},
+                "teams": sorted(team.code for team in teams),
+                **after,
+            },
         },
     )
     push_msel_row(inject.exercise_id, inject.pk)

@@ -39,6 +39,7 @@ def share_assessment(
     downgrade_removed: str = "",
     attach_cdm: bool = False,
     stix: dict | None = None,
+    supersedes: SharedAssessment | None = None,
 ) -> SharedAssessment:
     """Share an assessment drawn from `source` (an inject the team received, or its own response).
 
@@ -46,7 +47,9 @@ def share_assessment(
     attach the CDM of the source inject's screened conjunction (selectors.source_conjunction), recorded as
     screened now, shared under the assessment's marking. `stix`: the
     Report an imported STIX bundle carried (its id, created and modified; services/stix_import.py), kept
-    in the journal so that the exports give the assessment its author's id.
+    in the journal so that the exports give the assessment its author's id. `supersedes`: the earlier version
+    of the same Report (an imported new version): a marking less restrictive than that version's is a
+    downgrade too, needing its reason and removals, and the earlier version stays as it was (never an edit).
     """
     if not participant.is_player:
         raise ServiceError("Teams share assessments; facilitators and evaluators observe them.")
@@ -74,12 +77,28 @@ def share_assessment(
     source_rel_to = set(source.releasable_to.values_list("code", flat=True))
     beyond = sorted(r.code for r in recipients if not source.permits(r.code, rel_to=source_rel_to))
     lowered = CLASSIFICATION_ORDER.index(classification) < CLASSIFICATION_ORDER.index(source.classification)
-    downgraded = bool(beyond) or lowered
+    lowered_source = lowered
+    widened = []
+    if supersedes is not None:
+        prior_rel_to = set(supersedes.releasable_to.values_list("code", flat=True))
+        widened = sorted(
+            code
+            for code in participating
+            if draft.permits(code, rel_to=own_rel_to) and not supersedes.permits(code, rel_to=prior_rel_to)
+        )
+        lowered = lowered or (
+            CLASSIFICATION_ORDER.index(classification) < CLASSIFICATION_ORDER.index(supersedes.classification)
+        )
+    downgraded = bool(beyond) or bool(widened) or lowered
     if downgraded and not (downgrade_reason.strip() and downgrade_removed.strip()):
         what = (
             f"sharing with {', '.join(beyond)} goes beyond the source's marking ({source.banner})"
             if beyond
+            else f"the marking releases it to {', '.join(widened)}, beyond the earlier version ({supersedes.banner})"
+            if widened
             else f"the source is {source.get_classification_display()}"
+            if lowered_source
+            else f"the marking is lower than the earlier version's ({supersedes.banner})"
         )
         raise ServiceError(f"Downgrade needed: {what}. Record why you downgrade and what you removed or sanitised.")
     conjunction = None
@@ -141,6 +160,7 @@ def share_assessment(
                 "removed": assessment.downgrade_removed,
                 "beyond": beyond,
                 "lowered": lowered,
+                **({"widened": widened, "supersedes": supersedes.pk} if supersedes is not None else {}),
             }
             if downgraded
             else None,

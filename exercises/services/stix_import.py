@@ -6,8 +6,18 @@ marking chosen for the share may not reach further, nor be lower, than any objec
 then the share goes through services/sharing.share_assessment like one made in the browser (its
 checks against the source inject, its journal event, its live push to the recipients' pages).
 An error names the object and the field; nothing is stored.
+
+The Report may carry Conjunction's property extension (stix.EXTENSION_ID): a structured assessment
+(assessed cause, attributed actor, confidence, course of action; checked as a response's is) kept in the
+journal and exported again, and a downgrade's reason and removals. A new version of a Report the team
+already shared (the same id, a later `modified`) under a less restrictive marking is a downgrade: it needs
+downgrade_reason and downgrade_removed (from the extension, or the import form) and becomes a new
+version beside the earlier one, never an edit. An Artifact carrying a CCSDS CDM (NDM/XML or KVN, as the
+exports carry it) of the source's screened conjunction is shared as the CDM attachment, as in the browser.
 """
 
+import base64
+import binascii
 import json
 import uuid
 from dataclasses import dataclass
@@ -17,9 +27,12 @@ import stix2.exceptions
 from django.conf import settings
 from django.db import transaction
 
-from exercises import selectors, stix
-from exercises.models import Classification, Releasability, Team
+from exercises import cdm, selectors, stix
+from exercises.models import Classification, Inject, Releasability, SharedAssessment, Team
+from exercises.orbits.elements import ElementsError
+from exercises.orbits.messages import parse_cdm
 from exercises.services import Conflict, ServiceError
+from exercises.services.responses import check_assessment
 from exercises.services.sharing import CLASSIFICATION_ORDER, share_assessment
 
 MAX_BUNDLE_BYTES = 1024 * 1024
@@ -79,7 +92,7 @@ def parse_bundle(bundle_text: str | bytes) -> list:
     return parsed
 
 
-_SCO_TYPES = {"ipv4-addr", "ipv6-addr", "domain-name", "url", "file", "email-addr", "mac-addr"}
+_SCO_TYPES = {"artifact", "ipv4-addr", "ipv6-addr", "domain-name", "url", "file", "email-addr", "mac-addr"}
 
 
 def _field(error) -> str:
@@ -167,6 +180,9 @@ def import_bundle(
             if own.releasability != Releasability.NATIONAL
             else stix.Marking(own.classification, own.releasability, owners=frozenset({team}))
         )
+    extension = _extension(report)
+    downgrade_reason = downgrade_reason or extension.get("downgrade_reason", "")
+    downgrade_removed = downgrade_removed or extension.get("downgrade_removed", "")
     teams = exercise.team_codes()
     chosen_reach = _reach(marking, teams)
     for obj in objects:
@@ -195,7 +211,11 @@ def import_bundle(
         raise BundleError(f"{report.id}: name: longer than 200 characters.")
     if len(text) > settings.CONJUNCTION_MAX_TEXT:
         raise BundleError(f"{report.id}: description: longer than {settings.CONJUNCTION_MAX_TEXT} characters.")
-    _check_version(exercise, team, report)
+    previous = _check_version(exercise, team, report)
+    if previous is not None:
+        _check_downgrade(report, marking, previous, teams, downgrade_reason, downgrade_removed)
+    structured = _structured(report, source, extension)
+    cdm_artifact = _cdm_artifact(exercise, source, report, objects)
     assessment = share_assessment(
         participant=participant,
         source=source,
@@ -207,6 +227,8 @@ def import_bundle(
         releasable_to=list(Team.objects.filter(code__in=sorted(marking.rel_to))),
         downgrade_reason=downgrade_reason,
         downgrade_removed=downgrade_removed,
+        attach_cdm=cdm_artifact is not None,
+        supersedes=previous,
         stix={
             "report": report.id,
             "created": report.created.isoformat(),
@@ -214,6 +236,8 @@ def import_bundle(
             "objects": [[obj.id, _version(obj)] for obj in objects],
             "via": via,
             "status": status_id,
+            **({"assessment": structured} if structured else {}),
+            **({"cdm_artifact": cdm_artifact} if cdm_artifact else {}),
         },
     )
     return Imported(assessment, report.id, [obj.id for obj in objects], status_id)
@@ -244,7 +268,7 @@ def _assessment_text(report, objects) -> str:
     named = []
     for ref in report.object_refs:
         obj = by_id.get(ref)
-        if obj is None or obj.type in ("identity", "marking-definition"):
+        if obj is None or obj.type in ("identity", "marking-definition", "artifact"):
             continue
         label = obj.get("name") or obj.get("pattern") or obj.get("content") or obj.get("value") or ""
         named.append(f"- {obj.type.replace('-', ' ')}: {label}".rstrip(": "))
@@ -258,16 +282,100 @@ def _check_version(exercise, team, report):
     versions = [version for version in stix.assessment_versions(exercise.pk).items() if version[1].id == report.id]
     if not versions:
         return
-    from exercises.models import SharedAssessment
-
     teams = set(
         SharedAssessment.objects.filter(pk__in=[pk for pk, _ in versions]).values_list("from_team_id", flat=True)
     )
     if teams != {team}:
         raise Conflict(f"{report.id}: id: another team's assessment; share yours under an id of its own.")
-    latest = max(version.modified for _, version in versions)
-    if report.modified <= latest:
+    latest_pk, latest = max(versions, key=lambda version: (version[1].modified, version[0]))
+    if report.modified <= latest.modified:
         raise Conflict(
             f"{report.id}: modified: this version ({report.modified.isoformat()}) is not later than the one "
-            f"already shared ({latest.isoformat()})."
+            f"already shared ({latest.modified.isoformat()})."
         )
+    return SharedAssessment.objects.prefetch_related("releasable_to", "recipients").get(pk=latest_pk)
+
+
+EXTENSION_FIELD = f"extensions.{stix.EXTENSION_ID}"
+
+
+def _extension(report) -> dict:
+    """The Report's Conjunction extension (stix.EXTENSION_ID): its known properties, each a string."""
+    values = dict((report.get("extensions") or {}).get(stix.EXTENSION_ID) or {})
+    values.pop("extension_type", None)
+    for name, value in values.items():
+        if name not in stix.EXTENSION_PROPERTIES:
+            raise BundleError(
+                f"{report.id}: {EXTENSION_FIELD}.{name}: not a property of the extension "
+                f"(it has {', '.join(stix.EXTENSION_PROPERTIES)})."
+            )
+        if not isinstance(value, str):
+            raise BundleError(f"{report.id}: {EXTENSION_FIELD}.{name}: must be a string.")
+    return values
+
+
+def _check_downgrade(report, marking, previous, teams, reason, removed):
+    """A new version less restrictive than the one already shared is a downgrade: it must say why and what it
+    removed (the share then records it as one, services/sharing.share_assessment)."""
+    prior = stix.Marking.of(previous)
+    widened = sorted(_reach(marking, teams) - _reach(prior, teams))
+    lowered = CLASSIFICATION_ORDER.index(marking.classification) < CLASSIFICATION_ORDER.index(prior.classification)
+    if not (widened or lowered) or (reason.strip() and removed.strip()):
+        return
+    missing = "downgrade_reason" if not reason.strip() else "downgrade_removed"
+    raise BundleError(
+        f"{report.id}: {EXTENSION_FIELD}.{missing}: this version is marked {marking.banner}, less restrictive "
+        f"than the version already shared ({prior.banner}): a downgrade. Give downgrade_reason (why) and "
+        "downgrade_removed (what was removed or sanitised) in the Report's Conjunction extension."
+    )
+
+
+def _structured(report, source, extension) -> dict:
+    """The structured assessment the extension carries, checked as a response's is; {} when it carries none."""
+    given = {name: extension.get(name, "") for name in stix.ASSESSMENT_PROPERTIES}
+    if not any(given.values()):
+        return {}
+    inject = source if isinstance(source, Inject) else source.inject
+    try:
+        return check_assessment(inject, given)
+    except ServiceError as error:
+        raise BundleError(f"{report.id}: {EXTENSION_FIELD}: {error.message}") from None
+
+
+CDM_MEDIA_TYPES = ("application/xml", "text/xml", "text/plain")
+
+
+def _cdm_artifact(exercise, source, report, objects) -> str | None:
+    """The id of the Artifact the Report names that carries a CDM of the source's screened conjunction (NDM/XML
+    or KVN), or None when it names none. A CDM of another conjunction, or one that does not parse, is refused."""
+    artifacts = [obj for obj in objects if obj.type == "artifact" and obj.id in report.object_refs]
+    found = None
+    for artifact in artifacts:
+        if artifact.get("mime_type") not in CDM_MEDIA_TYPES or not artifact.get("payload_bin"):
+            raise BundleError(
+                f"{artifact.id}: mime_type: an Artifact of an assessment carries a CDM "
+                f"({', '.join(CDM_MEDIA_TYPES)}) in payload_bin."
+            )
+        try:
+            message = parse_cdm(base64.b64decode(artifact.payload_bin).decode("utf-8"))
+        except (ElementsError, binascii.Error, UnicodeDecodeError, ValueError) as error:
+            raise BundleError(f"{artifact.id}: payload_bin: not a CCSDS CDM ({error}).") from None
+        conjunction = selectors.source_conjunction(source)
+        if conjunction is None:
+            raise BundleError(
+                f"{artifact.id}: payload_bin: the source is bound to no screened conjunction, so there is no CDM "
+                "to attach."
+            )
+        expected = cdm.conjunction_message_id(exercise, conjunction)
+        if message.message_id != expected and not (
+            message.message_id.startswith(f"CONJUNCTION-EX{exercise.pk}-INJ")
+            and message.message_id.endswith(f"-SCR{conjunction.pk}")
+        ):
+            raise BundleError(
+                f"{artifact.id}: payload_bin: the CDM's MESSAGE_ID {message.message_id} is not of the source's "
+                f"conjunction ({expected})."
+            )
+        if found is not None:
+            raise BundleError(f"{artifact.id}: the Report names more than one CDM; attach one.")
+        found = artifact.id
+    return found

@@ -97,6 +97,7 @@ def edit(request, participant, inject_id):
                     by=request.user,
                     teams=data.pop("teams"),
                     protocol_steps=data.pop("protocol_steps"),
+                    techniques=data.pop("techniques"),
                     **data,
                 )
             except ServiceError as error:

@@ -312,7 +312,7 @@ def test_the_report_lists_the_techniques_exercised_with_the_teams_and_their_resp
         "Jamming: Uplink Jamming (SPARTA v3.0, https://sparta.aerospace.org/technique/EX-0016/01/)"
         in (cells["EX-0016.01"][0])
     )
-    assert "GBR (inject 13): 1 response(s), the first after" in cells["EX-0016.01"][2]
+    assert "GBR (inject 13): 1 response, the first after" in cells["EX-0016.01"][2]  # as the HTML words it
     assert "DEU (inject 13): no response" in cells["EX-0016.01"][2]
 
 

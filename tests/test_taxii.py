@@ -130,6 +130,8 @@ def test_a_post_from_deu_marked_rel_to_deu_fra_reaches_fra_live_and_never_usa(al
     assert status.status == "complete" and status.success_count == 2
     report_id = bundle["objects"][1]["id"]
     assert report_id in {success["id"] for success in status.successes}
+    versions = [success["version"] for success in status.successes if "version" in success]
+    assert versions and all(version.endswith("Z") for version in versions)  # TAXII's timestamp form
 
     expect(pages["FRA"].locator("#combined-picture")).to_contain_text("Debris threatens MISTRAL-2", timeout=3000)
     expect(pages["FRA"].locator("#combined-picture")).to_contain_text("EXERCISE SECRET // REL TO DEU, FRA")

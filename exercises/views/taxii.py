@@ -390,7 +390,10 @@ def _versions(imported) -> list:
 
 
 def _status(status_id: str, requested: datetime, objects: list) -> dict:
-    successes = [{"id": object_id, **({"version": version} if version else {})} for object_id, version in objects]
+    successes = [
+        {"id": object_id, **({"version": _timestamp(datetime.fromisoformat(version))} if version else {})}
+        for object_id, version in objects
+    ]
     return {
         "id": status_id,
         "status": "complete",

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from exercises.models import Exercise, Inject, Release, format_exercise_time
 
@@ -24,12 +25,13 @@ SPAN_STEP = timedelta(minutes=15)
 MAX_TICKS = 8
 
 LABELS = {
-    "scheduled": "Scheduled",
-    "held": "Held",
-    "released": "Released",
-    "late": "Late",
-    "contingency": "Contingency",
+    "scheduled": pgettext_lazy("inject state", "Scheduled"),
+    "held": pgettext_lazy("inject state", "Held"),
+    "released": pgettext_lazy("inject state", "Released"),
+    "late": pgettext_lazy("inject state", "Late"),
+    "contingency": pgettext_lazy("inject state", "Contingency"),
 }
+RELEASED_LATE = gettext_lazy("Released late")
 
 
 @dataclass(frozen=True)
@@ -46,16 +48,17 @@ class Mark:
     @property
     def label(self) -> str:
         if self.state == "late":
-            return "Released late" if self.released else "Late"
-        return LABELS[self.state]
+            return str(RELEASED_LATE if self.released else LABELS["late"])
+        return str(LABELS[self.state])
 
     @property
     def description(self) -> str:
         """What the mark says to someone who cannot see where it sits."""
         when = format_exercise_time(self.at)
+        values = {"sequence": self.sequence, "title": self.title, "state": self.label.lower(), "when": when}
         if self.released:
-            return f"Inject {self.sequence}, {self.title}: {self.label.lower()} at {when}"
-        return f"Inject {self.sequence}, {self.title}: {self.label.lower()}, due {when}"
+            return gettext("Inject %(sequence)s, %(title)s: %(state)s at %(when)s") % values
+        return gettext("Inject %(sequence)s, %(title)s: %(state)s, due %(when)s") % values
 
 
 @dataclass(frozen=True)

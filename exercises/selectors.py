@@ -404,7 +404,7 @@ def summarise_feedback(forms) -> dict:
     for key, text in Feedback.QUESTIONS:
         scores = [form.ratings.get(key) for form in forms if form.ratings.get(key)]
         mean = round(sum(scores) / len(scores), 1) if scores else None
-        questions.append({"key": key, "text": text, "mean": mean, "answers": len(scores)})
+        questions.append({"key": key, "text": str(text), "mean": mean, "answers": len(scores)})
     order = {"high": 0, "medium": 1, "low": 2}
     actions = sorted(
         ({**action, "team": form.team_id} for form in forms for action in form.corrective_actions),

@@ -44,6 +44,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Max, ProtectedError
+from django.utils.translation import gettext
 
 from exercises import conjunction_text, fragments, realtime, selectors
 from exercises.models import (
@@ -379,7 +380,7 @@ def discard_draft(*, inject: Inject, by) -> None:
     if inject.is_released:
         raise Conflict(f"Inject {inject.sequence} was already released; it can no longer be discarded.")
     if inject.exercise.status == Exercise.Status.ENDED:
-        raise Conflict("The exercise has ended.")
+        raise Conflict(gettext("The exercise has ended."))
     audit.record(
         exercise=inject.exercise,
         actor=by,

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises.evaluation import suggest_rating
 from exercises.models import Adjudication, Observation, Participant, Rating
@@ -10,7 +11,7 @@ from exercises.services import ServiceError, audit, current_exercise
 
 def _staff(participant: Participant):
     if participant.is_player:
-        raise ServiceError("Only evaluators and facilitators evaluate.")
+        raise ServiceError(gettext("Only evaluators and facilitators evaluate."))
 
 
 @transaction.atomic
@@ -24,7 +25,7 @@ def record_observation(
     if (inject is not None and inject.exercise_id != exercise.pk) or (
         objective is not None and objective.exercise_id != exercise.pk
     ):
-        raise ServiceError("That inject or objective belongs to another exercise.")
+        raise ServiceError(gettext("That inject or objective belongs to another exercise."))
     now = timezone.now()
     observation = Observation.objects.create(
         exercise=exercise,
@@ -61,7 +62,7 @@ def adjudicate(*, participant: Participant, response, protocol_step, verdict: st
     """Decide whether a claimed step was met; a later decision replaces the earlier one (both journaled)."""
     _staff(participant)
     if response.exercise_id != participant.exercise_id:
-        raise ServiceError("That response belongs to another exercise.")
+        raise ServiceError(gettext("That response belongs to another exercise."))
     if not response.protocol_steps.filter(pk=protocol_step.pk).exists():
         raise ServiceError(f"The team did not claim {protocol_step.code} in that response.")
     now = timezone.now()
@@ -89,9 +90,9 @@ def rate_team(*, participant: Participant, team, objective, rating: str, explana
     if not exercise.teams.filter(pk=team.pk).exists():
         raise ServiceError(f"{team.code} does not take part in this exercise.")
     if objective.exercise_id != exercise.pk:
-        raise ServiceError("That objective belongs to another exercise.")
+        raise ServiceError(gettext("That objective belongs to another exercise."))
     if not explanation.strip():
-        raise ServiceError("Explain the rating: HSEEP asks for the reason behind each one.")
+        raise ServiceError(gettext("Explain the rating: HSEEP asks for the reason behind each one."))
     suggestion = suggest_rating(exercise, team.code, objective)
     now = timezone.now()
     saved, _ = Rating.objects.update_or_create(

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises.models import Inject
 from exercises.services import Conflict, ServiceError, audit, debris
@@ -18,7 +19,7 @@ def _unreleased(inject: Inject) -> Inject:
     if inject.is_released:
         raise Conflict(f"Inject {inject.sequence} was already released; it can no longer be changed.")
     if inject.exercise.status == inject.exercise.Status.ENDED:
-        raise Conflict("The exercise has ended.")
+        raise Conflict(gettext("The exercise has ended."))
     return inject
 
 
@@ -101,10 +102,10 @@ def edit(*, inject: Inject, by, teams, protocol_steps, **changes) -> Inject:
 def compose_adhoc(*, exercise, by, kind: str, title: str, text: str, teams, addressed_to_all: bool) -> Inject:
     """An inject written live by the facilitator and released at once."""
     if exercise.status != exercise.Status.RUNNING and exercise.status != exercise.Status.PAUSED:
-        raise Conflict("Start the exercise before sending ad-hoc injects.")
+        raise Conflict(gettext("Start the exercise before sending ad-hoc injects."))
     teams = list(teams)
     if not addressed_to_all and not teams:
-        raise ServiceError("Choose the teams the inject goes to, or all teams.")
+        raise ServiceError(gettext("Choose the teams the inject goes to, or all teams."))
     sequence = (exercise.injects.aggregate(last=Max("sequence"))["last"] or 0) + 1
     inject = Inject.objects.create(
         exercise=exercise,

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises import fragments, realtime, selectors
 from exercises.models import Conjunction, Manoeuvre, Participant, Response, SpaceObject, format_exercise_time
@@ -106,7 +107,7 @@ def commit_burn(
     """
     exercise = current_exercise(participant)
     if not exercise.is_live:
-        raise Conflict("Commit a manoeuvre while the exercise runs: it has not started, or it has ended.")
+        raise Conflict(gettext("Commit a manoeuvre while the exercise runs: it has not started, or it has ended."))
     space_object = (
         SpaceObject.objects.select_for_update(of=("self",))
         .select_related("owner")
@@ -119,7 +120,9 @@ def commit_burn(
     now = timezone.now()
     # Exactly once per conjunction: a second commit against it (a double click, two players) finds it superseded.
     if not Conjunction.objects.filter(pk=outcome.conjunction.pk, superseded_at__isnull=True).update(superseded_at=now):
-        raise ManoeuvreError("conjunction", "This conjunction was screened again since you planned: plan again.", 409)
+        raise ManoeuvreError(
+            "conjunction", gettext("This conjunction was screened again since you planned: plan again."), 409
+        )
     cost = outcome.delta_v_m_s
     updated = SpaceObject.objects.filter(pk=space_object.pk, delta_v_budget_m_s__gte=cost).update(
         elements=outcome.elements_after, delta_v_budget_m_s=F("delta_v_budget_m_s") - cost
@@ -198,9 +201,9 @@ def _outcome(exercise, participant, space_object, conjunction, burn_at, componen
     from exercises.orbits import assessment, manoeuvre, planning
 
     if not participant.is_player:
-        raise ManoeuvreError("space_object", "Only a team's players manoeuvre its satellites.", 403)
+        raise ManoeuvreError("space_object", gettext("Only a team's players manoeuvre its satellites."), 403)
     if space_object is None:
-        raise ManoeuvreError("space_object", "That satellite is not in this exercise's catalogue.", 404)
+        raise ManoeuvreError("space_object", gettext("That satellite is not in this exercise's catalogue."), 404)
     if space_object.owner_id != participant.team_id:
         raise ManoeuvreError(
             "space_object",
@@ -229,7 +232,7 @@ def _outcome(exercise, participant, space_object, conjunction, burn_at, componen
             f"the exercise clock is at {format_exercise_time(now_time)}.",
         )
     if not any(delta_v):
-        raise ManoeuvreError("delta_v", "Give a delta-v: all three components are zero.")
+        raise ManoeuvreError("delta_v", gettext("Give a delta-v: all three components are zero."))
     budget = space_object.delta_v_budget_m_s
     try:
         manoeuvre.check_burn(burn_orbit_time, conjunction.tca, delta_v, budget)
@@ -292,10 +295,10 @@ def _number(value, field: str, label: str) -> float:
 def _burn_time(exercise, burn_at) -> tuple[datetime, timedelta]:
     """(orbit time, exercise time) of the burn: given as either, or as text like T+01:30:00."""
     if exercise.orbit_epoch is None:
-        raise ManoeuvreError("burn_time", "This exercise has no orbits: its scenario sets no orbit epoch.")
+        raise ManoeuvreError("burn_time", gettext("This exercise has no orbits: its scenario sets no orbit epoch."))
     if isinstance(burn_at, datetime):
         if burn_at.tzinfo is None:
-            raise ManoeuvreError("burn_time", "The burn's orbit time must be in UTC.")
+            raise ManoeuvreError("burn_time", gettext("The burn's orbit time must be in UTC."))
         return burn_at, exercise.exercise_time_of(burn_at)
     try:
         offset = parse_scenario_time(burn_at)

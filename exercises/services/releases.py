@@ -10,6 +10,7 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises import conjunction_text, fragments, realtime, selectors
 from exercises.models import Exercise, Inject, InjectKind, Release, Response, Trigger
@@ -28,7 +29,7 @@ def release_inject(*, inject: Inject, by, scheduled: bool = False) -> list[Relea
     exercise = Exercise.objects.get(pk=inject.exercise_id)
     if not exercise.is_live:
         raise Conflict(
-            "Start the exercise before releasing injects."
+            gettext("Start the exercise before releasing injects.")
             if exercise.status == Exercise.Status.DRAFT
             else "The exercise has ended; nothing more can be released."
         )

@@ -8,6 +8,7 @@ to each recipient's acknowledgement.
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises import cdm, fragments, realtime, selectors
 from exercises.models import (
@@ -49,14 +50,14 @@ def share_assessment(
     in the journal so that the exports give the assessment its author's id.
     """
     if not participant.is_player:
-        raise ServiceError("Teams share assessments; facilitators and evaluators observe them.")
+        raise ServiceError(gettext("Teams share assessments; facilitators and evaluators observe them."))
     exercise = current_exercise(participant)
     if exercise.status != exercise.Status.RUNNING and exercise.status != exercise.Status.PAUSED:
-        raise Conflict("Sharing is open while the exercise runs.")
+        raise Conflict(gettext("Sharing is open while the exercise runs."))
     team = participant.team_id
     recipients = [r for r in recipients if r.code != team]
     if not recipients:
-        raise ServiceError("Choose at least one allied team to share with.")
+        raise ServiceError(gettext("Choose at least one allied team to share with."))
     participating = set(exercise.team_codes())
     strangers = sorted(r.code for r in recipients if r.code not in participating)
     if strangers:
@@ -87,7 +88,7 @@ def share_assessment(
         conjunction = selectors.source_conjunction(source)
         if conjunction is None:
             raise ServiceError(
-                "attach_cdm: the source is bound to no screened conjunction, so there is no CDM to attach."
+                gettext("attach_cdm: the source is bound to no screened conjunction, so there is no CDM to attach.")
             )
     if isinstance(source, Inject):
         arrived = Release.objects.get(inject=source, team_id=team).released_at
@@ -189,7 +190,7 @@ def push_assessment(assessment: SharedAssessment, *, new: bool = False) -> None:
 
 def _recipient_check(participant, assessment):
     if not participant.is_player or not assessment.recipients.filter(pk=participant.team_id).exists():
-        raise ServiceError("Only a recipient team can do that.")
+        raise ServiceError(gettext("Only a recipient team can do that."))
 
 
 def acknowledge_assessment(*, participant: Participant, assessment: SharedAssessment) -> AssessmentAcknowledgement:
@@ -210,7 +211,7 @@ def acknowledge_assessment(*, participant: Participant, assessment: SharedAssess
             )
             push_assessment(assessment)
     except IntegrityError as error:
-        raise Conflict("Your team has already acknowledged this assessment.") from error
+        raise Conflict(gettext("Your team has already acknowledged this assessment.")) from error
     return ack
 
 

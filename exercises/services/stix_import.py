@@ -16,6 +16,7 @@ import stix2
 import stix2.exceptions
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 from exercises import selectors, stix
 from exercises.models import Classification, Releasability, Team
@@ -59,7 +60,7 @@ def parse_bundle(bundle_text: str | bytes) -> list:
     except (ValueError, UnicodeDecodeError) as error:
         raise BundleError(f"bundle: not JSON ({error}).") from None
     if not isinstance(data, dict) or data.get("type") != "bundle":
-        raise BundleError("bundle: type: a STIX 2.1 bundle has type 'bundle'.")
+        raise BundleError(gettext("bundle: type: a STIX 2.1 bundle has type 'bundle'."))
     objects = data.get("objects")
     if not isinstance(objects, list) or not objects:
         raise BundleError(f"{data.get('id', 'bundle')}: objects: the bundle carries no objects.")
@@ -146,7 +147,7 @@ def import_bundle(
     `recipients`: the allied teams (None: every other team the marking admits). `source`: the inject or
     response it draws on (None: the inject whose Report the Report's object_refs name)."""
     if not participant.is_player or participant.exercise_id != exercise.pk:
-        raise ServiceError("Teams share assessments; facilitators and evaluators observe them.")
+        raise ServiceError(gettext("Teams share assessments; facilitators and evaluators observe them."))
     team = participant.team_id
     status_id = str(uuid.uuid4())
     objects = parse_bundle(bundle_text)

@@ -941,7 +941,7 @@ class CatalogueObject(models.Model):
 
     @property
     def owner_label(self) -> str:
-        return self.owner_id or self.owner_other or "Unknown"
+        return self.owner_id or self.owner_other or gettext("Unknown")
 
     @property
     def is_allied(self) -> bool:

@@ -17,6 +17,20 @@ ACTIONS = {
 }
 
 
+def _refusal(status: str, action: str) -> str:
+    """Why an exercise in this status cannot take this action (the cases the checks above leave)."""
+    sentences = {
+        ("draft", "pause"): gettext("A draft exercise cannot pause."),
+        ("paused", "pause"): gettext("A paused exercise cannot pause."),
+        ("ended", "pause"): gettext("A ended exercise cannot pause."),
+        ("ended", "end"): gettext("A ended exercise cannot end."),
+    }
+    return sentences.get((status, action)) or gettext("A %(status)s exercise cannot %(action)s.") % {
+        "status": status,
+        "action": action,
+    }
+
+
 @transaction.atomic
 def change_status(*, exercise: Exercise, action: str, by) -> Exercise:
     exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
@@ -26,7 +40,7 @@ def change_status(*, exercise: Exercise, action: str, by) -> Exercise:
     if action == "resume" and exercise.status != Exercise.Status.PAUSED:
         raise Conflict(gettext("Only a paused exercise can resume."))
     if not exercise.can_transition(target):
-        raise Conflict(f"A {exercise.get_status_display().lower()} exercise cannot {action}.")
+        raise Conflict(_refusal(exercise.status, action))
     now = timezone.now()
     # Freeze the elapsed time before leaving RUNNING; restart the running segment on entering it.
     exercise.elapsed_before_run = exercise.exercise_time(now)
@@ -49,7 +63,7 @@ MIN_SPEED, MAX_SPEED = 1, 60
 def set_speed(*, exercise: Exercise, speed: float, by) -> Exercise:
     """Change the speed factor (1× to 60×), also while running: exercise time stays continuous."""
     if not MIN_SPEED <= speed <= MAX_SPEED:
-        raise Conflict(f"Speed must be between {MIN_SPEED}× and {MAX_SPEED}×.")
+        raise Conflict(gettext("Speed must be between %(min)d× and %(max)d×.") % {"min": MIN_SPEED, "max": MAX_SPEED})
     exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
     if exercise.status == Exercise.Status.ENDED:
         raise Conflict(gettext("The exercise has ended."))
@@ -79,7 +93,7 @@ def jump_to(*, exercise: Exercise, exercise_time, by) -> Exercise:
         raise Conflict(
             gettext("Start the exercise before jumping ahead.")
             if exercise.status == Exercise.Status.DRAFT
-            else "The exercise has ended."
+            else gettext("The exercise has ended.")
         )
     now = timezone.now()
     current = exercise.exercise_time(now)

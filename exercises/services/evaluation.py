@@ -21,7 +21,7 @@ def record_observation(
     _staff(participant)
     exercise = current_exercise(participant)
     if team is not None and not exercise.teams.filter(pk=team.pk).exists():
-        raise ServiceError(f"{team.code} does not take part in this exercise.")
+        raise ServiceError(gettext("%(team)s does not take part in this exercise.") % {"team": team.code})
     if (inject is not None and inject.exercise_id != exercise.pk) or (
         objective is not None and objective.exercise_id != exercise.pk
     ):
@@ -64,7 +64,7 @@ def adjudicate(*, participant: Participant, response, protocol_step, verdict: st
     if response.exercise_id != participant.exercise_id:
         raise ServiceError(gettext("That response belongs to another exercise."))
     if not response.protocol_steps.filter(pk=protocol_step.pk).exists():
-        raise ServiceError(f"The team did not claim {protocol_step.code} in that response.")
+        raise ServiceError(gettext("The team did not claim %(step)s in that response.") % {"step": protocol_step.code})
     now = timezone.now()
     adjudication, _ = Adjudication.objects.update_or_create(
         response=response,
@@ -88,7 +88,7 @@ def rate_team(*, participant: Participant, team, objective, rating: str, explana
     _staff(participant)
     exercise = current_exercise(participant)
     if not exercise.teams.filter(pk=team.pk).exists():
-        raise ServiceError(f"{team.code} does not take part in this exercise.")
+        raise ServiceError(gettext("%(team)s does not take part in this exercise.") % {"team": team.code})
     if objective.exercise_id != exercise.pk:
         raise ServiceError(gettext("That objective belongs to another exercise."))
     if not explanation.strip():

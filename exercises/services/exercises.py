@@ -56,7 +56,7 @@ def add_participant(*, exercise: Exercise, user, role: str, team=None, by=None) 
     if role != Participant.Role.PLAYER:
         team = None
     if team is not None and not exercise.teams.filter(pk=team.pk).exists():
-        raise ServiceError(f"{team.code} does not take part in this exercise.")
+        raise ServiceError(gettext("%(team)s does not take part in this exercise.") % {"team": team.code})
     before = Participant.objects.filter(exercise=exercise, user=user).values_list("role", "team_id").first()
     participant, _ = Participant.objects.update_or_create(
         exercise=exercise, user=user, defaults={"role": role, "team": team}

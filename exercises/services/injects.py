@@ -17,7 +17,10 @@ MAX_DELAY_MINUTES = 24 * 60
 def _unreleased(inject: Inject) -> Inject:
     inject = Inject.objects.select_for_update().select_related("exercise").get(pk=inject.pk)
     if inject.is_released:
-        raise Conflict(f"Inject {inject.sequence} was already released; it can no longer be changed.")
+        raise Conflict(
+            gettext("Inject %(sequence)s was already released; it can no longer be changed.")
+            % {"sequence": inject.sequence}
+        )
     if inject.exercise.status == inject.exercise.Status.ENDED:
         raise Conflict(gettext("The exercise has ended."))
     return inject
@@ -43,7 +46,7 @@ def set_hold(*, inject: Inject, held: bool, by) -> Inject:
 @transaction.atomic
 def delay(*, inject: Inject, minutes: int, by) -> Inject:
     if not 1 <= minutes <= MAX_DELAY_MINUTES:
-        raise ServiceError(f"Delay by 1 to {MAX_DELAY_MINUTES} minutes.")
+        raise ServiceError(gettext("Delay by 1 to %(max)d minutes.") % {"max": MAX_DELAY_MINUTES})
     inject = _unreleased(inject)
     previous = inject.offset
     inject.offset = previous + timedelta(minutes=minutes)
@@ -73,7 +76,7 @@ def edit(*, inject: Inject, by, teams, protocol_steps, **changes) -> Inject:
     inject = _unreleased(inject)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise ServiceError(f"Cannot edit {', '.join(sorted(unknown))}.")
+        raise ServiceError(gettext("Cannot edit %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     before = {field: str(getattr(inject, field)) for field in changes}
     before["teams"] = sorted(inject.teams.values_list("code", flat=True))
     for field, value in changes.items():

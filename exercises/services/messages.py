@@ -20,7 +20,7 @@ def send_message(*, participant: Participant, text: str, to_team=None) -> Messag
     elif participant.is_facilitator:
         from_team = None
         if to_team is not None and not exercise.teams.filter(pk=to_team.pk).exists():
-            raise ServiceError(f"{to_team.code} does not take part in this exercise.")
+            raise ServiceError(gettext("%(team)s does not take part in this exercise.") % {"team": to_team.code})
     else:
         raise ServiceError(gettext("Evaluators observe; they do not send messages."))
     now = timezone.now()

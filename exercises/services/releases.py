@@ -31,12 +31,12 @@ def release_inject(*, inject: Inject, by, scheduled: bool = False) -> list[Relea
         raise Conflict(
             gettext("Start the exercise before releasing injects.")
             if exercise.status == Exercise.Status.DRAFT
-            else "The exercise has ended; nothing more can be released."
+            else gettext("The exercise has ended; nothing more can be released.")
         )
     now = timezone.now()
     # The conditional update is the guard: on SQLite and PostgreSQL alike only one caller wins.
     if not Inject.objects.filter(pk=inject.pk, released_at__isnull=True).update(released_at=now):
-        raise Conflict(f"Inject {inject.sequence} was already released.")
+        raise Conflict(gettext("Inject %(sequence)s was already released.") % {"sequence": inject.sequence})
     inject.released_at = now
     inject.exercise = exercise
     exercise_time = exercise.exercise_time(now)

@@ -136,7 +136,9 @@ def check_assessment(inject, assessment: dict | None) -> dict:
         )
     causes = dict(coalition.causes_for(inject.kind))
     if values["assessed_cause"] not in causes:
-        raise ServiceError(f"Assessed cause: choose one of {', '.join(causes.values())}.")
+        raise ServiceError(
+            gettext("Assessed cause: choose one of %(causes)s.") % {"causes": ", ".join(map(str, causes.values()))}
+        )
     if values["confidence"] not in coalition.CONFIDENCE:
         raise ServiceError(gettext("Confidence: choose one of the words of estimative probability (ICD 203)."))
     options = list(inject.course_of_action_options)

@@ -61,7 +61,9 @@ def share_assessment(
     participating = set(exercise.team_codes())
     strangers = sorted(r.code for r in recipients if r.code not in participating)
     if strangers:
-        raise ServiceError(f"{', '.join(strangers)} do(es) not take part in this exercise.")
+        raise ServiceError(
+            gettext("%(teams)s do(es) not take part in this exercise.") % {"teams": ", ".join(strangers)}
+        )
     releasable_to = list(releasable_to)
     draft = SharedAssessment(
         exercise=exercise, from_team_id=team, classification=classification, releasability=releasability
@@ -70,19 +72,25 @@ def share_assessment(
     blocked = sorted(r.code for r in recipients if not draft.permits(r.code, rel_to=own_rel_to))
     if blocked:
         raise ServiceError(
-            f"Your marking does not allow release to {', '.join(blocked)}: mark it so that every recipient may read it."
+            gettext("Your marking does not allow release to %(teams)s: mark it so that every recipient may read it.")
+            % {"teams": ", ".join(blocked)}
         )
     source_rel_to = set(source.releasable_to.values_list("code", flat=True))
     beyond = sorted(r.code for r in recipients if not source.permits(r.code, rel_to=source_rel_to))
     lowered = CLASSIFICATION_ORDER.index(classification) < CLASSIFICATION_ORDER.index(source.classification)
     downgraded = bool(beyond) or lowered
     if downgraded and not (downgrade_reason.strip() and downgrade_removed.strip()):
-        what = (
-            f"sharing with {', '.join(beyond)} goes beyond the source's marking ({source.banner})"
-            if beyond
-            else f"the source is {source.get_classification_display()}"
-        )
-        raise ServiceError(f"Downgrade needed: {what}. Record why you downgrade and what you removed or sanitised.")
+        if beyond:
+            message = gettext(
+                "Downgrade needed: sharing with %(teams)s goes beyond the source's marking (%(banner)s). "
+                "Record why you downgrade and what you removed or sanitised."
+            ) % {"teams": ", ".join(beyond), "banner": source.banner}
+        else:
+            message = gettext(
+                "Downgrade needed: the source is %(classification)s. "
+                "Record why you downgrade and what you removed or sanitised."
+            ) % {"classification": source.get_classification_display()}
+        raise ServiceError(message)
     conjunction = None
     if attach_cdm:
         conjunction = selectors.source_conjunction(source)

@@ -248,7 +248,7 @@ class InjectKind(models.TextChoices):
 
 class DeliveryMethod(models.TextChoices):
     MESSAGE = "message", _("Message")
-    EMAIL = "email", _("Email")
+    EMAIL = "email", pgettext_lazy("delivery method", "Email")
     PHONE = "phone", _("Phone call")
     BRIEFING = "briefing", _("Briefing")
     NEWS = "news", _("News item")

@@ -229,8 +229,12 @@ class AdhocInjectForm(ErrorTextMixin, forms.Form):
 class MarkingFields(forms.Form):
     """Classification and releasability, with the REL TO nations."""
 
-    classification = forms.ChoiceField(choices=Classification.choices, initial=Classification.UNCLASSIFIED)
-    releasability = forms.ChoiceField(choices=Releasability.choices, initial=Releasability.ALL_ALLIES)
+    classification = forms.ChoiceField(
+        choices=Classification.choices, initial=Classification.UNCLASSIFIED, label=_("Classification")
+    )
+    releasability = forms.ChoiceField(
+        choices=Releasability.choices, initial=Releasability.ALL_ALLIES, label=_("Releasability")
+    )
     releasable_to = forms.ModelMultipleChoiceField(
         queryset=Team.objects.none(),
         required=False,
@@ -261,10 +265,13 @@ class ShareForm(ErrorTextMixin, MarkingFields):
     ]
 
     source = forms.ChoiceField(label=_("Source"))
-    title = forms.CharField(max_length=200, error_messages={"required": _("Give the assessment a title.")})
+    title = forms.CharField(
+        max_length=200, label=_("Title"), error_messages={"required": _("Give the assessment a title.")}
+    )
     text = _text_field(
         _("Write the assessment."),
         _("Keep the assessment under %(limit_value)d characters (it has %(show_value)d)."),
+        label=_("Text"),
     )
     recipients = forms.ModelMultipleChoiceField(
         queryset=Team.objects.none(),
@@ -349,11 +356,14 @@ class RatingForm(ErrorTextMixin, forms.Form):
 
 class FeedbackForm(ErrorTextMixin, forms.Form):
     strengths = _text_field(
-        _("Write the strengths."), _("Keep the strengths under %(limit_value)d characters (it has %(show_value)d).")
+        _("Write the strengths."),
+        _("Keep the strengths under %(limit_value)d characters (it has %(show_value)d)."),
+        label=_("Strengths"),
     )
     improvements = _text_field(
         _("Write the areas for improvement."),
         _("Keep the areas for improvement under %(limit_value)d characters (it has %(show_value)d)."),
+        label=_("Improvements"),
     )
 
     def __init__(self, *args, **kwargs):
@@ -447,8 +457,10 @@ class ImprovementItemForm(forms.ModelForm):
 
 
 class PlanExerciseForm(forms.Form):
-    name = forms.CharField(max_length=160, error_messages={"required": _("Name the exercise.")})
-    scenario = forms.ModelChoiceField(queryset=None, error_messages={"required": _("Choose the scenario to run.")})
+    name = forms.CharField(max_length=160, label=_("Name"), error_messages={"required": _("Name the exercise.")})
+    scenario = forms.ModelChoiceField(
+        queryset=None, label=_("Scenario"), error_messages={"required": _("Choose the scenario to run.")}
+    )
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.all(),
         to_field_name="code",

@@ -26,9 +26,12 @@ class PersonForm(PlainLabels, forms.Form):
     The field names are the roster's column names, so an error names its column. `teams` maps the
     exercise's team codes to its teams (read once for a whole roster)."""
 
-    name = forms.CharField(max_length=150, required=False)
+    name = forms.CharField(max_length=150, required=False, label=_("Name"))
     email = forms.EmailField(
-        max_length=254, required=False, error_messages={"invalid": _("“%(value)s” is not an email address.")}
+        max_length=254,
+        required=False,
+        label=_("Email"),
+        error_messages={"invalid": _("“%(value)s” is not an email address.")},
     )
     username = forms.CharField(
         max_length=150,
@@ -39,12 +42,13 @@ class PersonForm(PlainLabels, forms.Form):
     )
     role = RoleField(
         choices=Participant.Role.choices,
+        label=_("Role"),
         error_messages={
             "required": _("Give the role: facilitator, evaluator or player."),
             "invalid_choice": _("“%(value)s” is not a role: write facilitator, evaluator or player."),
         },
     )
-    team = forms.CharField(max_length=40, required=False)
+    team = forms.CharField(max_length=40, required=False, label=_("Team"))
 
     def __init__(self, *args, teams: dict, **kwargs):
         super().__init__(*args, **kwargs)

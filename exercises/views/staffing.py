@@ -223,7 +223,7 @@ def login_cards(request, participant):
         people = people.filter(team_id=which.upper())
     groups = {}
     for row in _rows(request, exercise, people):
-        title = row.participant.team.name if row.participant.team_id else "Exercise control"
+        title = row.participant.team.name if row.participant.team_id else gettext("Exercise control")
         groups.setdefault(title, []).append(row)
     return render(
         request,

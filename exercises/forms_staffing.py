@@ -143,7 +143,8 @@ class ParticipantForm(PersonForm):
         self.fields["name"].help_text = _("Needed for a new account.")
         self.fields["role"].initial = Participant.Role.PLAYER
         self.fields["team"].widget = forms.Select(
-            choices=[("", "— (facilitators and evaluators)")] + [(code, team.name) for code, team in self.teams.items()]
+            choices=[("", gettext("— (facilitators and evaluators)"))]
+            + [(code, team.name) for code, team in self.teams.items()]
         )
         self.fields["team"].help_text = _("Players only: the one team they play for.")
 

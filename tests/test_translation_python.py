@@ -9,15 +9,16 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from exercises import stix
+from exercises import cdm, omm, stix
 from exercises.forms import FeedbackForm, ResponseForm
 from exercises.forms_staffing import PersonForm
-from exercises.models import Exercise, InjectKind, Participant, Rating, Releasability
+from exercises.models import Exercise, Inject, InjectKind, Participant, Rating, Releasability, SpaceObject
 from exercises.services import Conflict, ServiceError, msel_spreadsheet
 from exercises.services.clock import change_status
 from exercises.services.sharing import share_assessment
 from exercises.views.taxii import TAXII, collection_id
 from tests import test_sharing
+from tests.conjunctions import plant_conjunction
 from tests.test_msel_spreadsheet import default_scenario  # noqa: F401 (fixture)
 from tests.test_stix import assessment_bundle
 from tests.test_taxii import token
@@ -149,3 +150,23 @@ def test_a_taxii_error_is_english_for_a_client_asking_for_french(allies, client)
     )
     assert reply.status_code == 400
     assert reply.json()["description"].startswith("Downgrade needed"), reply.json()
+
+
+@pytest.fixture
+def bound(running):
+    """Exercise Alpha paused (its clock still, so that a CDM or OMM is the same twice), its USA-only conjunction
+    inject bound to a screened conjunction."""
+    plant_conjunction(running.exercise, running.usa_only)
+    running.exercise = change_status(exercise=running.exercise, action="pause", by=running.facilitator)
+    return running
+
+
+@pytest.mark.parametrize("fmt", ["kvn", "xml"])
+def test_the_cdm_and_omm_are_byte_identical_in_french(bound, fmt):
+    inject = Inject.objects.get(pk=bound.usa_only.pk)
+    satellite = SpaceObject.objects.get(exercise=bound.exercise, name="ALLIED-SAT 7")
+    english = cdm.inject_cdm(inject, fmt), omm.object_omm(bound.exercise, satellite, fmt)
+    with translation.override("fr"):
+        french = cdm.inject_cdm(inject, fmt), omm.object_omm(bound.exercise, satellite, fmt)
+    assert french == english
+    assert "ALLIED-SAT 7" in english[0] and "ALLIED-SAT 7" in english[1]

@@ -19,6 +19,8 @@ through ccsds-ndm.
 
 from datetime import timedelta
 
+from django.utils import translation
+
 from exercises.models import Conjunction, Exercise, Inject, InjectKind, ObjectType
 
 FORMATS = {"kvn": "text/plain; charset=utf-8", "xml": "application/xml; charset=utf-8"}
@@ -137,6 +139,7 @@ def cdm_object(space_object, state: dict, conjunction: Conjunction):
     )
 
 
+@translation.override("en-gb")  # a file programs read: English whatever the user's language
 def conjunction_cdm(
     exercise: Exercise, conjunction: Conjunction, fmt: str, *, message_id: str | None = None, created_at=None
 ) -> str:
@@ -155,6 +158,7 @@ def conjunction_cdm(
     return cdm_kvn(data) if fmt == "kvn" else cdm_xml(data)
 
 
+@translation.override("en-gb")  # a file programs read: English whatever the user's language
 def inject_cdm(inject: Inject, fmt: str) -> str:
     """The inject's CDM in KVN or NDM/XML; NoConjunction when it is bound to none."""
     if fmt not in FORMATS:
@@ -164,6 +168,7 @@ def inject_cdm(inject: Inject, fmt: str) -> str:
     return conjunction_cdm(exercise, conjunction, fmt, message_id=message_id(exercise, inject, conjunction))
 
 
+@translation.override("en-gb")  # a file programs read: English whatever the user's language
 def shared_cdm(assessment, fmt: str) -> str | None:
     """The CDM a team attached to a shared assessment, as it was passed on: created at the share (so a STIX
     export of it is the same every time); None when the assessment carries none."""

@@ -16,6 +16,8 @@ The evaluator's own rating is what the report uses; the suggestion is kept besid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.utils.translation import gettext
+
 from exercises.models import Adjudication, Release, Response
 
 THRESHOLDS = [("P", 0.9, 0.8), ("S", 0.7, 0.5), ("M", 0.4, 0.0)]
@@ -51,7 +53,7 @@ def compute_suggestion(releases, responses, verdicts: dict) -> Suggestion:
             deadline = release.exercise_time + timedelta(minutes=step.expected_minutes)
             expected[step.code] = max(deadline, expected.get(step.code, deadline))
     if not expected:
-        return Suggestion("", 0.0, 0.0, 0, "No protocol step was expected of this team for this objective.")
+        return Suggestion("", 0.0, 0.0, 0, gettext("No protocol step was expected of this team for this objective."))
     credit, on_time = {}, {}
     for response in responses:
         for step in response.protocol_steps.all():
@@ -69,7 +71,8 @@ def compute_suggestion(releases, responses, verdicts: dict) -> Suggestion:
         coverage,
         timeliness,
         len(expected),
-        f"{round(coverage * 100)} % of {len(expected)} expected steps covered, {round(timeliness * 100)} % on time.",
+        gettext("%(coverage)d %% of %(expected)d expected steps covered, %(timeliness)d %% on time.")
+        % {"coverage": round(coverage * 100), "expected": len(expected), "timeliness": round(timeliness * 100)},
     )
 
 

@@ -2,6 +2,7 @@ import re
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from exercises.models import (
     Adjudication,
@@ -57,16 +58,17 @@ class ResponseForm(forms.Form):
         max_length=settings.CONJUNCTION_MAX_TEXT,
         strip=True,
         error_messages={
-            "required": "Write what your team decided, did or assessed.",
-            "max_length": f"Keep a response under {settings.CONJUNCTION_MAX_TEXT} characters "
-            "(it has %(show_value)d); split it into several.",
+            "required": _("Write what your team decided, did or assessed."),
+            "max_length": _(
+                "Keep a response under %(limit_value)d characters (it has %(show_value)d); split it into several."
+            ),
         },
     )
     protocol_steps = LoadedMultipleChoiceField(
         key="code",
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Protocol steps this carries out",
+        label=_("Protocol steps this carries out"),
     )
 
     def __init__(self, *args, inject=None, **kwargs):
@@ -75,20 +77,20 @@ class ResponseForm(forms.Form):
         if inject is not None:
             # The inject's steps as loaded (selectors prefetch them): checking the choice needs no query.
             self.fields["protocol_steps"].objects = inject.protocol_steps.all()
-        self.fields["protocol_steps"].error_messages["invalid_choice"] = (
+        self.fields["protocol_steps"].error_messages["invalid_choice"] = _(
             "%(value)s is not a protocol step of this inject."
         )
 
 
-def _text_field(what: str):
+def _text_field(required: str, max_length: str, **kwargs):
+    """A long text; `required` and `max_length` are its (translated) error messages, the latter with the
+    %(limit_value)d and %(show_value)d placeholders of Django's length check."""
     return forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=settings.CONJUNCTION_MAX_TEXT,
         strip=True,
-        error_messages={
-            "required": f"Write the {what}.",
-            "max_length": f"Keep the {what} under {settings.CONJUNCTION_MAX_TEXT} characters (it has %(show_value)d).",
-        },
+        error_messages={"required": required, "max_length": max_length},
+        **kwargs,
     )
 
 
@@ -98,13 +100,15 @@ class ErrorTextMixin:
 
 
 class MessageForm(ErrorTextMixin, forms.Form):
-    text = _text_field("message")
+    text = _text_field(
+        _("Write the message."), _("Keep the message under %(limit_value)d characters (it has %(show_value)d).")
+    )
     to = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, to_field_name="code")
 
     def __init__(self, *args, exercise, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to"].queryset = exercise.teams.all()
-        self.fields["to"].error_messages["invalid_choice"] = "That team does not take part in this exercise."
+        self.fields["to"].error_messages["invalid_choice"] = _("That team does not take part in this exercise.")
 
 
 class SpeedForm(ErrorTextMixin, forms.Form):
@@ -112,10 +116,10 @@ class SpeedForm(ErrorTextMixin, forms.Form):
         min_value=1,
         max_value=60,
         error_messages={
-            "min_value": "Speed must be between 1× and 60×.",
-            "max_value": "Speed must be between 1× and 60×.",
-            "invalid": "Speed must be a number between 1 and 60.",
-            "required": "Choose a speed.",
+            "min_value": _("Speed must be between 1× and 60×."),
+            "max_value": _("Speed must be between 1× and 60×."),
+            "invalid": _("Speed must be a number between 1 and 60."),
+            "required": _("Choose a speed."),
         },
     )
 
@@ -134,7 +138,9 @@ class ScenarioTimeField(forms.CharField):
 
 
 class JumpForm(ErrorTextMixin, forms.Form):
-    exercise_time = ScenarioTimeField(error_messages={"required": "Type the exercise time to jump to, e.g. T+01:00."})
+    exercise_time = ScenarioTimeField(
+        error_messages={"required": _("Type the exercise time to jump to, e.g. T+01:00.")}
+    )
 
 
 class DelayForm(ErrorTextMixin, forms.Form):
@@ -142,10 +148,10 @@ class DelayForm(ErrorTextMixin, forms.Form):
         min_value=1,
         max_value=1440,
         error_messages={
-            "min_value": "Delay by at least 1 minute.",
-            "max_value": "Delay by at most 1440 minutes (a day).",
-            "invalid": "Type the delay in whole minutes.",
-            "required": "Type the delay in minutes.",
+            "min_value": _("Delay by at least 1 minute."),
+            "max_value": _("Delay by at most 1440 minutes (a day)."),
+            "invalid": _("Type the delay in whole minutes."),
+            "required": _("Type the delay in minutes."),
         },
     )
 
@@ -156,10 +162,10 @@ class TechniquesField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs = {
-            "label": "Attack techniques (SPARTA, ATT&CK)",
+            "label": _("Attack techniques (SPARTA, ATT&CK)"),
             "required": False,
             "max_length": 400,
-            "help_text": "SPARTA or ATT&CK ids separated by commas, e.g. EX-0016.01, T1078.",
+            "help_text": _("SPARTA or ATT&CK ids separated by commas, e.g. EX-0016.01, T1078."),
             **kwargs,
         }
         super().__init__(**kwargs)
@@ -177,7 +183,7 @@ class TechniquesField(forms.CharField):
 class InjectForm(ErrorTextMixin, forms.ModelForm):
     """Edit an exercise inject before release, or compose an ad-hoc one."""
 
-    offset = ScenarioTimeField(label="Scenario time", help_text="T+01:30, 01:30:00 or D+0 H+1 M+30")
+    offset = ScenarioTimeField(label=_("Scenario time"), help_text=_("T+01:30, 01:30:00 or D+0 H+1 M+30"))
     techniques = TechniquesField()
 
     class Meta:
@@ -200,7 +206,17 @@ class InjectForm(ErrorTextMixin, forms.ModelForm):
             "text": forms.Textarea(attrs={"rows": 5}),
             "expected_action": forms.Textarea(attrs={"rows": 2}),
         }
-        labels = {"addressed_to_all": "Addressed to all teams", "kind": "Inject type"}
+        labels = {
+            "addressed_to_all": _("Addressed to all teams"),
+            "kind": _("Inject type"),
+            "title": _("Title"),
+            "text": _("Text"),
+            "teams": _("Teams"),
+            "originator": _("Originator"),
+            "delivery_method": _("Delivery method"),
+            "expected_action": _("Expected action"),
+            "protocol_steps": _("Protocol steps"),
+        }
 
     def __init__(self, *args, exercise, **kwargs):
         super().__init__(*args, **kwargs)
@@ -214,15 +230,18 @@ class InjectForm(ErrorTextMixin, forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("addressed_to_all") and not cleaned.get("teams"):
-            self.add_error("teams", "Choose the teams the inject goes to, or tick 'Addressed to all teams'.")
+            self.add_error("teams", _("Choose the teams the inject goes to, or tick 'Addressed to all teams'."))
         return cleaned
 
 
 class AdhocInjectForm(ErrorTextMixin, forms.Form):
-    kind = forms.ChoiceField(choices=InjectKind.choices, label="Inject type")
-    title = forms.CharField(max_length=200, error_messages={"required": "Give the inject a title."})
-    text = _text_field("inject text")
-    addressed_to_all = forms.BooleanField(required=False, label="To all teams")
+    kind = forms.ChoiceField(choices=InjectKind.choices, label=_("Inject type"))
+    title = forms.CharField(max_length=200, error_messages={"required": _("Give the inject a title.")})
+    text = _text_field(
+        _("Write the inject text."),
+        _("Keep the inject text under %(limit_value)d characters (it has %(show_value)d)."),
+    )
+    addressed_to_all = forms.BooleanField(required=False, label=_("To all teams"))
     teams = forms.ModelMultipleChoiceField(queryset=Team.objects.none(), required=False, to_field_name="code")
 
     def __init__(self, *args, exercise, **kwargs):
@@ -232,27 +251,31 @@ class AdhocInjectForm(ErrorTextMixin, forms.Form):
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("addressed_to_all") and not cleaned.get("teams"):
-            self.add_error("teams", "Choose the teams the inject goes to, or tick 'To all teams'.")
+            self.add_error("teams", _("Choose the teams the inject goes to, or tick 'To all teams'."))
         return cleaned
 
 
 class MarkingFields(forms.Form):
     """Classification and releasability, with the REL TO nations."""
 
-    classification = forms.ChoiceField(choices=Classification.choices, initial=Classification.UNCLASSIFIED)
-    releasability = forms.ChoiceField(choices=Releasability.choices, initial=Releasability.ALL_ALLIES)
+    classification = forms.ChoiceField(
+        choices=Classification.choices, initial=Classification.UNCLASSIFIED, label=_("Classification")
+    )
+    releasability = forms.ChoiceField(
+        choices=Releasability.choices, initial=Releasability.ALL_ALLIES, label=_("Releasability")
+    )
     releasable_to = forms.ModelMultipleChoiceField(
         queryset=Team.objects.none(),
         required=False,
         to_field_name="code",
         widget=forms.CheckboxSelectMultiple,
-        label="REL TO nations",
+        label=_("REL TO nations"),
     )
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("releasability") == Releasability.REL_TO and not cleaned.get("releasable_to"):
-            self.add_error("releasable_to", "Name the nations it is releasable to.")
+            self.add_error("releasable_to", _("Name the nations it is releasable to."))
         return cleaned
 
 
@@ -264,16 +287,16 @@ class ShareMarkingFields(MarkingFields):
         queryset=Team.objects.none(),
         to_field_name="code",
         widget=forms.CheckboxSelectMultiple,
-        label="Share with",
-        error_messages={"required": "Choose at least one allied team to share with."},
+        label=_("Share with"),
+        error_messages={"required": _("Choose at least one allied team to share with.")},
     )
     downgrade_reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Why downgrade (needed to share beyond the source's marking)",
+        label=_("Why downgrade (needed to share beyond the source's marking)"),
     )
     downgrade_removed = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What was removed or sanitised"
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("What was removed or sanitised")
     )
 
     def __init__(self, *args, participant, **kwargs):
@@ -296,9 +319,15 @@ class ShareForm(ErrorTextMixin, ShareMarkingFields):
         "downgrade_removed",
     ]
 
-    source = forms.ChoiceField(label="Source")
-    title = forms.CharField(max_length=200, error_messages={"required": "Give the assessment a title."})
-    text = _text_field("assessment")
+    source = forms.ChoiceField(label=_("Source"))
+    title = forms.CharField(
+        max_length=200, label=_("Title"), error_messages={"required": _("Give the assessment a title.")}
+    )
+    text = _text_field(
+        _("Write the assessment."),
+        _("Keep the assessment under %(limit_value)d characters (it has %(show_value)d)."),
+        label=_("Text"),
+    )
     attach_cdm = forms.BooleanField(required=False)
 
     def __init__(self, *args, participant, sources, conjunction=None, **kwargs):
@@ -308,19 +337,22 @@ class ShareForm(ErrorTextMixin, ShareMarkingFields):
         if conjunction is None:
             del self.fields["attach_cdm"]
         else:
-            self.fields["attach_cdm"].label = (
-                f"Attach the CDM of {conjunction.primary.name} × {conjunction.secondary.name} "
+            self.fields["attach_cdm"].label = _(
+                "Attach the CDM of %(primary)s × %(secondary)s "
                 "(CCSDS Conjunction Data Message, shared under this marking)"
-            )
+            ) % {"primary": conjunction.primary.name, "secondary": conjunction.secondary.name}
         self.fields["source"].choices = sources
-        self.fields["source"].error_messages["invalid_choice"] = (
+        self.fields["source"].error_messages["invalid_choice"] = _(
             "Pick an inject your team received or one of its responses."
         )
 
 
 class ObservationForm(ErrorTextMixin, forms.Form):
     kind = forms.ChoiceField(choices=Observation.Kind.choices)
-    text = _text_field("observation")
+    text = _text_field(
+        _("Write the observation."),
+        _("Keep the observation under %(limit_value)d characters (it has %(show_value)d)."),
+    )
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, to_field_name="code")
     inject = forms.ModelChoiceField(queryset=Inject.objects.none(), required=False)
     protocol_step = forms.ModelChoiceField(queryset=ProtocolStep.objects.all(), required=False)
@@ -348,7 +380,10 @@ class RatingForm(ErrorTextMixin, forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), to_field_name="code")
     objective = forms.ModelChoiceField(queryset=Objective.objects.none())
     rating = forms.ChoiceField(choices=Rating.Scale.choices)
-    explanation = _text_field("explanation of the rating")
+    explanation = _text_field(
+        _("Write the explanation of the rating."),
+        _("Keep the explanation of the rating under %(limit_value)d characters (it has %(show_value)d)."),
+    )
 
     def __init__(self, *args, exercise, **kwargs):
         super().__init__(*args, **kwargs)
@@ -357,24 +392,36 @@ class RatingForm(ErrorTextMixin, forms.Form):
 
 
 class FeedbackForm(ErrorTextMixin, forms.Form):
-    strengths = _text_field("strengths")
-    improvements = _text_field("areas for improvement")
+    strengths = _text_field(
+        _("Write the strengths."),
+        _("Keep the strengths under %(limit_value)d characters (it has %(show_value)d)."),
+        label=_("Strengths"),
+    )
+    improvements = _text_field(
+        _("Write the areas for improvement."),
+        _("Keep the areas for improvement under %(limit_value)d characters (it has %(show_value)d)."),
+        label=_("Improvements"),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for n in range(1, 4):
-            self.fields[f"action_{n}"] = forms.CharField(required=False, max_length=500, label=f"Corrective action {n}")
-            self.fields[f"priority_{n}"] = forms.ChoiceField(
-                choices=Feedback.Priority.choices, required=False, label=f"Priority of action {n}"
+            self.fields[f"action_{n}"] = forms.CharField(
+                required=False, max_length=500, label=_("Corrective action %(n)d") % {"n": n}
             )
-            self.fields[f"owner_{n}"] = forms.CharField(required=False, max_length=120, label=f"Owner of action {n}")
+            self.fields[f"priority_{n}"] = forms.ChoiceField(
+                choices=Feedback.Priority.choices, required=False, label=_("Priority of action %(n)d") % {"n": n}
+            )
+            self.fields[f"owner_{n}"] = forms.CharField(
+                required=False, max_length=120, label=_("Owner of action %(n)d") % {"n": n}
+            )
         for key, question in Feedback.QUESTIONS:
             self.fields[f"rating_{key}"] = forms.TypedChoiceField(
                 choices=[(n, str(n)) for n in range(1, 6)],
                 coerce=int,
                 label=question,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Rate each statement from 1 (disagree) to 5 (agree)."},
+                error_messages={"required": _("Rate each statement from 1 (disagree) to 5 (agree).")},
             )
 
     def corrective_actions(self) -> list[dict]:
@@ -386,7 +433,7 @@ class FeedbackForm(ErrorTextMixin, forms.Form):
         ]
 
     def ratings(self) -> dict:
-        return {key: self.cleaned_data[f"rating_{key}"] for key, _ in Feedback.QUESTIONS}
+        return {key: self.cleaned_data[f"rating_{key}"] for key, _question in Feedback.QUESTIONS}
 
 
 class MarkedResponseForm(MarkingFields, ResponseForm):
@@ -395,7 +442,7 @@ class MarkedResponseForm(MarkingFields, ResponseForm):
     `teams` are the exercise's teams (the REL TO choices) when the caller has them already."""
 
     releasable_to = LoadedMultipleChoiceField(
-        key="code", required=False, widget=forms.CheckboxSelectMultiple, label="REL TO nations"
+        key="code", required=False, widget=forms.CheckboxSelectMultiple, label=_("REL TO nations")
     )
 
     def __init__(self, *args, inject=None, teams=None, **kwargs):
@@ -434,18 +481,29 @@ class ImprovementItemForm(forms.ModelForm):
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "completion_date": forms.DateInput(attrs={"type": "date"}),
         }
-        labels = {"responsible": "Primary responsible nation or organisation"}
+        labels = {
+            "core_capability": _("Core capability"),
+            "issue": _("Issue"),
+            "corrective_action": _("Corrective action"),
+            "capability_element": _("Capability element"),
+            "responsible": _("Primary responsible nation or organisation"),
+            "point_of_contact": _("Point of contact"),
+            "start_date": _("Start date"),
+            "completion_date": _("Completion date"),
+        }
 
 
 class PlanExerciseForm(forms.Form):
-    name = forms.CharField(max_length=160, error_messages={"required": "Name the exercise."})
-    scenario = forms.ModelChoiceField(queryset=None, error_messages={"required": "Choose the scenario to run."})
+    name = forms.CharField(max_length=160, label=_("Name"), error_messages={"required": _("Name the exercise.")})
+    scenario = forms.ModelChoiceField(
+        queryset=None, label=_("Scenario"), error_messages={"required": _("Choose the scenario to run.")}
+    )
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.all(),
         to_field_name="code",
         widget=forms.CheckboxSelectMultiple,
-        label="Participating teams",
-        error_messages={"required": "Choose at least one participating team."},
+        label=_("Participating teams"),
+        error_messages={"required": _("Choose at least one participating team.")},
     )
 
     def __init__(self, *args, **kwargs):
@@ -471,16 +529,16 @@ class StixImportForm(ErrorTextMixin, ShareMarkingFields):
         "downgrade_removed",
     ]
 
-    bundle_file = forms.FileField(required=False, label="STIX bundle file (.json)")
+    bundle_file = forms.FileField(required=False, label=_("STIX bundle file (.json)"))
     bundle_text = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 8}), label="Or paste the STIX bundle"
+        required=False, widget=forms.Textarea(attrs={"rows": 8}), label=_("Or paste the STIX bundle")
     )
-    source = forms.ChoiceField(label="Source", required=False)
+    source = forms.ChoiceField(label=_("Source"), required=False)
 
     def __init__(self, *args, participant, sources, **kwargs):
         super().__init__(*args, participant=participant, **kwargs)
-        self.fields["source"].choices = [("", "The inject the bundle's report names (in its object_refs)"), *sources]
-        self.fields["source"].error_messages["invalid_choice"] = (
+        self.fields["source"].choices = [("", _("The inject the bundle's report names (in its object_refs)")), *sources]
+        self.fields["source"].error_messages["invalid_choice"] = _(
             "Pick an inject your team received or one of its responses."
         )
 
@@ -489,20 +547,20 @@ class StixImportForm(ErrorTextMixin, ShareMarkingFields):
         upload = cleaned.get("bundle_file")
         if upload is not None:
             if upload.size > 1024 * 1024:
-                self.add_error("bundle_file", "The file is larger than 1 MB.")
+                self.add_error("bundle_file", _("The file is larger than 1 MB."))
                 return cleaned
             cleaned["bundle"] = upload.read()
         elif cleaned.get("bundle_text", "").strip():
             cleaned["bundle"] = cleaned["bundle_text"]
         else:
-            self.add_error("bundle_file", "Choose a STIX bundle file, or paste the bundle.")
+            self.add_error("bundle_file", _("Choose a STIX bundle file, or paste the bundle."))
         return cleaned
 
 
 class ApiTokenForm(ErrorTextMixin, forms.Form):
     name = forms.CharField(
         max_length=80,
-        label="Token name",
-        help_text="What uses it, e.g. 'taxii2-client on the ops laptop'.",
-        error_messages={"required": "Give the token a name."},
+        label=_("Token name"),
+        help_text=_("What uses it, e.g. 'taxii2-client on the ops laptop'."),
+        error_messages={"required": _("Give the token a name.")},
     )

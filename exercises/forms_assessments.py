@@ -1,6 +1,8 @@
 """The structured assessment of a decision-bearing inject, on the response form (forms only validate)."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from exercises import coalition
 from exercises.forms import MarkedResponseForm
@@ -12,13 +14,13 @@ class StructuredResponseForm(MarkedResponseForm):
     """A response; to a decision-bearing inject, with the assessed cause, attributed actor, confidence (ICD 203)
     and the recommended course of action. The assessment is optional, but given, it is given whole."""
 
-    assessed_cause = forms.ChoiceField(required=False, label="Assessed cause")
-    attributed_actor = forms.CharField(required=False, max_length=120, label="Attributed actor (if any)")
+    assessed_cause = forms.ChoiceField(required=False, label=_("Assessed cause"))
+    attributed_actor = forms.CharField(required=False, max_length=120, label=_("Attributed actor (if any)"))
     confidence = forms.ChoiceField(
-        required=False, choices=[("", "—"), *coalition.confidence_choices()], label="Confidence"
+        required=False, choices=[("", "—"), *coalition.confidence_choices()], label=_("Confidence")
     )
-    course_of_action = forms.ChoiceField(required=False, label="Recommended course of action")
-    course_of_action_other = forms.CharField(required=False, max_length=200, label="Other course of action")
+    course_of_action = forms.ChoiceField(required=False, label=_("Recommended course of action"))
+    course_of_action_other = forms.CharField(required=False, max_length=200, label=_("Other course of action"))
 
     def __init__(self, *args, inject=None, **kwargs):
         super().__init__(*args, inject=inject, **kwargs)
@@ -33,12 +35,12 @@ class StructuredResponseForm(MarkedResponseForm):
         self.fields["course_of_action"].choices = [
             ("", "—"),
             *[(option, option) for option in options],
-            (coalition.OTHER, "Other (describe)"),
+            (coalition.OTHER, gettext("Other (describe)")),
         ]
         messages = {
-            "assessed_cause": "Assessed cause: choose one of the causes listed for this inject.",
-            "confidence": "Confidence: choose one of the words of estimative probability.",
-            "course_of_action": "Course of action: choose one of the inject's options, or 'Other'.",
+            "assessed_cause": gettext("Assessed cause: choose one of the causes listed for this inject."),
+            "confidence": gettext("Confidence: choose one of the words of estimative probability."),
+            "course_of_action": gettext("Course of action: choose one of the inject's options, or 'Other'."),
         }
         for name, message in messages.items():
             self.fields[name].error_messages["invalid_choice"] = message
@@ -49,15 +51,27 @@ class StructuredResponseForm(MarkedResponseForm):
         if not self.decision_bearing:
             return cleaned
         if given and len(given) < 3 or (cleaned.get("attributed_actor") and not given):
-            for name, what in (
-                ("assessed_cause", "Choose the assessed cause."),
-                ("confidence", "Choose your confidence."),
-                ("course_of_action", "Choose the course of action you recommend."),
+            for name, message in (
+                (
+                    "assessed_cause",
+                    _("Choose the assessed cause. An assessment gives cause, confidence and course of action."),
+                ),
+                (
+                    "confidence",
+                    _("Choose your confidence. An assessment gives cause, confidence and course of action."),
+                ),
+                (
+                    "course_of_action",
+                    _(
+                        "Choose the course of action you recommend. "
+                        "An assessment gives cause, confidence and course of action."
+                    ),
+                ),
             ):
                 if not cleaned.get(name):
-                    self.add_error(name, f"{what} An assessment gives cause, confidence and course of action.")
+                    self.add_error(name, message)
         if cleaned.get("course_of_action") == coalition.OTHER and not cleaned.get("course_of_action_other"):
-            self.add_error("course_of_action_other", "Describe the other course of action you recommend.")
+            self.add_error("course_of_action_other", _("Describe the other course of action you recommend."))
         return cleaned
 
     def assessment(self) -> dict | None:

@@ -4,12 +4,13 @@ exercises/services/staffing.py reads the roster and writes."""
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from exercises.forms_scenarios import PlainLabels
 from exercises.models import Participant
 
 MAX_ROSTER_BYTES = 200_000
-ROLES = ", ".join(Participant.Role.values[:-1]) + " or " + Participant.Role.values[-1]
 
 
 class RoleField(forms.ChoiceField):
@@ -25,32 +26,36 @@ class PersonForm(PlainLabels, forms.Form):
     The field names are the roster's column names, so an error names its column. `teams` maps the
     exercise's team codes to its teams (read once for a whole roster)."""
 
-    name = forms.CharField(max_length=150, required=False)
+    name = forms.CharField(max_length=150, required=False, label=_("Name"))
     email = forms.EmailField(
-        max_length=254, required=False, error_messages={"invalid": "“%(value)s” is not an email address."}
+        max_length=254,
+        required=False,
+        label=_("Email"),
+        error_messages={"invalid": _("“%(value)s” is not an email address.")},
     )
     username = forms.CharField(
         max_length=150,
         required=False,
-        label="User name",
+        label=_("User name"),
         validators=[UnicodeUsernameValidator()],
-        error_messages={"max_length": "A user name has at most 150 characters."},
+        error_messages={"max_length": _("A user name has at most 150 characters.")},
     )
     role = RoleField(
         choices=Participant.Role.choices,
+        label=_("Role"),
         error_messages={
-            "required": f"Give the role: {ROLES}.",
-            "invalid_choice": f"“%(value)s” is not a role: write {ROLES}.",
+            "required": _("Give the role: facilitator, evaluator or player."),
+            "invalid_choice": _("“%(value)s” is not a role: write facilitator, evaluator or player."),
         },
     )
-    team = forms.CharField(max_length=40, required=False)
+    team = forms.CharField(max_length=40, required=False, label=_("Team"))
 
     def __init__(self, *args, teams: dict, **kwargs):
         super().__init__(*args, **kwargs)
         self.teams = teams
 
     def _team_list(self) -> str:
-        return ", ".join(self.teams) or "none"
+        return ", ".join(self.teams) or gettext("none")
 
     def clean_team(self):
         code = self.cleaned_data["team"].strip().upper()
@@ -60,8 +65,11 @@ class PersonForm(PlainLabels, forms.Form):
             from exercises.models import Team
 
             known = Team.objects.filter(code=code).exists()
-            where = "does not take part in this exercise" if known else "is not a team code"
-            raise forms.ValidationError(f"{code} {where}; its teams are {self._team_list()}.")
+            if known:
+                message = gettext("%(code)s does not take part in this exercise; its teams are %(teams)s.")
+            else:
+                message = gettext("%(code)s is not a team code; its teams are %(teams)s.")
+            raise forms.ValidationError(message % {"code": code, "teams": self._team_list()})
         return self.teams[code]
 
     def clean(self):
@@ -69,9 +77,13 @@ class PersonForm(PlainLabels, forms.Form):
         role, team = cleaned.get("role"), cleaned.get("team")
         if "team" not in self.errors:
             if role == Participant.Role.PLAYER and team is None:
-                self.add_error("team", f"A player plays for exactly one team: give its code ({self._team_list()}).")
+                self.add_error(
+                    "team",
+                    gettext("A player plays for exactly one team: give its code (%(teams)s).")
+                    % {"teams": self._team_list()},
+                )
             elif role and role != Participant.Role.PLAYER and team is not None:
-                self.add_error("team", "Only players have a team: leave it empty for a facilitator or an evaluator.")
+                self.add_error("team", _("Only players have a team: leave it empty for a facilitator or an evaluator."))
         if "email" not in self.errors and "username" not in self.errors:
             self._find_account(cleaned)
         return cleaned
@@ -87,26 +99,32 @@ class PersonForm(PlainLabels, forms.Form):
         user, matched_by = None, ""
         if by_username is not None:
             if by_email and by_username not in by_email:
-                self.add_error("username", f"{username} is another person's account than the one with this email.")
+                self.add_error(
+                    "username",
+                    gettext("%(username)s is another person's account than the one with this email.")
+                    % {"username": username},
+                )
                 return
             user, matched_by = by_username, "username"
         elif len(by_email) > 1:
-            self.add_error("email", "Several accounts have this email: give the user name of the right one.")
+            self.add_error("email", _("Several accounts have this email: give the user name of the right one."))
             return
         elif by_email:
             user, matched_by = by_email[0], "email"
         if user is not None and not user.is_active:
             self.add_error(
-                matched_by, f"The account {user.get_username()} is deactivated; an administrator can reactivate it."
+                matched_by,
+                gettext("The account %(username)s is deactivated; an administrator can reactivate it.")
+                % {"username": user.get_username()},
             )
             return
         if user is None:
             if username and not email:
-                self.add_error("username", "No account has that user name; give an email to create a new one.")
+                self.add_error("username", _("No account has that user name; give an email to create a new one."))
             elif not email:
-                self.add_error("email", "Give an email: it finds an existing account or creates a new one.")
+                self.add_error("email", _("Give an email: it finds an existing account or creates a new one."))
             if not cleaned.get("name"):
-                self.add_error("name", "Give the person's name: a new account is created for them.")
+                self.add_error("name", _("Give the person's name: a new account is created for them."))
         cleaned["user"], cleaned["matched_by"] = user, matched_by
 
 
@@ -114,18 +132,21 @@ class ParticipantForm(PersonForm):
     """Add one person to the exercise, or change an existing participant's role or team."""
 
     field_order = ["name", "email", "username", "role", "team", "email_invitation"]
-    email_invitation = forms.BooleanField(required=False, initial=True, label="Email a new account its invitation link")
+    email_invitation = forms.BooleanField(
+        required=False, initial=True, label=_("Email a new account its invitation link")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["email"].help_text = "An existing account with this email is added; otherwise one is created."
-        self.fields["username"].help_text = "Optional: an existing account's user name, or the new account's."
-        self.fields["name"].help_text = "Needed for a new account."
+        self.fields["email"].help_text = _("An existing account with this email is added; otherwise one is created.")
+        self.fields["username"].help_text = _("Optional: an existing account's user name, or the new account's.")
+        self.fields["name"].help_text = _("Needed for a new account.")
         self.fields["role"].initial = Participant.Role.PLAYER
         self.fields["team"].widget = forms.Select(
-            choices=[("", "— (facilitators and evaluators)")] + [(code, team.name) for code, team in self.teams.items()]
+            choices=[("", gettext("— (facilitators and evaluators)"))]
+            + [(code, team.name) for code, team in self.teams.items()]
         )
-        self.fields["team"].help_text = "Players only: the one team they play for."
+        self.fields["team"].help_text = _("Players only: the one team they play for.")
 
 
 class RosterForm(PlainLabels, forms.Form):
@@ -133,18 +154,22 @@ class RosterForm(PlainLabels, forms.Form):
 
     rows = forms.CharField(
         required=False,
-        label="Paste the rows",
+        label=_("Paste the rows"),
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
-        help_text="A header row, then one person a row: name,email,role,team then Ada Byrne,ada@example.org,player,USA",
+        help_text=_(
+            "A header row, then one person a row: name,email,role,team then Ada Byrne,ada@example.org,player,USA"
+        ),
     )
     file = forms.FileField(
-        required=False, label="Or upload a CSV file", help_text="A file chosen here replaces the rows above."
+        required=False, label=_("Or upload a CSV file"), help_text=_("A file chosen here replaces the rows above.")
     )
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
         if upload and upload.size > MAX_ROSTER_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_ROSTER_BYTES // 1000} kB.")
+            raise forms.ValidationError(
+                gettext("The file is larger than %(size)d kB.") % {"size": MAX_ROSTER_BYTES // 1000}
+            )
         return upload
 
     def clean(self):
@@ -157,9 +182,9 @@ class RosterForm(PlainLabels, forms.Form):
         if upload:  # a file chosen replaces the rows in the box (a preview fills the box with the file's rows)
             text = decode_roster(upload.read()).strip()
             if not text:
-                self.add_error("file", "The file is empty.")
+                self.add_error("file", _("The file is empty."))
         elif not text:
-            raise forms.ValidationError("Paste the rows, or choose a CSV file.")
+            raise forms.ValidationError(_("Paste the rows, or choose a CSV file."))
         cleaned["text"] = text
         return cleaned
 
@@ -169,5 +194,5 @@ class RosterConfirmForm(forms.Form):
 
     roster = forms.CharField(max_length=MAX_ROSTER_BYTES, widget=forms.Textarea(attrs={"hidden": True}))
     email_invitations = forms.BooleanField(
-        required=False, initial=True, label="Email each new account its invitation link"
+        required=False, initial=True, label=_("Email each new account its invitation link")
     )

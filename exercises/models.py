@@ -13,16 +13,20 @@ from django.core.validators import MaxLengthValidator, MinValueValidator, RegexV
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class Team(models.Model):
     """An allied national team, keyed by its ISO 3166 alpha-3 code."""
 
     code = models.CharField(
-        primary_key=True, max_length=3, validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO alpha-3 code.")]
+        primary_key=True, max_length=3, validators=[RegexValidator(r"^[A-Z]{3}$", _("Use an ISO alpha-3 code."))]
     )
     name = models.CharField(max_length=80)
-    colour = models.CharField(max_length=7, validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a #rrggbb colour.")])
+    colour = models.CharField(
+        max_length=7, validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a #rrggbb colour."))]
+    )
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -65,9 +69,9 @@ class Protocol(models.Model):
 
 class ProtocolStep(models.Model):
     class Actor(models.TextChoices):
-        AFFECTED_TEAM = "affected", "The affected team"
-        ALL_TEAMS = "all", "All teams"
-        LEAD_NATION = "lead", "The lead nation"
+        AFFECTED_TEAM = "affected", _("The affected team")
+        ALL_TEAMS = "all", _("All teams")
+        LEAD_NATION = "lead", _("The lead nation")
 
     code = models.CharField(primary_key=True, max_length=24)
     protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="steps")
@@ -99,7 +103,9 @@ class AttackTechnique(models.Model):
     code = models.CharField(
         primary_key=True,
         max_length=16,
-        validators=[RegexValidator(r"^([A-Z]{2,3}-\d{4}(\.\d{2})?|T\d{4}(\.\d{3})?)$", "Use a SPARTA or ATT&CK id.")],
+        validators=[
+            RegexValidator(r"^([A-Z]{2,3}-\d{4}(\.\d{2})?|T\d{4}(\.\d{3})?)$", _("Use a SPARTA or ATT&CK id."))
+        ],
         help_text="The framework's id, e.g. EX-0016.01 (SPARTA) or T1078 (ATT&CK).",
     )
     name = models.CharField(max_length=160)
@@ -144,10 +150,10 @@ class Exercise(models.Model):
     """One run of a scenario. Its clock is derived from stored timestamps only."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        ENDED = "ended", "Ended"
+        DRAFT = "draft", pgettext_lazy("exercise status", "Draft")
+        RUNNING = "running", pgettext_lazy("exercise status", "Running")
+        PAUSED = "paused", pgettext_lazy("exercise status", "Paused")
+        ENDED = "ended", pgettext_lazy("exercise status", "Ended")
 
     name = models.CharField(max_length=160)
     scenario = models.ForeignKey(Scenario, null=True, blank=True, on_delete=models.SET_NULL, related_name="exercises")
@@ -226,27 +232,27 @@ class Objective(models.Model):
 
 
 class InjectKind(models.TextChoices):
-    CONJUNCTION = "conjunction", "Conjunction warning"
-    COLLISION = "collision", "Collision"
-    ASAT = "asat", "ASAT missile test"
-    CO_ORBITAL = "co_orbital", "Co-orbital approach"
-    JAMMING = "jamming", "Jamming / dazzling"
-    CYBER = "cyber", "Cyberattack"
-    MALFUNCTION = "malfunction", "Satellite malfunction"
-    DEBRIS = "debris", "Debris"
-    INTELLIGENCE = "intelligence", "Intelligence report"
-    DIPLOMATIC = "diplomatic", "Diplomatic"
-    PRESS = "press", "Press / media"
-    CONTROL = "control", "Control message"
+    CONJUNCTION = "conjunction", _("Conjunction warning")
+    COLLISION = "collision", _("Collision")
+    ASAT = "asat", _("ASAT missile test")
+    CO_ORBITAL = "co_orbital", _("Co-orbital approach")
+    JAMMING = "jamming", _("Jamming / dazzling")
+    CYBER = "cyber", _("Cyberattack")
+    MALFUNCTION = "malfunction", _("Satellite malfunction")
+    DEBRIS = "debris", _("Debris")
+    INTELLIGENCE = "intelligence", _("Intelligence report")
+    DIPLOMATIC = "diplomatic", _("Diplomatic")
+    PRESS = "press", _("Press / media")
+    CONTROL = "control", _("Control message")
 
 
 class DeliveryMethod(models.TextChoices):
-    MESSAGE = "message", "Message"
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone call"
-    BRIEFING = "briefing", "Briefing"
-    NEWS = "news", "News item"
-    DATA_FEED = "data_feed", "Data feed"
+    MESSAGE = "message", _("Message")
+    EMAIL = "email", pgettext_lazy("delivery method", "Email")
+    PHONE = "phone", _("Phone call")
+    BRIEFING = "briefing", _("Briefing")
+    NEWS = "news", _("News item")
+    DATA_FEED = "data_feed", _("Data feed")
 
 
 class Classification(models.TextChoices):
@@ -256,10 +262,10 @@ class Classification(models.TextChoices):
 
 
 class Releasability(models.TextChoices):
-    ALL_ALLIES = "all", "Releasable to all allies"
+    ALL_ALLIES = "all", _("Releasable to all allies")
     FVEY = "fvey", "REL TO FVEY"
-    REL_TO = "rel_to", "REL TO listed nations"
-    NATIONAL = "national", "National only"
+    REL_TO = "rel_to", _("REL TO listed nations")
+    NATIONAL = "national", _("National only")
 
 
 FVEY = frozenset({"USA", "GBR", "CAN", "AUS", "NZL"})
@@ -324,9 +330,9 @@ def marking_banner(classification: str, releasability: str, owner_codes, releasa
 
 
 class Trigger(models.TextChoices):
-    NONE = "", "Scheduled (no condition)"
-    NOT_CLAIMED = "not_claimed", "If the team has NOT claimed the step by its time"
-    CLAIMED = "claimed", "If the team HAS claimed the step by its time"
+    NONE = "", _("Scheduled (no condition)")
+    NOT_CLAIMED = "not_claimed", _("If the team has NOT claimed the step by its time")
+    CLAIMED = "claimed", _("If the team HAS claimed the step by its time")
 
 
 class MselRow(Marked):
@@ -435,9 +441,9 @@ class Participant(models.Model):
     """A user's role in one exercise: facilitator, evaluator, or player of exactly one team."""
 
     class Role(models.TextChoices):
-        FACILITATOR = "facilitator", "Facilitator"
-        EVALUATOR = "evaluator", "Evaluator"
-        PLAYER = "player", "Player"
+        FACILITATOR = "facilitator", _("Facilitator")
+        EVALUATOR = "evaluator", _("Evaluator")
+        PLAYER = "player", _("Player")
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations")
@@ -468,7 +474,7 @@ class Participant(models.Model):
 
     def clean(self):
         if self.team_id and not self.exercise.teams.filter(pk=self.team_id).exists():
-            raise ValidationError({"team": "That team does not take part in this exercise."})
+            raise ValidationError({"team": gettext("That team does not take part in this exercise.")})
 
 
 class Release(models.Model):
@@ -539,8 +545,8 @@ class Message(models.Model):
     @property
     def recipient(self) -> str:
         if not self.from_control:
-            return "Exercise control"
-        return self.to_team.name if self.to_team_id else "All teams"
+            return gettext("Exercise control")
+        return self.to_team.name if self.to_team_id else gettext("All teams")
 
 
 class Connection(models.Model):
@@ -578,9 +584,9 @@ class Response(ImmutableModel, Marked):
     """
 
     class Kind(models.TextChoices):
-        DECISION = "decision", "Decision"
-        ACTION = "action", "Action"
-        ASSESSMENT = "assessment", "Assessment"
+        DECISION = "decision", _("Decision")
+        ACTION = "action", _("Action")
+        ASSESSMENT = "assessment", _("Assessment")
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="responses")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="responses")
@@ -743,8 +749,8 @@ class Observation(models.Model):
     """An evaluator's note: a strength or an area for improvement, tied to what it is about."""
 
     class Kind(models.TextChoices):
-        STRENGTH = "strength", "Strength"
-        IMPROVEMENT = "improvement", "Area for improvement"
+        STRENGTH = "strength", _("Strength")
+        IMPROVEMENT = "improvement", _("Area for improvement")
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="observations")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -768,9 +774,9 @@ class Adjudication(models.Model):
     """An evaluator's verdict on a protocol step a team claimed in a response."""
 
     class Verdict(models.TextChoices):
-        MET = "met", "Met"
-        PARTIAL = "partial", "Partially met"
-        NOT_MET = "not_met", "Not met"
+        MET = "met", _("Met")
+        PARTIAL = "partial", _("Partially met")
+        NOT_MET = "not_met", _("Not met")
 
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="adjudications")
     protocol_step = models.ForeignKey(ProtocolStep, on_delete=models.PROTECT, related_name="+")
@@ -790,10 +796,10 @@ class Rating(models.Model):
     """HSEEP P/S/M/U for a team on an objective: the app's suggestion and the evaluator's rating."""
 
     class Scale(models.TextChoices):
-        P = "P", "P — Performed without challenges"
-        S = "S", "S — Performed with some challenges"
-        M = "M", "M — Performed with major challenges"
-        U = "U", "U — Unable to be performed"
+        P = "P", _("P — Performed without challenges")
+        S = "S", _("S — Performed with some challenges")
+        M = "M", _("M — Performed with major challenges")
+        U = "U", _("U — Unable to be performed")
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="ratings")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
@@ -819,17 +825,17 @@ class Feedback(models.Model):
     """A player's participant feedback form (the hot wash), once the exercise has ended."""
 
     QUESTIONS = [
-        ("realism", "The scenario was realistic for allied space operations."),
-        ("clarity", "The injects were clear and gave enough information to act."),
-        ("objectives", "The exercise tested the objectives it set out."),
-        ("sharing", "The exercise showed where allied information sharing breaks down."),
-        ("control", "Exercise control ran the exercise well (pace, answers, tools)."),
+        ("realism", _("The scenario was realistic for allied space operations.")),
+        ("clarity", _("The injects were clear and gave enough information to act.")),
+        ("objectives", _("The exercise tested the objectives it set out.")),
+        ("sharing", _("The exercise showed where allied information sharing breaks down.")),
+        ("control", _("Exercise control ran the exercise well (pace, answers, tools).")),
     ]
 
     class Priority(models.TextChoices):
-        HIGH = "high", "High"
-        MEDIUM = "medium", "Medium"
-        LOW = "low", "Low"
+        HIGH = "high", _("High")
+        MEDIUM = "medium", _("Medium")
+        LOW = "low", _("Low")
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="feedback")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -851,20 +857,20 @@ class ImprovementItem(models.Model):
     """A row of the improvement plan (HSEEP AAR/IP Appendix A), edited in the app."""
 
     class Element(models.TextChoices):
-        PLANNING = "planning", "Planning"
-        ORGANISATION = "organisation", "Organisation"
-        EQUIPMENT = "equipment", "Equipment"
-        TRAINING = "training", "Training"
-        EXERCISE = "exercise", "Exercise"
+        PLANNING = "planning", _("Planning")
+        ORGANISATION = "organisation", _("Organisation")
+        EQUIPMENT = "equipment", _("Equipment")
+        TRAINING = "training", _("Training")
+        EXERCISE = "exercise", pgettext_lazy("capability element", "Exercise")
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="improvement_plan")
     core_capability = models.ForeignKey(
         CoreCapability, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    issue = models.TextField(help_text="The issue or area for improvement.")
+    issue = models.TextField(help_text=_("The issue or area for improvement."))
     corrective_action = models.TextField()
     capability_element = models.CharField(max_length=14, choices=Element.choices, default=Element.PLANNING)
-    responsible = models.CharField(max_length=160, help_text="Primary responsible nation or organisation.")
+    responsible = models.CharField(max_length=160, help_text=_("Primary responsible nation or organisation."))
     point_of_contact = models.CharField(max_length=160, blank=True)
     start_date = models.DateField(null=True, blank=True)
     completion_date = models.DateField(null=True, blank=True)
@@ -877,7 +883,7 @@ class ImprovementItem(models.Model):
 
     def clean(self):
         if self.start_date and self.completion_date and self.completion_date < self.start_date:
-            raise ValidationError({"completion_date": "The completion date cannot be before the start date."})
+            raise ValidationError({"completion_date": gettext("The completion date cannot be before the start date.")})
 
 
 def format_exercise_time(value: timedelta | None) -> str:
@@ -891,9 +897,9 @@ def format_exercise_time(value: timedelta | None) -> str:
 
 
 class ObjectType(models.TextChoices):
-    PAYLOAD = "payload", "Payload"
-    ROCKET_BODY = "rocket_body", "Rocket body"
-    DEBRIS = "debris", "Debris"
+    PAYLOAD = "payload", _("Payload")
+    ROCKET_BODY = "rocket_body", _("Rocket body")
+    DEBRIS = "debris", _("Debris")
 
 
 class CatalogueObject(models.Model):
@@ -935,7 +941,7 @@ class CatalogueObject(models.Model):
 
     @property
     def owner_label(self) -> str:
-        return self.owner_id or self.owner_other or "Unknown"
+        return self.owner_id or self.owner_other or gettext("Unknown")
 
     @property
     def is_allied(self) -> bool:
@@ -950,7 +956,7 @@ class CatalogueObject(models.Model):
         from exercises.orbits.elements import ElementsError
 
         if self.manoeuvrable is False and self.delta_v_budget_m_s:
-            raise ValidationError({"delta_v_budget_m_s": "Only a manoeuvrable object has a delta-v budget."})
+            raise ValidationError({"delta_v_budget_m_s": gettext("Only a manoeuvrable object has a delta-v budget.")})
         try:
             self.mean_elements()
         except ElementsError as error:

@@ -5,6 +5,8 @@ per orbit the object has flown (1, then one more per committed burn), written by
 through ccsds-ndm. Its creation date is the scenario world's "now" (the orbit epoch plus the exercise time).
 """
 
+from django.utils import translation
+
 from exercises.cdm import ORIGINATOR
 from exercises.models import Exercise, SpaceObject
 
@@ -25,6 +27,7 @@ def filename(exercise: Exercise, space_object: SpaceObject, fmt: str) -> str:
     return f"omm-exercise-{exercise.pk}-{name or space_object.pk}.{fmt}"
 
 
+@translation.override("en-gb")  # a file programs read: English whatever the user's language
 def object_omm(exercise: Exercise, space_object: SpaceObject, fmt: str) -> str:
     """The object's current mean elements as an OMM in KVN or NDM/XML."""
     from exercises.orbits.messages import omm_kvn, omm_xml

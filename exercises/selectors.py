@@ -14,6 +14,7 @@ from statistics import median
 from django.conf import settings
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises.models import (
     Acknowledgement,
@@ -242,7 +243,7 @@ def _delivery_row(inject: Inject, teams: list, acks: dict, first_response: dict,
     for team in teams:
         release = releases.get(team.code)
         if release is None:
-            cells.append(Cell("not_delivered", "Not delivered"))
+            cells.append(Cell("not_delivered", gettext("Not delivered")))
             continue
         due = release.exercise_time + window if window else None
         responded = first_response.get((inject.pk, team.code))
@@ -251,16 +252,18 @@ def _delivery_row(inject: Inject, teams: list, acks: dict, first_response: dict,
             cells.append(
                 Cell(
                     "responded_late" if late else "responded",
-                    "Responded late" if late else "Responded",
+                    gettext("Responded late") if late else gettext("Responded"),
                     format_exercise_time(responded),
                 )
             )
         elif due is not None and now_time > due:
-            cells.append(Cell("late", "Late", f"due {format_exercise_time(due)}"))
+            cells.append(Cell("late", gettext("Late"), gettext("due %(time)s") % {"time": format_exercise_time(due)}))
         elif (inject.pk, team.code) in acks:
-            cells.append(Cell("acknowledged", "Acknowledged", format_exercise_time(acks[(inject.pk, team.code)])))
+            cells.append(
+                Cell("acknowledged", gettext("Acknowledged"), format_exercise_time(acks[(inject.pk, team.code)]))
+            )
         else:
-            cells.append(Cell("delivered", "Delivered", format_exercise_time(release.exercise_time)))
+            cells.append(Cell("delivered", gettext("Delivered"), format_exercise_time(release.exercise_time)))
     return DeliveryRow(inject, cells)
 
 
@@ -404,7 +407,7 @@ def summarise_feedback(forms) -> dict:
     for key, text in Feedback.QUESTIONS:
         scores = [form.ratings.get(key) for form in forms if form.ratings.get(key)]
         mean = round(sum(scores) / len(scores), 1) if scores else None
-        questions.append({"key": key, "text": text, "mean": mean, "answers": len(scores)})
+        questions.append({"key": key, "text": str(text), "mean": mean, "answers": len(scores)})
     order = {"high": 0, "medium": 1, "low": 2}
     actions = sorted(
         ({**action, "team": form.team_id} for form in forms for action in form.corrective_actions),

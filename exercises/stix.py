@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import stix2
+from django.utils import translation
 
 from exercises import coalition, selectors
 from exercises.models import (
@@ -561,6 +562,7 @@ def viewer(exercise, team: str | None) -> Participant:
     return Participant(exercise=exercise, role=Participant.Role.PLAYER, team_id=team)
 
 
+@translation.override("en-gb")  # a file programs read: English whatever the user's language
 def entries_for(exercise, team: str | None = None) -> list[Entry]:
     """Every STIX object the audience may see (a team: its Combined Picture; staff: the whole exercise),
     with its date added, in order of addition. The visibility is the pages' (selectors)."""
@@ -589,6 +591,7 @@ def entries_for(exercise, team: str | None = None) -> list[Entry]:
     return sorted(unique.values(), key=lambda entry: (entry.added, entry.id))
 
 
+@translation.override("en-gb")  # a file programs read: English whatever the user's language
 def bundle_for(exercise, team: str | None = None) -> stix2.Bundle:
     """A STIX 2.1 bundle of what the team may see (staff, team None: the whole exercise)."""
     entries = entries_for(exercise, team)

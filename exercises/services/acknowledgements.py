@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises import fragments, realtime
 from exercises.models import Acknowledgement, Participant
@@ -12,10 +13,10 @@ from exercises.services.releases import push_delivery_row
 def acknowledge(*, participant: Participant, inject, by) -> Acknowledgement:
     """`inject` must be one released to the participant's team (see selectors)."""
     if not participant.is_player:
-        raise ServiceError("Only players acknowledge injects for their team.")
+        raise ServiceError(gettext("Only players acknowledge injects for their team."))
     exercise = current_exercise(participant)
     if not exercise.is_live:
-        raise Conflict("Injects can be acknowledged while the exercise runs.")
+        raise Conflict(gettext("Injects can be acknowledged while the exercise runs."))
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -39,5 +40,5 @@ def acknowledge(*, participant: Participant, inject, by) -> Acknowledgement:
             )
             push_delivery_row(exercise, inject.pk)
     except IntegrityError as error:
-        raise Conflict("Your team has already acknowledged this inject.") from error
+        raise Conflict(gettext("Your team has already acknowledged this inject.")) from error
     return ack

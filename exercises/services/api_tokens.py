@@ -9,6 +9,7 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_variables
 
 from exercises.models import ApiToken, Participant
@@ -27,7 +28,7 @@ def create_token(*, participant: Participant, name: str) -> tuple[ApiToken, str]
     """A new token for the participant, and its secret (shown once, never stored)."""
     name = name.strip()
     if not name or len(name) > 80:
-        raise ServiceError("name: give the token a name of up to 80 characters (e.g. the tool that uses it).")
+        raise ServiceError(gettext("name: give the token a name of up to 80 characters (e.g. the tool that uses it)."))
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(participant=participant, name=name, token_hash=digest(secret))
     audit.record(
@@ -45,7 +46,7 @@ def revoke_token(*, token: ApiToken, by) -> ApiToken:
     """Refuse the token from now on (its owner, or a facilitator of its exercise, revokes it)."""
     now = timezone.now()
     if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
-        raise Conflict("That token is already revoked.")
+        raise Conflict(gettext("That token is already revoked."))
     token.revoked_at = now
     participant = token.participant
     audit.record(

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises import fragments, realtime
 from exercises.models import Exercise
@@ -16,16 +17,30 @@ ACTIONS = {
 }
 
 
+def _refusal(status: str, action: str) -> str:
+    """Why an exercise in this status cannot take this action (the cases the checks above leave)."""
+    sentences = {
+        ("draft", "pause"): gettext("A draft exercise cannot pause."),
+        ("paused", "pause"): gettext("A paused exercise cannot pause."),
+        ("ended", "pause"): gettext("A ended exercise cannot pause."),
+        ("ended", "end"): gettext("A ended exercise cannot end."),
+    }
+    return sentences.get((status, action)) or gettext("A %(status)s exercise cannot %(action)s.") % {
+        "status": status,
+        "action": action,
+    }
+
+
 @transaction.atomic
 def change_status(*, exercise: Exercise, action: str, by) -> Exercise:
     exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
     target = ACTIONS[action]
     if action == "start" and exercise.status != Exercise.Status.DRAFT:
-        raise Conflict("The exercise has already started.")
+        raise Conflict(gettext("The exercise has already started."))
     if action == "resume" and exercise.status != Exercise.Status.PAUSED:
-        raise Conflict("Only a paused exercise can resume.")
+        raise Conflict(gettext("Only a paused exercise can resume."))
     if not exercise.can_transition(target):
-        raise Conflict(f"A {exercise.get_status_display().lower()} exercise cannot {action}.")
+        raise Conflict(_refusal(exercise.status, action))
     now = timezone.now()
     # Freeze the elapsed time before leaving RUNNING; restart the running segment on entering it.
     exercise.elapsed_before_run = exercise.exercise_time(now)
@@ -48,10 +63,10 @@ MIN_SPEED, MAX_SPEED = 1, 60
 def set_speed(*, exercise: Exercise, speed: float, by) -> Exercise:
     """Change the speed factor (1× to 60×), also while running: exercise time stays continuous."""
     if not MIN_SPEED <= speed <= MAX_SPEED:
-        raise Conflict(f"Speed must be between {MIN_SPEED}× and {MAX_SPEED}×.")
+        raise Conflict(gettext("Speed must be between %(min)d× and %(max)d×.") % {"min": MIN_SPEED, "max": MAX_SPEED})
     exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
     if exercise.status == Exercise.Status.ENDED:
-        raise Conflict("The exercise has ended.")
+        raise Conflict(gettext("The exercise has ended."))
     now = timezone.now()
     exercise.elapsed_before_run = exercise.exercise_time(now)
     if exercise.status == Exercise.Status.RUNNING:
@@ -76,14 +91,14 @@ def jump_to(*, exercise: Exercise, exercise_time, by) -> Exercise:
     exercise = Exercise.objects.select_for_update().get(pk=exercise.pk)
     if not exercise.is_live:
         raise Conflict(
-            "Start the exercise before jumping ahead."
+            gettext("Start the exercise before jumping ahead.")
             if exercise.status == Exercise.Status.DRAFT
-            else "The exercise has ended."
+            else gettext("The exercise has ended.")
         )
     now = timezone.now()
     current = exercise.exercise_time(now)
     if exercise_time <= current:
-        raise Conflict("You can only jump ahead of the current exercise time.")
+        raise Conflict(gettext("You can only jump ahead of the current exercise time."))
     exercise.elapsed_before_run = exercise_time
     if exercise.status == Exercise.Status.RUNNING:
         exercise.running_since = now

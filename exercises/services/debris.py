@@ -44,6 +44,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Max, ProtectedError
+from django.utils.translation import gettext
 
 from exercises import conjunction_text, fragments, realtime, selectors
 from exercises.models import (
@@ -370,16 +371,25 @@ def _draft_injects(asat: Inject, target: SpaceObject, conjunctions, exercise_tim
     return drafts
 
 
+def _already_released(inject: Inject) -> str:
+    return gettext("Inject %(sequence)s was already released; it can no longer be discarded.") % {
+        "sequence": inject.sequence
+    }
+
+
 @transaction.atomic
 def discard_draft(*, inject: Inject, by) -> None:
     """Discard a drafted contingency inject the facilitator does not want; a released one stays."""
     inject = Inject.objects.select_for_update().select_related("exercise").get(pk=inject.pk)
     if inject.drafted_from_id is None:
-        raise ServiceError(f"Inject {inject.sequence} was not drafted by the app; only drafts can be discarded.")
+        raise ServiceError(
+            gettext("Inject %(sequence)s was not drafted by the app; only drafts can be discarded.")
+            % {"sequence": inject.sequence}
+        )
     if inject.is_released:
-        raise Conflict(f"Inject {inject.sequence} was already released; it can no longer be discarded.")
+        raise Conflict(_already_released(inject))
     if inject.exercise.status == Exercise.Status.ENDED:
-        raise Conflict("The exercise has ended.")
+        raise Conflict(gettext("The exercise has ended."))
     audit.record(
         exercise=inject.exercise,
         actor=by,
@@ -400,9 +410,12 @@ def discard_draft(*, inject: Inject, by) -> None:
         with transaction.atomic():
             deleted, _ = Inject.objects.filter(pk=inject_id, released_at__isnull=True).delete()
     except ProtectedError:
-        raise Conflict(f"Inject {inject.sequence} is referred to (an observation); it cannot be discarded.") from None
+        raise Conflict(
+            gettext("Inject %(sequence)s is referred to (an observation); it cannot be discarded.")
+            % {"sequence": inject.sequence}
+        ) from None
     if not deleted:
-        raise Conflict(f"Inject {inject.sequence} was already released; it can no longer be discarded.")
+        raise Conflict(_already_released(inject))
     realtime.send_after_commit(realtime.staff_groups(exercise_id), fragments.discarded_inject(inject_id))
     push_debris_console(exercise_id)
 

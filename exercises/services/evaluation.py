@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises.evaluation import suggest_rating
 from exercises.models import Adjudication, Observation, Participant, Rating
@@ -10,7 +11,7 @@ from exercises.services import ServiceError, audit, current_exercise
 
 def _staff(participant: Participant):
     if participant.is_player:
-        raise ServiceError("Only evaluators and facilitators evaluate.")
+        raise ServiceError(gettext("Only evaluators and facilitators evaluate."))
 
 
 @transaction.atomic
@@ -20,11 +21,11 @@ def record_observation(
     _staff(participant)
     exercise = current_exercise(participant)
     if team is not None and not exercise.teams.filter(pk=team.pk).exists():
-        raise ServiceError(f"{team.code} does not take part in this exercise.")
+        raise ServiceError(gettext("%(team)s does not take part in this exercise.") % {"team": team.code})
     if (inject is not None and inject.exercise_id != exercise.pk) or (
         objective is not None and objective.exercise_id != exercise.pk
     ):
-        raise ServiceError("That inject or objective belongs to another exercise.")
+        raise ServiceError(gettext("That inject or objective belongs to another exercise."))
     now = timezone.now()
     observation = Observation.objects.create(
         exercise=exercise,
@@ -61,9 +62,9 @@ def adjudicate(*, participant: Participant, response, protocol_step, verdict: st
     """Decide whether a claimed step was met; a later decision replaces the earlier one (both journaled)."""
     _staff(participant)
     if response.exercise_id != participant.exercise_id:
-        raise ServiceError("That response belongs to another exercise.")
+        raise ServiceError(gettext("That response belongs to another exercise."))
     if not response.protocol_steps.filter(pk=protocol_step.pk).exists():
-        raise ServiceError(f"The team did not claim {protocol_step.code} in that response.")
+        raise ServiceError(gettext("The team did not claim %(step)s in that response.") % {"step": protocol_step.code})
     now = timezone.now()
     adjudication, _ = Adjudication.objects.update_or_create(
         response=response,
@@ -87,11 +88,11 @@ def rate_team(*, participant: Participant, team, objective, rating: str, explana
     _staff(participant)
     exercise = current_exercise(participant)
     if not exercise.teams.filter(pk=team.pk).exists():
-        raise ServiceError(f"{team.code} does not take part in this exercise.")
+        raise ServiceError(gettext("%(team)s does not take part in this exercise.") % {"team": team.code})
     if objective.exercise_id != exercise.pk:
-        raise ServiceError("That objective belongs to another exercise.")
+        raise ServiceError(gettext("That objective belongs to another exercise."))
     if not explanation.strip():
-        raise ServiceError("Explain the rating: HSEEP asks for the reason behind each one.")
+        raise ServiceError(gettext("Explain the rating: HSEEP asks for the reason behind each one."))
     suggestion = suggest_rating(exercise, team.code, objective)
     now = timezone.now()
     saved, _ = Rating.objects.update_or_create(

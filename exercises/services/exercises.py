@@ -1,6 +1,7 @@
 """Setting up an exercise: a run of a scenario, with its own copy of the MSEL."""
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from exercises import realtime
 from exercises.models import Exercise, Inject, MselRow, Objective, Participant
@@ -12,7 +13,7 @@ def create_exercise(*, scenario, name: str, teams, by=None) -> Exercise:
     """Copy the scenario's objectives and injects so later scenario edits never rewrite this run."""
     teams = list(teams)
     if not teams:
-        raise ServiceError("An exercise needs at least one participating team.")
+        raise ServiceError(gettext("An exercise needs at least one participating team."))
     exercise = Exercise.objects.create(name=name, scenario=scenario)
     exercise.teams.set(teams)
     objective_copies = {}
@@ -51,11 +52,11 @@ COPIED_FIELDS = [field.name for field in MselRow._meta.get_fields()]
 @transaction.atomic
 def add_participant(*, exercise: Exercise, user, role: str, team=None, by=None) -> Participant:
     if role == Participant.Role.PLAYER and team is None:
-        raise ServiceError("A player belongs to exactly one team.")
+        raise ServiceError(gettext("A player belongs to exactly one team."))
     if role != Participant.Role.PLAYER:
         team = None
     if team is not None and not exercise.teams.filter(pk=team.pk).exists():
-        raise ServiceError(f"{team.code} does not take part in this exercise.")
+        raise ServiceError(gettext("%(team)s does not take part in this exercise.") % {"team": team.code})
     before = Participant.objects.filter(exercise=exercise, user=user).values_list("role", "team_id").first()
     participant, _ = Participant.objects.update_or_create(
         exercise=exercise, user=user, defaults={"role": role, "team": team}
@@ -98,7 +99,7 @@ def plan_exercise(*, scenario, name: str, teams, by) -> Exercise:
 @transaction.atomic
 def remove_participant(*, participant: Participant, by) -> None:
     if participant.user_id == by.pk:
-        raise ServiceError("You cannot remove yourself; ask another facilitator.")
+        raise ServiceError(gettext("You cannot remove yourself; ask another facilitator."))
     audit.record(
         exercise=participant.exercise,
         actor=by,

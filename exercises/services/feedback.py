@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises.models import Exercise, Feedback, Participant
 from exercises.services import Conflict, ServiceError, audit, current_exercise
@@ -11,10 +12,10 @@ def submit_feedback(
     *, participant: Participant, strengths: str, improvements: str, corrective_actions: list, ratings: dict
 ) -> Feedback:
     if not participant.is_player:
-        raise ServiceError("The participant feedback form is for players.")
+        raise ServiceError(gettext("The participant feedback form is for players."))
     exercise = current_exercise(participant)
     if exercise.status != Exercise.Status.ENDED:
-        raise Conflict("The feedback form opens when the exercise ends.")
+        raise Conflict(gettext("The feedback form opens when the exercise ends."))
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -37,5 +38,5 @@ def submit_feedback(
                 payload={"team": participant.team_id, "ratings": ratings, "corrective_actions": corrective_actions},
             )
     except IntegrityError as error:
-        raise Conflict("You have already sent your feedback for this exercise.") from error
+        raise Conflict(gettext("You have already sent your feedback for this exercise.")) from error
     return feedback

@@ -1,6 +1,7 @@
 """The improvement plan (AAR/IP Appendix A), edited by facilitators and evaluators."""
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from exercises.models import ImprovementItem, Participant
 from exercises.services import ServiceError, audit
@@ -8,7 +9,7 @@ from exercises.services import ServiceError, audit
 
 def _staff(participant: Participant):
     if participant.is_player:
-        raise ServiceError("Facilitators and evaluators keep the improvement plan.")
+        raise ServiceError(gettext("Facilitators and evaluators keep the improvement plan."))
 
 
 def _payload(item: ImprovementItem) -> dict:

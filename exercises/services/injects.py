@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises.models import Inject
 from exercises.services import Conflict, ServiceError, audit, debris
@@ -16,9 +17,12 @@ MAX_DELAY_MINUTES = 24 * 60
 def _unreleased(inject: Inject) -> Inject:
     inject = Inject.objects.select_for_update().select_related("exercise").get(pk=inject.pk)
     if inject.is_released:
-        raise Conflict(f"Inject {inject.sequence} was already released; it can no longer be changed.")
+        raise Conflict(
+            gettext("Inject %(sequence)s was already released; it can no longer be changed.")
+            % {"sequence": inject.sequence}
+        )
     if inject.exercise.status == inject.exercise.Status.ENDED:
-        raise Conflict("The exercise has ended.")
+        raise Conflict(gettext("The exercise has ended."))
     return inject
 
 
@@ -42,7 +46,7 @@ def set_hold(*, inject: Inject, held: bool, by) -> Inject:
 @transaction.atomic
 def delay(*, inject: Inject, minutes: int, by) -> Inject:
     if not 1 <= minutes <= MAX_DELAY_MINUTES:
-        raise ServiceError(f"Delay by 1 to {MAX_DELAY_MINUTES} minutes.")
+        raise ServiceError(gettext("Delay by 1 to %(max)d minutes.") % {"max": MAX_DELAY_MINUTES})
     inject = _unreleased(inject)
     previous = inject.offset
     inject.offset = previous + timedelta(minutes=minutes)
@@ -73,7 +77,7 @@ def edit(*, inject: Inject, by, teams, protocol_steps, techniques=None, **change
     inject = _unreleased(inject)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise ServiceError(f"Cannot edit {', '.join(sorted(unknown))}.")
+        raise ServiceError(gettext("Cannot edit %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     before = {field: str(getattr(inject, field)) for field in changes}
     before["teams"] = sorted(inject.teams.values_list("code", flat=True))
     after = {}
@@ -112,10 +116,10 @@ def edit(*, inject: Inject, by, teams, protocol_steps, techniques=None, **change
 def compose_adhoc(*, exercise, by, kind: str, title: str, text: str, teams, addressed_to_all: bool) -> Inject:
     """An inject written live by the facilitator and released at once."""
     if exercise.status != exercise.Status.RUNNING and exercise.status != exercise.Status.PAUSED:
-        raise Conflict("Start the exercise before sending ad-hoc injects.")
+        raise Conflict(gettext("Start the exercise before sending ad-hoc injects."))
     teams = list(teams)
     if not addressed_to_all and not teams:
-        raise ServiceError("Choose the teams the inject goes to, or all teams.")
+        raise ServiceError(gettext("Choose the teams the inject goes to, or all teams."))
     sequence = (exercise.injects.aggregate(last=Max("sequence"))["last"] or 0) + 1
     inject = Inject.objects.create(
         exercise=exercise,

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises import fragments, realtime, selectors
 from exercises.models import Conjunction, Manoeuvre, Participant, Response, SpaceObject, format_exercise_time
@@ -25,7 +26,7 @@ from exercises.services.responses import journal_payload, submit_response
 # The new closest approach is looked for around the old TCA, within these half-spans (s) in turn: a burn
 # moves the satellite along its orbit, and on a slow (co-planar) encounter the TCA moves with it.
 SEARCH_SPANS_S = (120.0, 600.0, 2700.0)
-COMPONENTS = (("radial_m_s", "Radial"), ("in_track_m_s", "In-track"), ("cross_track_m_s", "Cross-track"))
+COMPONENTS = (("radial_m_s", "radial"), ("in_track_m_s", "in-track"), ("cross_track_m_s", "cross-track"))
 
 
 class ManoeuvreError(ServiceError):
@@ -106,7 +107,7 @@ def commit_burn(
     """
     exercise = current_exercise(participant)
     if not exercise.is_live:
-        raise Conflict("Commit a manoeuvre while the exercise runs: it has not started, or it has ended.")
+        raise Conflict(gettext("Commit a manoeuvre while the exercise runs: it has not started, or it has ended."))
     space_object = (
         SpaceObject.objects.select_for_update(of=("self",))
         .select_related("owner")
@@ -119,13 +120,20 @@ def commit_burn(
     now = timezone.now()
     # Exactly once per conjunction: a second commit against it (a double click, two players) finds it superseded.
     if not Conjunction.objects.filter(pk=outcome.conjunction.pk, superseded_at__isnull=True).update(superseded_at=now):
-        raise ManoeuvreError("conjunction", "This conjunction was screened again since you planned: plan again.", 409)
+        raise ManoeuvreError(
+            "conjunction", gettext("This conjunction was screened again since you planned: plan again."), 409
+        )
     cost = outcome.delta_v_m_s
     updated = SpaceObject.objects.filter(pk=space_object.pk, delta_v_budget_m_s__gte=cost).update(
         elements=outcome.elements_after, delta_v_budget_m_s=F("delta_v_budget_m_s") - cost
     )
     if not updated:
-        raise ManoeuvreError("delta_v", f"{space_object.name} no longer has {cost:.2f} m/s of delta-v left.", 409)
+        raise ManoeuvreError(
+            "delta_v",
+            gettext("%(name)s no longer has %(cost).2f m/s of delta-v left.")
+            % {"name": space_object.name, "cost": cost},
+            409,
+        )
     response = submit_response(
         participant=participant,
         inject=outcome.inject,
@@ -198,38 +206,49 @@ def _outcome(exercise, participant, space_object, conjunction, burn_at, componen
     from exercises.orbits import assessment, manoeuvre, planning
 
     if not participant.is_player:
-        raise ManoeuvreError("space_object", "Only a team's players manoeuvre its satellites.", 403)
+        raise ManoeuvreError("space_object", gettext("Only a team's players manoeuvre its satellites."), 403)
     if space_object is None:
-        raise ManoeuvreError("space_object", "That satellite is not in this exercise's catalogue.", 404)
+        raise ManoeuvreError("space_object", gettext("That satellite is not in this exercise's catalogue."), 404)
     if space_object.owner_id != participant.team_id:
         raise ManoeuvreError(
             "space_object",
-            f"{space_object.name} belongs to {space_object.owner_label}: only its own team may manoeuvre it.",
+            gettext("%(name)s belongs to %(owner)s: only its own team may manoeuvre it.")
+            % {"name": space_object.name, "owner": space_object.owner_label},
             403,
         )
     if not space_object.manoeuvrable:
-        raise ManoeuvreError("space_object", f"{space_object.name} cannot manoeuvre (it has no propulsion).")
+        raise ManoeuvreError(
+            "space_object",
+            gettext("%(name)s cannot manoeuvre (it has no propulsion).") % {"name": space_object.name},
+        )
     if space_object.destroyed_at is not None:
-        raise ManoeuvreError("space_object", f"{space_object.name} was destroyed; it cannot manoeuvre.")
+        raise ManoeuvreError(
+            "space_object", gettext("%(name)s was destroyed; it cannot manoeuvre.") % {"name": space_object.name}
+        )
     seen = selectors.visible_conjunction(participant, conjunction.pk)
     if seen is None:
         raise ManoeuvreError(
-            "conjunction", "That conjunction is not current, or no inject warned your team of it: plan again.", 409
+            "conjunction",
+            gettext("That conjunction is not current, or no inject warned your team of it: plan again."),
+            409,
         )
     conjunction, inject = seen
     if conjunction.primary_id != space_object.pk:
-        raise ManoeuvreError("space_object", f"{space_object.name} is not the satellite of this conjunction.")
+        raise ManoeuvreError(
+            "space_object",
+            gettext("%(name)s is not the satellite of this conjunction.") % {"name": space_object.name},
+        )
     delta_v = tuple(_number(value, field, label) for value, (field, label) in zip(components, COMPONENTS, strict=True))
     burn_orbit_time, burn_exercise_time = _burn_time(exercise, burn_at)
     now_time = exercise.exercise_time()
     if burn_exercise_time < now_time:
         raise ManoeuvreError(
             "burn_time",
-            f"The burn time {format_exercise_time(burn_exercise_time)} has passed: "
-            f"the exercise clock is at {format_exercise_time(now_time)}.",
+            gettext("The burn time %(burn)s has passed: the exercise clock is at %(now)s.")
+            % {"burn": format_exercise_time(burn_exercise_time), "now": format_exercise_time(now_time)},
         )
     if not any(delta_v):
-        raise ManoeuvreError("delta_v", "Give a delta-v: all three components are zero.")
+        raise ManoeuvreError("delta_v", gettext("Give a delta-v: all three components are zero."))
     budget = space_object.delta_v_budget_m_s
     try:
         manoeuvre.check_burn(burn_orbit_time, conjunction.tca, delta_v, budget)
@@ -238,10 +257,10 @@ def _outcome(exercise, participant, space_object, conjunction, burn_at, componen
             tca = format_exercise_time(exercise.exercise_time_of(conjunction.tca))
             raise ManoeuvreError(
                 "burn_time",
-                f"The burn at {format_exercise_time(burn_exercise_time)} is not before the time of closest "
-                f"approach ({tca}).",
+                gettext("The burn at %(burn)s is not before the time of closest approach (%(tca)s).")
+                % {"burn": format_exercise_time(burn_exercise_time), "tca": tca},
             ) from None
-        raise ManoeuvreError("delta_v", f"Delta-v: {error.message}") from None
+        raise ManoeuvreError("delta_v", gettext("Delta-v: %(error)s") % {"error": error.message}) from None
     before = space_object.mean_elements()
     secondary = conjunction.secondary
     after = manoeuvre.apply_burn(before, burn_orbit_time, delta_v)
@@ -283,24 +302,34 @@ def _number(value, field: str, label: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ManoeuvreError(field, f"{label} delta-v must be a number in m/s, not {value!r}.") from None
+        messages = {
+            "radial": gettext("Radial delta-v must be a number in m/s, not %(value)s."),
+            "in-track": gettext("In-track delta-v must be a number in m/s, not %(value)s."),
+            "cross-track": gettext("Cross-track delta-v must be a number in m/s, not %(value)s."),
+        }
+        raise ManoeuvreError(field, messages[label] % {"value": repr(value)}) from None
     if not math.isfinite(number):
-        raise ManoeuvreError(field, f"{label} delta-v must be a finite number in m/s.")
+        messages = {
+            "radial": gettext("Radial delta-v must be a finite number in m/s."),
+            "in-track": gettext("In-track delta-v must be a finite number in m/s."),
+            "cross-track": gettext("Cross-track delta-v must be a finite number in m/s."),
+        }
+        raise ManoeuvreError(field, messages[label])
     return number
 
 
 def _burn_time(exercise, burn_at) -> tuple[datetime, timedelta]:
     """(orbit time, exercise time) of the burn: given as either, or as text like T+01:30:00."""
     if exercise.orbit_epoch is None:
-        raise ManoeuvreError("burn_time", "This exercise has no orbits: its scenario sets no orbit epoch.")
+        raise ManoeuvreError("burn_time", gettext("This exercise has no orbits: its scenario sets no orbit epoch."))
     if isinstance(burn_at, datetime):
         if burn_at.tzinfo is None:
-            raise ManoeuvreError("burn_time", "The burn's orbit time must be in UTC.")
+            raise ManoeuvreError("burn_time", gettext("The burn's orbit time must be in UTC."))
         return burn_at, exercise.exercise_time_of(burn_at)
     try:
         offset = parse_scenario_time(burn_at)
     except ValueError as error:
-        raise ManoeuvreError("burn_time", f"Burn time: {error}") from None
+        raise ManoeuvreError("burn_time", gettext("Burn time: %(error)s") % {"error": error}) from None
     return exercise.orbit_time(offset), offset
 
 
@@ -312,8 +341,12 @@ def _claimed_steps(inject, protocol_steps) -> list:
     if unknown:
         raise ManoeuvreError(
             "protocol_steps",
-            f"Protocol steps: claim only steps of inject {inject.sequence} ({', '.join(linked) or 'none'}), "
-            f"not {', '.join(map(str, unknown))}.",
+            gettext("Protocol steps: claim only steps of inject %(sequence)s (%(linked)s), not %(unknown)s.")
+            % {
+                "sequence": inject.sequence,
+                "linked": ", ".join(linked) or gettext("none"),
+                "unknown": ", ".join(map(str, unknown)),
+            },
         )
     return [linked[code] for code in dict.fromkeys(codes)]
 

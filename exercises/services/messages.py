@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises import fragments, realtime
 from exercises.models import Exercise, Message, Participant
@@ -13,15 +14,15 @@ def send_message(*, participant: Participant, text: str, to_team=None) -> Messag
     """A facilitator writes to one team or (to_team None) to all; a player writes to control."""
     exercise = current_exercise(participant)
     if exercise.status == Exercise.Status.ENDED:
-        raise Conflict("The exercise has ended.")
+        raise Conflict(gettext("The exercise has ended."))
     if participant.is_player:
         from_team, to_team = participant.team, None
     elif participant.is_facilitator:
         from_team = None
         if to_team is not None and not exercise.teams.filter(pk=to_team.pk).exists():
-            raise ServiceError(f"{to_team.code} does not take part in this exercise.")
+            raise ServiceError(gettext("%(team)s does not take part in this exercise.") % {"team": to_team.code})
     else:
-        raise ServiceError("Evaluators observe; they do not send messages.")
+        raise ServiceError(gettext("Evaluators observe; they do not send messages."))
     now = timezone.now()
     message = Message.objects.create(
         exercise=exercise,

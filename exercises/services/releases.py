@@ -10,6 +10,7 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises import conjunction_text, fragments, realtime, selectors
 from exercises.models import Exercise, Inject, InjectKind, Release, Response, Trigger
@@ -28,14 +29,14 @@ def release_inject(*, inject: Inject, by, scheduled: bool = False) -> list[Relea
     exercise = Exercise.objects.get(pk=inject.exercise_id)
     if not exercise.is_live:
         raise Conflict(
-            "Start the exercise before releasing injects."
+            gettext("Start the exercise before releasing injects.")
             if exercise.status == Exercise.Status.DRAFT
-            else "The exercise has ended; nothing more can be released."
+            else gettext("The exercise has ended; nothing more can be released.")
         )
     now = timezone.now()
     # The conditional update is the guard: on SQLite and PostgreSQL alike only one caller wins.
     if not Inject.objects.filter(pk=inject.pk, released_at__isnull=True).update(released_at=now):
-        raise Conflict(f"Inject {inject.sequence} was already released.")
+        raise Conflict(gettext("Inject %(sequence)s was already released.") % {"sequence": inject.sequence})
     inject.released_at = now
     inject.exercise = exercise
     exercise_time = exercise.exercise_time(now)

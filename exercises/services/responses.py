@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises import coalition, fragments, realtime
 from exercises.models import Classification, Exercise, Participant, Releasability, Response
@@ -34,25 +35,25 @@ def submit_response(
     confidence, course_of_action (an option or "other"), course_of_action_other, attributed_actor."""
     exercise = current_exercise(participant)
     if not participant.is_player:
-        raise ServiceError("Only players respond for a team.")
+        raise ServiceError(gettext("Only players respond for a team."))
     if exercise.status == Exercise.Status.DRAFT:
-        raise Conflict("The exercise has not started yet.")
+        raise Conflict(gettext("The exercise has not started yet."))
     if exercise.status == Exercise.Status.ENDED:
-        raise Conflict("The exercise has ended; responses are closed.")
+        raise Conflict(gettext("The exercise has ended; responses are closed."))
     steps = list(protocol_steps)
     releasable_to = list(releasable_to)
     # The inject's steps as the caller loaded them (selectors prefetch them), else one query.
     inject_steps = list(inject.protocol_steps.all()) if inject else []
     allowed = {step.code for step in inject_steps}
     if any(step.code not in allowed for step in steps):
-        raise ServiceError("Claim only protocol steps linked to the inject you respond to.")
+        raise ServiceError(gettext("Claim only protocol steps linked to the inject you respond to."))
     structured = check_assessment(inject, assessment)
     version = 1
     if amends is not None:
         if amends.team_id != participant.team_id or amends.exercise_id != exercise.pk:
-            raise ServiceError("You can amend only your own team's responses.")
+            raise ServiceError(gettext("You can amend only your own team's responses."))
         if Response.objects.filter(amends=amends).exists():
-            raise Conflict("That response was already amended; amend the newest version.")
+            raise Conflict(gettext("That response was already amended; amend the newest version."))
         version = amends.version + 1
     now = timezone.now()
     response = Response.objects.create(
@@ -130,20 +131,26 @@ def check_assessment(inject, assessment: dict | None) -> dict:
     if not any(values.values()):
         return {}
     if inject is None or not inject.decision_bearing:
-        raise ServiceError("Only a decision-bearing inject takes a structured assessment (cause, confidence, action).")
+        raise ServiceError(
+            gettext("Only a decision-bearing inject takes a structured assessment (cause, confidence, action).")
+        )
     causes = dict(coalition.causes_for(inject.kind))
     if values["assessed_cause"] not in causes:
-        raise ServiceError(f"Assessed cause: choose one of {', '.join(causes.values())}.")
+        raise ServiceError(
+            gettext("Assessed cause: choose one of %(causes)s.") % {"causes": ", ".join(map(str, causes.values()))}
+        )
     if values["confidence"] not in coalition.CONFIDENCE:
-        raise ServiceError("Confidence: choose one of the words of estimative probability (ICD 203).")
+        raise ServiceError(gettext("Confidence: choose one of the words of estimative probability (ICD 203)."))
     options = list(inject.course_of_action_options)
     if values["course_of_action"] == coalition.OTHER:
         if not values["course_of_action_other"]:
-            raise ServiceError("Course of action: describe the other course of action you recommend.")
+            raise ServiceError(gettext("Course of action: describe the other course of action you recommend."))
     elif values["course_of_action"] not in options:
-        raise ServiceError("Course of action: choose one of the inject's options, or 'other' with your own words.")
+        raise ServiceError(
+            gettext("Course of action: choose one of the inject's options, or 'other' with your own words.")
+        )
     else:
         values["course_of_action_other"] = ""
     if len(values["attributed_actor"]) > 120 or len(values["course_of_action_other"]) > 200:
-        raise ServiceError("Attributed actor: at most 120 characters; other course of action: at most 200.")
+        raise ServiceError(gettext("Attributed actor: at most 120 characters; other course of action: at most 200."))
     return values

@@ -8,6 +8,7 @@ to each recipient's acknowledgement.
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exercises import cdm, fragments, realtime, selectors
 from exercises.models import (
@@ -52,18 +53,20 @@ def share_assessment(
     downgrade too, needing its reason and removals, and the earlier version stays as it was (never an edit).
     """
     if not participant.is_player:
-        raise ServiceError("Teams share assessments; facilitators and evaluators observe them.")
+        raise ServiceError(gettext("Teams share assessments; facilitators and evaluators observe them."))
     exercise = current_exercise(participant)
     if exercise.status != exercise.Status.RUNNING and exercise.status != exercise.Status.PAUSED:
-        raise Conflict("Sharing is open while the exercise runs.")
+        raise Conflict(gettext("Sharing is open while the exercise runs."))
     team = participant.team_id
     recipients = [r for r in recipients if r.code != team]
     if not recipients:
-        raise ServiceError("Choose at least one allied team to share with.")
+        raise ServiceError(gettext("Choose at least one allied team to share with."))
     participating = set(exercise.team_codes())
     strangers = sorted(r.code for r in recipients if r.code not in participating)
     if strangers:
-        raise ServiceError(f"{', '.join(strangers)} do(es) not take part in this exercise.")
+        raise ServiceError(
+            gettext("%(teams)s do(es) not take part in this exercise.") % {"teams": ", ".join(strangers)}
+        )
     releasable_to = list(releasable_to)
     draft = SharedAssessment(
         exercise=exercise, from_team_id=team, classification=classification, releasability=releasability
@@ -72,7 +75,8 @@ def share_assessment(
     blocked = sorted(r.code for r in recipients if not draft.permits(r.code, rel_to=own_rel_to))
     if blocked:
         raise ServiceError(
-            f"Your marking does not allow release to {', '.join(blocked)}: mark it so that every recipient may read it."
+            gettext("Your marking does not allow release to %(teams)s: mark it so that every recipient may read it.")
+            % {"teams": ", ".join(blocked)}
         )
     source_rel_to = set(source.releasable_to.values_list("code", flat=True))
     beyond = sorted(r.code for r in recipients if not source.permits(r.code, rel_to=source_rel_to))
@@ -91,22 +95,30 @@ def share_assessment(
         )
     downgraded = bool(beyond) or bool(widened) or lowered
     if downgraded and not (downgrade_reason.strip() and downgrade_removed.strip()):
-        what = (
-            f"sharing with {', '.join(beyond)} goes beyond the source's marking ({source.banner})"
-            if beyond
-            else f"the marking releases it to {', '.join(widened)}, beyond the earlier version ({supersedes.banner})"
-            if widened
-            else f"the source is {source.get_classification_display()}"
-            if lowered_source
-            else f"the marking is lower than the earlier version's ({supersedes.banner})"
-        )
-        raise ServiceError(f"Downgrade needed: {what}. Record why you downgrade and what you removed or sanitised.")
+        record = gettext("Record why you downgrade and what you removed or sanitised.")
+        if beyond:
+            what = gettext(
+                "Downgrade needed: sharing with %(teams)s goes beyond the source's marking (%(banner)s)."
+            ) % {"teams": ", ".join(beyond), "banner": source.banner}
+        elif widened:
+            what = gettext(
+                "Downgrade needed: the marking releases it to %(teams)s, beyond the earlier version (%(banner)s)."
+            ) % {"teams": ", ".join(widened), "banner": supersedes.banner}
+        elif lowered_source:
+            what = gettext("Downgrade needed: the source is %(classification)s.") % {
+                "classification": source.get_classification_display()
+            }
+        else:
+            what = gettext("Downgrade needed: the marking is lower than the earlier version's (%(banner)s).") % {
+                "banner": supersedes.banner
+            }
+        raise ServiceError(f"{what} {record}")
     conjunction = None
     if attach_cdm:
         conjunction = selectors.source_conjunction(source)
         if conjunction is None:
             raise ServiceError(
-                "attach_cdm: the source is bound to no screened conjunction, so there is no CDM to attach."
+                gettext("attach_cdm: the source is bound to no screened conjunction, so there is no CDM to attach.")
             )
     if isinstance(source, Inject):
         arrived = Release.objects.get(inject=source, team_id=team).released_at
@@ -209,7 +221,7 @@ def push_assessment(assessment: SharedAssessment, *, new: bool = False) -> None:
 
 def _recipient_check(participant, assessment):
     if not participant.is_player or not assessment.recipients.filter(pk=participant.team_id).exists():
-        raise ServiceError("Only a recipient team can do that.")
+        raise ServiceError(gettext("Only a recipient team can do that."))
 
 
 def acknowledge_assessment(*, participant: Participant, assessment: SharedAssessment) -> AssessmentAcknowledgement:
@@ -230,7 +242,7 @@ def acknowledge_assessment(*, participant: Participant, assessment: SharedAssess
             )
             push_assessment(assessment)
     except IntegrityError as error:
-        raise Conflict("Your team has already acknowledged this assessment.") from error
+        raise Conflict(gettext("Your team has already acknowledged this assessment.")) from error
     return ack
 
 

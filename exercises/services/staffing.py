@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext
 
 from exercises.models import Exercise, Participant
 from exercises.services import ServiceError, audit
@@ -62,7 +63,7 @@ class Roster:
 
 class InvalidRoster(ServiceError):
     def __init__(self, roster: Roster):
-        super().__init__(f"{len(roster.problems)} problem(s); nobody was added.")
+        super().__init__(gettext("%(count)d problem(s); nobody was added.") % {"count": len(roster.problems)})
         self.roster = roster
 
 
@@ -92,25 +93,39 @@ def read_roster(text: str, *, exercise: Exercise) -> Roster:
     reader = csv.reader(io.StringIO(text.strip()), delimiter=_delimiter(text.strip()))
     records = [(number, cells) for number, cells in enumerate(reader, start=1)]
     if not records:
-        return Roster([], [Problem("the file", "", "It is empty: give a header row, then one person a row.")])
+        return Roster(
+            [], [Problem(gettext("the file"), "", gettext("It is empty: give a header row, then one person a row."))]
+        )
     _, header = records[0]
     columns = [cell.strip().lower() for cell in header]
-    problems = [Problem("row 1", column, "Missing column.") for column in COLUMNS if column not in columns]
+    row_1 = gettext("row %(number)d") % {"number": 1}
+    problems = [Problem(row_1, column, gettext("Missing column.")) for column in COLUMNS if column not in columns]
     problems += [
-        Problem("row 1", cell, f"Unknown column; the columns are {', '.join(COLUMNS + OPTIONAL_COLUMNS)}.")
+        Problem(
+            row_1,
+            cell,
+            gettext("Unknown column; the columns are %(columns)s.")
+            % {"columns": ", ".join(COLUMNS + OPTIONAL_COLUMNS)},
+        )
         for cell in columns
         if cell not in COLUMNS + OPTIONAL_COLUMNS
     ]
     problems += [
-        Problem("row 1", cell, "This column appears twice.")
+        Problem(row_1, cell, gettext("This column appears twice."))
         for position, cell in enumerate(columns)
         if cell and cell in columns[:position]
     ]
     rows = [(number, cells) for number, cells in records[1:] if any(cell.strip() for cell in cells)]
     if not rows and not problems:
-        problems.append(Problem("the file", "", "There is no one to add: only a header row."))
+        problems.append(Problem(gettext("the file"), "", gettext("There is no one to add: only a header row.")))
     if len(rows) > MAX_ROWS:
-        problems.append(Problem("the file", "", f"{len(rows)} rows; add at most {MAX_ROWS} at a time."))
+        problems.append(
+            Problem(
+                gettext("the file"),
+                "",
+                gettext("%(count)d rows; add at most %(max)d at a time.") % {"count": len(rows), "max": MAX_ROWS},
+            )
+        )
     if problems:
         return Roster([], problems)
 
@@ -122,10 +137,17 @@ def read_roster(text: str, *, exercise: Exercise) -> Roster:
     )  # user id → role
     people = []
     for number, cells in rows:
-        where = f"row {number}"
+        where = gettext("row %(number)d") % {"number": number}
         person = Person(row=number)
         if len(cells) > len(columns):
-            person.problems.append(Problem(where, "", f"{len(cells)} cells for {len(columns)} columns."))
+            person.problems.append(
+                Problem(
+                    where,
+                    "",
+                    gettext("%(cells)d cells for %(columns)d columns.")
+                    % {"cells": len(cells), "columns": len(columns)},
+                )
+            )
         data = {column: (cells[i].strip() if i < len(cells) else "") for i, column in enumerate(columns)}
         form = PersonForm(data, teams=teams)
         if not form.is_valid():
@@ -148,8 +170,11 @@ def read_roster(text: str, *, exercise: Exercise) -> Roster:
                     Problem(
                         where,
                         person.matched_by,
-                        f"{person.username} already takes part in this exercise ({role}); "
-                        "change their role on the participants page.",
+                        gettext(
+                            "%(username)s already takes part in this exercise (%(role)s); "
+                            "change their role on the participants page."
+                        )
+                        % {"username": person.username, "role": role},
                     )
                 )
         else:
@@ -163,10 +188,20 @@ def read_roster(text: str, *, exercise: Exercise) -> Roster:
             if (kind, value) not in seen:
                 seen[kind, value] = number
             elif kind == "username":
-                person.problems.append(Problem(where, "username", f"Row {seen[kind, value]} has this user name too."))
+                person.problems.append(
+                    Problem(
+                        where,
+                        "username",
+                        gettext("Row %(number)d has this user name too.") % {"number": seen[kind, value]},
+                    )
+                )
             else:
                 column = "email" if kind == "email" else person.matched_by
-                person.problems.append(Problem(where, column, f"The same person as row {seen[kind, value]}."))
+                person.problems.append(
+                    Problem(
+                        where, column, gettext("The same person as row %(number)d.") % {"number": seen[kind, value]}
+                    )
+                )
         problems += person.problems
         people.append(person)
     return Roster(people, problems)
@@ -204,7 +239,9 @@ def person_from_form(cleaned: dict) -> Person:
 
 def _create_account(person: Person, *, exercise, by):
     if get_user_model().objects.filter(username__iexact=person.username).exists():
-        raise ServiceError(f"The user name {person.username} was taken meanwhile; preview again.")
+        raise ServiceError(
+            gettext("The user name %(username)s was taken meanwhile; preview again.") % {"username": person.username}
+        )
     first, _, last = person.name.strip().rpartition(" ")
     if not first:
         first, last = last, ""

@@ -26,6 +26,7 @@ import stix2
 import stix2.exceptions
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 from exercises import cdm, selectors, stix
 from exercises.models import Classification, Inject, Releasability, SharedAssessment, Team
@@ -66,23 +67,26 @@ def parse_bundle(bundle_text: str | bytes) -> list:
     """The bundle's objects, parsed and validated by stix2 (allow_custom=False); BundleError otherwise."""
     size = len(bundle_text if isinstance(bundle_text, bytes) else bundle_text.encode())
     if size > MAX_BUNDLE_BYTES:
-        raise BundleError(f"bundle: {size} bytes is larger than the limit of {MAX_BUNDLE_BYTES} bytes (1 MB).")
+        raise BundleError(
+            gettext("bundle: %(size)d bytes is larger than the limit of %(max)d bytes (1 MB).")
+            % {"size": size, "max": MAX_BUNDLE_BYTES}
+        )
     try:
         data = json.loads(bundle_text)
     except (ValueError, UnicodeDecodeError) as error:
-        raise BundleError(f"bundle: not JSON ({error}).") from None
+        raise BundleError(gettext("bundle: not JSON (%(error)s).") % {"error": error}) from None
     if not isinstance(data, dict) or data.get("type") != "bundle":
-        raise BundleError("bundle: type: a STIX 2.1 bundle has type 'bundle'.")
+        raise BundleError(gettext("bundle: type: a STIX 2.1 bundle has type 'bundle'."))
     objects = data.get("objects")
     if not isinstance(objects, list) or not objects:
-        raise BundleError(f"{data.get('id', 'bundle')}: objects: the bundle carries no objects.")
+        raise BundleError(gettext("%(id)s: objects: the bundle carries no objects.") % {"id": data.get("id", "bundle")})
     parsed = []
     for index, raw in enumerate(objects):
         name = raw.get("id") if isinstance(raw, dict) and raw.get("id") else f"objects[{index}]"
         if not isinstance(raw, dict):
-            raise BundleError(f"{name}: not a STIX object.")
+            raise BundleError(gettext("%(id)s: not a STIX object.") % {"id": name})
         if raw.get("spec_version") != "2.1" and raw.get("type") not in _SCO_TYPES:
-            raise BundleError(f"{name}: spec_version: must be '2.1'.")
+            raise BundleError(gettext("%(id)s: spec_version: must be '2.1'.") % {"id": name})
         try:
             parsed.append(stix2.parse(raw, allow_custom=False))
         except stix2.exceptions.STIXError as error:
@@ -116,7 +120,10 @@ def object_marking(obj, definitions: dict, team: str) -> stix.Marking | None:
             continue
         definition = definitions.get(ref)
         if definition is None:
-            raise BundleError(f"{obj.id}: object_marking_refs: {ref} is neither in the bundle nor a TLP marking.")
+            raise BundleError(
+                gettext("%(id)s: object_marking_refs: %(ref)s is neither in the bundle nor a TLP marking.")
+                % {"id": obj.id, "ref": ref}
+            )
         text = (
             definition.get("definition", {}).get("statement")
             if definition.get("definition_type") == "statement"
@@ -125,7 +132,11 @@ def object_marking(obj, definitions: dict, team: str) -> stix.Marking | None:
         marking = stix.parse_banner(text or "")
         if marking is None:
             raise BundleError(
-                f"{ref}: definition.statement: not an exercise marking (e.g. 'EXERCISE SECRET // REL TO USA, GBR')."
+                gettext(
+                    "%(ref)s: definition.statement: not an exercise marking "
+                    "(e.g. 'EXERCISE SECRET // REL TO USA, GBR')."
+                )
+                % {"ref": ref}
             )
         statement = marking
     if statement is not None:
@@ -159,21 +170,27 @@ def import_bundle(
     `recipients`: the allied teams (None: every other team the marking admits). `source`: the inject or
     response it draws on (None: the inject whose Report the Report's object_refs name)."""
     if not participant.is_player or participant.exercise_id != exercise.pk:
-        raise ServiceError("Teams share assessments; facilitators and evaluators observe them.")
+        raise ServiceError(gettext("Teams share assessments; facilitators and evaluators observe them."))
     team = participant.team_id
     status_id = str(uuid.uuid4())
     objects = parse_bundle(bundle_text)
     reports = [obj for obj in objects if obj.type == "report"]
     if len(reports) != 1:
-        raise BundleError(f"bundle: objects: carry exactly one report (the assessment), not {len(reports)}.")
+        raise BundleError(
+            gettext("bundle: objects: carry exactly one report (the assessment), not %(count)d.")
+            % {"count": len(reports)}
+        )
     report = reports[0]
     definitions = {obj.id: obj for obj in objects if obj.type == "marking-definition"}
     own = object_marking(report, definitions, team)
     if marking is None:
         if own is None:
             raise BundleError(
-                f"{report.id}: object_marking_refs: mark the report (a statement with the exercise banner, "
-                "or TLP 2.0) so that the server knows who may read it."
+                gettext(
+                    "%(id)s: object_marking_refs: mark the report (a statement with the exercise banner, "
+                    "or TLP 2.0) so that the server knows who may read it."
+                )
+                % {"id": report.id}
             )
         marking = (
             own
@@ -194,12 +211,16 @@ def import_bundle(
         beyond = sorted(chosen_reach - _reach(limit, teams) - {team})
         if beyond:
             raise ServiceError(
-                f"{obj.id}: object_marking_refs: it is marked {limit.banner}; the marking {marking.banner} "
-                f"would release it to {', '.join(beyond)}."
+                gettext(
+                    "%(id)s: object_marking_refs: it is marked %(limit)s; the marking %(marking)s "
+                    "would release it to %(teams)s."
+                )
+                % {"id": obj.id, "limit": limit.banner, "marking": marking.banner, "teams": ", ".join(beyond)}
             )
         if CLASSIFICATION_ORDER.index(marking.classification) < CLASSIFICATION_ORDER.index(limit.classification):
             raise ServiceError(
-                f"{obj.id}: object_marking_refs: it is marked {limit.banner}; the marking {marking.banner} is lower."
+                gettext("%(id)s: object_marking_refs: it is marked %(limit)s; the marking %(marking)s is lower.")
+                % {"id": obj.id, "limit": limit.banner, "marking": marking.banner}
             )
     if source is None:
         source = _source_named(participant, report)
@@ -208,9 +229,12 @@ def import_bundle(
     title = report.name
     text = _assessment_text(report, objects)
     if len(title) > 200:
-        raise BundleError(f"{report.id}: name: longer than 200 characters.")
+        raise BundleError(gettext("%(id)s: name: longer than 200 characters.") % {"id": report.id})
     if len(text) > settings.CONJUNCTION_MAX_TEXT:
-        raise BundleError(f"{report.id}: description: longer than {settings.CONJUNCTION_MAX_TEXT} characters.")
+        raise BundleError(
+            gettext("%(id)s: description: longer than %(max)d characters.")
+            % {"id": report.id, "max": settings.CONJUNCTION_MAX_TEXT}
+        )
     previous = _check_version(exercise, team, report)
     if previous is not None:
         _check_downgrade(report, marking, previous, teams, downgrade_reason, downgrade_removed)
@@ -256,8 +280,11 @@ def _source_named(participant, report):
         if ref in by_report:
             return selectors.visible_inject(participant, by_report[ref].pk)
     raise BundleError(
-        f"{report.id}: object_refs: name the Report of an inject your team received (from your collection), "
-        "the source this assessment draws on."
+        gettext(
+            "%(id)s: object_refs: name the Report of an inject your team received (from your collection), "
+            "the source this assessment draws on."
+        )
+        % {"id": report.id}
     )
 
 
@@ -286,12 +313,16 @@ def _check_version(exercise, team, report):
         SharedAssessment.objects.filter(pk__in=[pk for pk, _ in versions]).values_list("from_team_id", flat=True)
     )
     if teams != {team}:
-        raise Conflict(f"{report.id}: id: another team's assessment; share yours under an id of its own.")
+        raise Conflict(
+            gettext("%(id)s: id: another team's assessment; share yours under an id of its own.") % {"id": report.id}
+        )
     latest_pk, latest = max(versions, key=lambda version: (version[1].modified, version[0]))
     if report.modified <= latest.modified:
         raise Conflict(
-            f"{report.id}: modified: this version ({report.modified.isoformat()}) is not later than the one "
-            f"already shared ({latest.modified.isoformat()})."
+            gettext(
+                "%(id)s: modified: this version (%(version)s) is not later than the one already shared (%(latest)s)."
+            )
+            % {"id": report.id, "version": report.modified.isoformat(), "latest": latest.modified.isoformat()}
         )
     return SharedAssessment.objects.prefetch_related("releasable_to", "recipients").get(pk=latest_pk)
 

@@ -9,6 +9,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
 from django_ratelimit.decorators import ratelimit
 
 from exercises.invitations import invitation_token_generator
@@ -49,7 +50,7 @@ class InvitationView(auth_views.PasswordResetConfirmView):
     token_generator = invitation_token_generator
     template_name = "registration/invitation.html"
     success_url = reverse_lazy("invitation-complete")
-    title = "Set your password"
+    title = _("Set your password")
 
 
 invitation = InvitationView.as_view()

@@ -10,6 +10,8 @@ from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -35,7 +37,7 @@ def participant_required(*roles):
             if participant is None:
                 raise Http404("No such exercise.")
             if participant.role not in roles:
-                raise PermissionDenied("Your role in this exercise does not allow that.")
+                raise PermissionDenied(gettext("Your role in this exercise does not allow that."))
             return view(request, participant, *args, **kwargs)
 
         return wrapped
@@ -45,7 +47,9 @@ def participant_required(*roles):
 
 def rate_limited(request, exception):
     """django-ratelimit's answer when one user submits too fast (RATELIMIT_VIEW)."""
-    return _refused(request, TooFast("You are sending too fast; wait a moment, then send again. Nothing was lost."))
+    return _refused(
+        request, TooFast(gettext("You are sending too fast; wait a moment, then send again. Nothing was lost."))
+    )
 
 
 class TooFast(ServiceError):
@@ -57,7 +61,7 @@ def submission_rate(group, request) -> str:
     return settings.SUBMISSION_RATE
 
 
-DATABASE_DOWN = "The exercise database did not answer, so this was not saved. Your text is kept: send it again."
+DATABASE_DOWN = _("The exercise database did not answer, so this was not saved. Your text is kept: send it again.")
 
 
 def _refused(request, error: ServiceError):
@@ -73,7 +77,7 @@ def home(request):
     if not mine:
         if selectors.can_author_scenarios(request.user):
             return redirect("plan-exercise")
-        raise PermissionDenied("You have no role in any exercise. Ask your facilitator to add you.")
+        raise PermissionDenied(gettext("You have no role in any exercise. Ask your facilitator to add you."))
     if len(mine) == 1:
         return redirect(landing_url(mine[0]))
     return render(request, "exercises/home.html", {"participations": [(p, landing_url(p)) for p in mine]})

@@ -9,6 +9,7 @@ import logging
 from django.db import DatabaseError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 from django_ratelimit.decorators import ratelimit
@@ -47,7 +48,7 @@ def _refuse(form, error: ServiceError) -> None:
         form.add_error(field if field in form.fields else None, error.message)
 
 
-SCREENED_AGAIN = (
+SCREENED_AGAIN = _(
     "That conjunction was screened again after a burn, so its numbers have changed: plan against the current one."
 )
 

@@ -2,6 +2,7 @@
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from exercises import conjunction_text, selectors
@@ -16,11 +17,19 @@ PLAYER = Participant.Role.PLAYER
 def _sources(participant):
     """What the team may share from: injects it received and its own responses (via the one visibility rule)."""
     choices = [
-        (f"inject:{release.inject_id}", f"Inject {release.inject.sequence}: {release.inject.title}")
+        (
+            f"inject:{release.inject_id}",
+            gettext("Inject %(sequence)s: %(title)s")
+            % {"sequence": release.inject.sequence, "title": release.inject.title},
+        )
         for release in selectors.releases(participant)
     ]
     choices += [
-        (f"response:{response.pk}", f"Our response at {response.exercise_time}: {response.text[:60]}")
+        (
+            f"response:{response.pk}",
+            gettext("Our response at %(time)s: %(text)s")
+            % {"time": response.exercise_time, "text": response.text[:60]},
+        )
         for response in selectors.responses(participant)
     ]
     return choices
@@ -120,7 +129,7 @@ def comment(request, participant, assessment_id):
     assessment = _assessment(participant, assessment_id)
     text = request.POST.get("text", "").strip()
     if not text or len(text) > 4000:
-        return _refused(request, ServiceError("Write a comment of up to 4000 characters."))
+        return _refused(request, ServiceError(gettext("Write a comment of up to 4000 characters.")))
     try:
         sharing.comment_on_assessment(participant=participant, assessment=assessment, text=text)
     except ServiceError as error:

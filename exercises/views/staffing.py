@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -85,21 +86,41 @@ def _report(request, exercise, staffed: list[staffing.Staffed], *, email: bool):
     created = [s.participant.user for s in staffed if s.created]
     if len(staffed) == 1:
         p = staffed[0].participant
-        role = p.get_role_display().lower() + (f" of {p.team.name}" if p.team_id else "")
-        text = f"{p.user.get_full_name() or p.user.get_username()} ({p.user.get_username()}) takes part as {role}."
+        names = {"name": p.user.get_full_name() or p.user.get_username(), "username": p.user.get_username()}
+        if p.team_id:
+            text = gettext("%(name)s (%(username)s) takes part as %(role)s of %(team)s.") % {
+                **names,
+                "role": p.get_role_display().lower(),
+                "team": p.team.name,
+            }
+        else:
+            text = gettext("%(name)s (%(username)s) takes part as %(role)s.") % {
+                **names,
+                "role": p.get_role_display().lower(),
+            }
     else:
-        text = f"Added {len(staffed)} people."
+        text = gettext("Added %(count)d people.") % {"count": len(staffed)}
     if created:
-        accounts = f"{len(created)} new account{'s' if len(created) != 1 else ''}"
-        text += f" {accounts}: invitation links below and on the login cards."
+        accounts = ngettext(
+            "%(count)d new account: invitation links below and on the login cards.",
+            "%(count)d new accounts: invitation links below and on the login cards.",
+            len(created),
+        ) % {"count": len(created)}
+        text += " " + accounts
     messages.success(request, text)
     if email and created:
         sent = invitations.email_invitations(created, exercise=exercise, build_absolute_uri=request.build_absolute_uri)
         if sent.emailed:
-            messages.info(request, f"{sent.emailed} invitation{'s' if sent.emailed != 1 else ''} emailed.")
+            messages.info(
+                request,
+                ngettext("%(count)d invitation emailed.", "%(count)d invitations emailed.", sent.emailed)
+                % {"count": sent.emailed},
+            )
         if sent.failed:
             messages.warning(
-                request, f"Could not email {', '.join(sent.failed)}: give them their link or login card instead."
+                request,
+                gettext("Could not email %(people)s: give them their link or login card instead.")
+                % {"people": ", ".join(sent.failed)},
             )
 
 
@@ -202,7 +223,7 @@ def login_cards(request, participant):
         people = people.filter(team_id=which.upper())
     groups = {}
     for row in _rows(request, exercise, people):
-        title = row.participant.team.name if row.participant.team_id else "Exercise control"
+        title = row.participant.team.name if row.participant.team_id else gettext("Exercise control")
         groups.setdefault(title, []).append(row)
     return render(
         request,

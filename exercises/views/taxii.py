@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 from django_ratelimit.core import is_ratelimited
@@ -88,6 +88,7 @@ def taxii_view(*methods):
 
     def decorator(view):
         @csrf_exempt
+        @translation.override("en-gb")  # machine clients: TAXII bodies and errors in English whatever the language
         def wrapped(request, *args, **kwargs):
             token = api_tokens.token_for(_secret(request))
             try:

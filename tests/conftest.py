@@ -280,3 +280,15 @@ def log_in(browser, request, transactional_db):
     yield open_as
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the default language: a request in French (LocaleMiddleware activates the
+    language for the thread and leaves it) must not make the next test's messages French."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

@@ -432,7 +432,7 @@ def test_a_downgrade_posted_to_the_taxii_collection_gets_a_4xx_without_its_reaso
     assert SharedAssessment.objects.count() == 1
     added = post(**extension(downgrade_reason="Allies must manoeuvre", downgrade_removed="Sensor names"))
     assert added.status_code == 202, added.content
-    assert {"id": first.report_id, "version": "2099-03-14T08:00:00+00:00"} in added.json()["successes"]
+    assert {"id": first.report_id, "version": "2099-03-14T08:00:00.000000Z"} in added.json()["successes"]
     downgraded = SharedAssessment.objects.exclude(pk=first.assessment.pk).get()
     assert downgraded.downgraded and downgraded.downgrade_reason == "Allies must manoeuvre"
     assert downgraded.banner == "EXERCISE SECRET // REL TO ALL ALLIES"

@@ -13,6 +13,7 @@ from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -63,7 +64,7 @@ class InvitationView(auth_views.PasswordResetConfirmView):
     token_generator = invitation_token_generator
     template_name = "registration/invitation.html"
     success_url = reverse_lazy("invitation-complete")
-    title = "Set your password"
+    title = _("Set your password")
 
 
 invitation = InvitationView.as_view()

@@ -103,6 +103,16 @@ def test_a_refusal_reads_in_french(personas):
         choose_language(user=personas.gbr_player, language="tlh")
 
 
+def test_a_form_error_reads_in_french(personas):
+    """The login form's own error, from Django's French catalogue, in our login page in French."""
+    client = Client(headers={"accept-language": "fr"})
+    answer = client.post(reverse("login"), {"username": personas.gbr_player.username, "password": "wrong"})
+    body = answer.content.decode()
+    assert answer.status_code == 200 and '<html lang="fr">' in body
+    assert "Saisissez un nom d’utilisateur et un mot de passe valides" in body
+    assert "Connexion à Conjunction" in body
+
+
 def test_numbers_that_javascript_reads_are_not_localized(running):
     """French writes 1,5: the clock's data-elapsed and data-speed stay in the dot notation parseFloat reads."""
     from exercises import fragments

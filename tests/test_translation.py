@@ -322,3 +322,19 @@ def test_a_french_players_socket_joins_the_french_groups_only(personas, fra_play
 def test_the_default_language_keeps_todays_group_names():
     assert realtime.language_group("exercise.3.team.FRA", "en-gb") == "exercise.3.team.FRA"
     assert realtime.language_group("exercise.3.team.FRA", "fr") == "exercise.3.team.FRA.fr"
+
+
+def test_a_teams_cached_state_is_kept_per_language(running):
+    """Every socket of a team shares its state through the cache: a French socket must not be sent the English."""
+    from exercises import fragments
+
+    participant = selectors.participation(running.usa_player, running.exercise.pk)
+    keys = {}
+    for language in ("en-gb", "fr"):
+        with translation.override(language):
+            keys[language] = fragments.team_state_key(participant)
+            fragments.team_state(participant)
+    from django.core.cache import cache
+
+    assert keys["en-gb"] != keys["fr"]
+    assert cache.get(keys["en-gb"]) is not None and cache.get(keys["fr"]) is not None, "one entry per language"

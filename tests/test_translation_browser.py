@@ -35,7 +35,7 @@ def entente(personas):
         teams=Team.objects.filter(code__in=["GBR", "FRA"]),
     )
     add_participant(exercise=exercise, user=personas.facilitator, role=Participant.Role.FACILITATOR)
-    fra = make_user("fra_player")
+    fra = make_user("fra_entente")
     gbr = make_user("gbr_entente")
     add_participant(exercise=exercise, user=fra, role=Participant.Role.PLAYER, team=Team.objects.get(code="FRA"))
     add_participant(exercise=exercise, user=gbr, role=Participant.Role.PLAYER, team=Team.objects.get(code="GBR"))

@@ -41,6 +41,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Max, ProtectedError
@@ -416,7 +417,7 @@ def discard_draft(*, inject: Inject, by) -> None:
         ) from None
     if not deleted:
         raise Conflict(_already_released(inject))
-    realtime.send_after_commit(realtime.staff_groups(exercise_id), fragments.discarded_inject(inject_id))
+    realtime.send_after_commit(realtime.staff_groups(exercise_id), partial(fragments.discarded_inject, inject_id))
     push_debris_console(exercise_id)
 
 

@@ -47,6 +47,7 @@ def test_the_console_panel_shows_consensus_then_the_alert_when_a_team_revises(pe
     expect(panel.locator("tr[data-team=USA]")).to_contain_text("hostile act", timeout=5000)
     expect(panel.locator("tr[data-team=GBR]")).to_contain_text("no assessment yet")
     expect(panel).to_contain_text("No consensus yet")
+    expect(panel).to_contain_text("One nation has assessed so far: no divergence to measure yet.")
 
     assess(gbr, inject, cause="hostile_act", action=OPTIONS[0])
     expect(panel).to_contain_text("Consensus since", timeout=5000)

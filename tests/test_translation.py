@@ -216,7 +216,7 @@ def test_an_anonymous_visitor_gets_the_cookie_only(db):
 
 def test_the_picker_is_a_labelled_select_with_each_language_in_its_own_words(personas):
     body = page(signed_in(personas.gbr_player)).content.decode()
-    assert '<label for="language-picker">Language</label>' in body
+    assert '<label for="language-picker" class="sr-only">Language</label>' in body
     assert '<option value="en-gb" lang="en-gb" selected>English</option>' in body
     assert '<option value="fr" lang="fr">Français</option>' in body
     assert re.search(r'<input type="hidden" name="next" value="/exercises/\d+/team/">', body), "back to this page"

@@ -24,6 +24,7 @@ One visibility rule: the items come from the selectors the pages use (releases, 
 """
 
 import base64
+import functools
 import hashlib
 import ipaddress
 import re
@@ -62,6 +63,7 @@ TLP2_IDS = {
 }
 
 
+@functools.cache  # constants: stix2 objects are immutable, and a collection names the same few on every object
 def tlp2(level: str) -> stix2.MarkingDefinition:
     return stix2.MarkingDefinition(
         id=TLP2_IDS[level],
@@ -146,19 +148,23 @@ class Marking:
         return False
 
     def statement(self) -> stix2.MarkingDefinition:
-        banner = self.banner
-        return stix2.MarkingDefinition(
-            id=stix_id("marking-definition", banner),
-            created=MARKINGS_CREATED,
-            definition_type="statement",
-            definition=stix2.StatementMarking(statement=banner),
-        )
+        return statement_marking(self.banner)
 
     def definitions(self) -> list:
         return [self.statement(), tlp2(TLP_FOR_RELEASABILITY[self.releasability])]
 
     def refs(self) -> list[str]:
         return [definition.id for definition in self.definitions()]
+
+
+@functools.cache  # one per banner, as tlp2
+def statement_marking(banner: str) -> stix2.MarkingDefinition:
+    return stix2.MarkingDefinition(
+        id=stix_id("marking-definition", banner),
+        created=MARKINGS_CREATED,
+        definition_type="statement",
+        definition=stix2.StatementMarking(statement=banner),
+    )
 
 
 OPEN = Marking(Classification.UNCLASSIFIED, Releasability.ALL_ALLIES)  # who is who: every ally may read it

@@ -124,7 +124,7 @@ async def load(server, exercise_id, players, conjunctions, previews: int) -> dic
     rng = random.Random(7)
     rows = {"app": [], "baseline": []}
     statuses = {"app": {}, "baseline": {}}
-    refused = []
+    refused, outcomes = [], []
 
     async def client(player):
         conjunction = conjunctions[player.team]
@@ -151,6 +151,8 @@ async def load(server, exercise_id, players, conjunctions, previews: int) -> dic
                     answer = await http.post(path, data=body, headers=headers)
                     rows[kind].append(1000 * (time.monotonic() - started))
                     statuses[kind][answer.status_code] = statuses[kind].get(answer.status_code, 0) + 1
+                    if kind == "app" and 'class="manoeuvre-outcome"' in answer.text:
+                        outcomes.append(1)
                     if answer.status_code != 200 and len(refused) < 3:
                         refused.append((kind, body, answer.text[-600:]))
         finally:
@@ -161,6 +163,7 @@ async def load(server, exercise_id, players, conjunctions, previews: int) -> dic
     for kind in rows:
         figures[kind]["statuses"] = statuses[kind]
     figures["refused"] = refused
+    figures["app"]["with_outcome"] = len(outcomes)  # previews that came back with the burn's outcome table
     figures["p99_ratio"] = harness.ratio(figures["app"]["p99"], figures["baseline"]["p99"])
     return figures
 

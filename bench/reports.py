@@ -30,21 +30,21 @@ EXERCISE = "Benchmark report 7 teams × 60 injects × 10 responses"
 TARGETS = {"html": 1.0, "json": 1.0, "pdf": 10.0}
 
 
-def sixty_inject_scenario(rows: int = 60):
+def sixty_inject_scenario(rows: int = 60, name: str = SCENARIO):
     """The bundled scenario's injects repeated (later cycles shifted in time) to `rows` rows, each addressed
     to every team (the bundled scenario addresses some injects to a few teams only)."""
     from django.db import transaction
 
     from exercises.models import Objective, Releasability, Scenario, ScenarioInject, Trigger
 
-    existing = Scenario.objects.filter(name=SCENARIO).first()
+    existing = Scenario.objects.filter(name=name).first()
     if existing is not None:
         return existing
     source = Scenario.objects.get(name="Operation Clear Orbit")
     injects = list(source.injects.order_by("offset", "sequence"))
     span = max(inject.offset for inject in injects) + timedelta(minutes=10)
     with transaction.atomic():
-        scenario = Scenario.objects.create(name=SCENARIO, description=source.description)
+        scenario = Scenario.objects.create(name=name, description=source.description)
         objectives = {}
         for objective in source.objectives.all():
             objectives[objective.pk] = Objective.objects.create(

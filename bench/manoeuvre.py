@@ -137,7 +137,7 @@ async def load(server, exercise_id, players, conjunctions, previews: int) -> dic
         probe = f"/bench/propagate/{conjunction.primary_id}/"
         try:
             for n in range(previews):
-                minutes = rng.randint(5, 90)
+                minutes = rng.randint(5, 60)  # before every team's TCA (the first is at T+01:12)
                 data = {
                     "burn_time": f"T+{minutes // 60:02d}:{minutes % 60:02d}:00",
                     "radial_m_s": "0",

@@ -121,14 +121,16 @@ def main():
     harness.add_common_arguments(parser, db="postgres")
     parser.add_argument("--rows", type=int, default=460, help="injects of the scenario (460: about 5,000 objects)")
     parser.add_argument("--runs", type=int, default=3, help="whole pulls of the collection")
+    parser.add_argument("--exercise", type=int, help="an existing exercise instead")
     args = parser.parse_args()
     env = bench_env(args.db, args.layer, args.db_name)
     env["TAXII_READ_RATE"] = "100000/m"
     env["ALLOWED_HOSTS"] += ",testserver"
     setup_django(env)
+    from exercises.models import Exercise
     from exercises.views.taxii import collection_id
 
-    exercise = ensure_exercise(env, args.rows)
+    exercise = Exercise.objects.get(pk=args.exercise) if args.exercise else ensure_exercise(env, args.rows)
     secret = token_for(exercise)
     path = f"/taxii2/exercises/{exercise.pk}/collections/{collection_id(exercise.pk, None)}/"
     results = {"benchmark": "taxii", "db": args.db, "machine": harness.machine(), "exercise_id": exercise.pk}

@@ -59,7 +59,7 @@ def token_for(exercise) -> str:
 
 
 def queries_per_page(exercise, secret: str, collection_url: str, pages=(1, 10, 50)) -> dict:
-    """Queries of the objects view at the given pages (following `next`), and of the baseline's view."""
+    """Queries of the objects view at the given pages and the last (following `next`), and of the baseline's."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -74,7 +74,7 @@ def queries_per_page(exercise, secret: str, collection_url: str, pages=(1, 10, 5
             answer = client.get(collection_url, params, **headers)
         assert answer.status_code == 200, (answer.status_code, answer.content[:300])
         body = answer.json()
-        if page in pages:
+        if page in pages or not body.get("more"):
             counts[f"page_{page}"] = {"queries": len(captured.captured_queries), "objects": len(body["objects"])}
         if not body.get("more"):
             break

@@ -25,7 +25,9 @@ from datetime import timedelta
 from bench import harness
 from bench.harness import ROOT, bench_env, child_env, emit, log, setup_django
 
-SCENARIO = "Benchmark: Operation Clear Orbit ×60, to every team, all released"
+# With the bundled scenario's orbit epoch, catalogue and injects' attack techniques, so that the report's conjunction
+# and technique sections have work (the first version of this scenario, "… all released" alone, had neither).
+SCENARIO = "Benchmark: Operation Clear Orbit ×60, to every team, all released, with its catalogue"
 EXERCISE = "Benchmark report 7 teams × 60 injects × 10 responses"
 TARGETS = {"html": 1.0, "json": 1.0, "pdf": 10.0}
 
@@ -35,7 +37,7 @@ def sixty_inject_scenario(rows: int = 60, name: str = SCENARIO):
     to every team (the bundled scenario addresses some injects to a few teams only)."""
     from django.db import transaction
 
-    from exercises.models import Objective, Releasability, Scenario, ScenarioInject, Trigger
+    from exercises.models import Objective, Releasability, Scenario, ScenarioInject, ScenarioSpaceObject, Trigger
 
     existing = Scenario.objects.filter(name=name).first()
     if existing is not None:
@@ -44,7 +46,11 @@ def sixty_inject_scenario(rows: int = 60, name: str = SCENARIO):
     injects = list(source.injects.order_by("offset", "sequence"))
     span = max(inject.offset for inject in injects) + timedelta(minutes=10)
     with transaction.atomic():
-        scenario = Scenario.objects.create(name=name, description=source.description)
+        scenario = Scenario.objects.create(name=name, description=source.description, orbit_epoch=source.orbit_epoch)
+        columns = [f.name for f in ScenarioSpaceObject._meta.concrete_fields if f.name not in {"id", "scenario"}]
+        for item in source.catalogue.all():
+            values = {column: getattr(item, column) for column in columns}
+            ScenarioSpaceObject.objects.create(scenario=scenario, **values)
         objectives = {}
         for objective in source.objectives.all():
             objectives[objective.pk] = Objective.objects.create(
@@ -67,6 +73,7 @@ def sixty_inject_scenario(rows: int = 60, name: str = SCENARIO):
             copy.save()
             copy.protocol_steps.set(original.protocol_steps.all())
             copy.objectives.set([objectives[o.pk] for o in original.objectives.all()])
+            copy.techniques.set(original.techniques.all())
     return scenario
 
 

@@ -52,13 +52,15 @@ declare -A RUNS=(
   [coalition-postgres-1]="$PY -m bench.coalition --db postgres --db-name conj_bench_reports -n 9"
   [coalition-postgres-2]="$PY -m bench.coalition --db postgres --db-name conj_bench_reports -n 9"
   [coalition-postgres-3]="$PY -m bench.coalition --db postgres --db-name conj_bench_reports -n 9"
-  [reports-postgres-issue18]="$PY -m bench.reports --db postgres --db-name conj_bench_reports"
+  [reports-postgres-issue18-catalogue]="$PY -m bench.reports --db postgres --db-name conj_bench_reports"
   [reports-postgres-issue18-profiled-html]="$PY -m bench.reports --db postgres --db-name conj_bench_reports --profile --formats html --repeat 1"
   [manoeuvre-preview-postgres]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3"
   [taxii-postgres]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --runs 3"
-  [fanout-sqlite-memory-200-issue18]="$PY -m bench.fanout --db sqlite --db-name conj_bench_fanout --layer memory --sockets 200 --paths app bare-sync bare-async"
-  [fanout-postgres-redis-200-issue18]="$PY -m bench.fanout --db postgres --db-name conj_bench_fanout --layer redis --sockets 200 --paths app bare-sync bare-async"
+  [taxii-postgres-674-objects]="$PY -m bench.taxii --db postgres --db-name conj_bench_reports --exercise 1 --runs 3"
+  [fanout-sqlite-memory-200-issue18]="$PY -m bench.fanout --db sqlite --db-name conj_bench_fanout --layer memory --sockets 200 --releases 15 --paths app bare-sync bare-async"
+  [fanout-postgres-redis-200-issue18]="$PY -m bench.fanout --db postgres --db-name conj_bench_fanout --layer redis --sockets 200 --releases 15 --paths app bare-sync bare-async"
   [respond-cost-postgres-redis-issue18]="$PY -m bench.respond_cost --db postgres --db-name conj_bench_respond --layer redis -n 200"
+  [respond-cost-postgres-redis-issue18-profiled]="$PY -m bench.respond_cost --db postgres --db-name conj_bench_respond --layer redis -n 60 --warmup 10 --profile --profile-n 150"
 )
 ORDER=(fanout-sqlite-memory-after fanout-postgres-redis-after fanout-sqlite-memory-200-rep1 fanout-postgres-redis-200-rep1
        fanout-sqlite-memory-200-rep2 fanout-postgres-redis-200-rep2 fanout-sqlite-memory-200-rep3
@@ -69,9 +71,10 @@ ORDER=(fanout-sqlite-memory-after fanout-postgres-redis-after fanout-sqlite-memo
        scale-out-postgres-redis-after reports-postgres-after fanout-postgres-redis-after-profiled
        responses-postgres-redis-after-profiled soak-postgres-redis-hour)
 # Issue #18's runs (no soak): bash bench/run_all.sh issue18
-ISSUE18=(coalition-postgres-1 coalition-postgres-2 coalition-postgres-3 reports-postgres-issue18
+ISSUE18=(coalition-postgres-1 coalition-postgres-2 coalition-postgres-3 reports-postgres-issue18-catalogue
          reports-postgres-issue18-profiled-html manoeuvre-preview-postgres taxii-postgres
          fanout-sqlite-memory-200-issue18 fanout-postgres-redis-200-issue18 respond-cost-postgres-redis-issue18)
+# (the Redis runs use db 0 unless BENCH_REDIS_URL says otherwise: issue #18's used redis://127.0.0.1:6379/5)
 
 if [[ "${1:-}" == issue18 ]]; then set -- "${ISSUE18[@]}"; fi
 for name in "${@:-${ORDER[@]}}"; do

@@ -36,7 +36,7 @@ def insert_and_send(request):
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {TABLE} (text, created) VALUES (%s, %s)", [text, time.time()])
         realtime.send_after_commit(
-            [realtime.facilitators_group(exercise_id)], f'<div class="bench-ping">{escape(text)}</div>'
+            [realtime.facilitators_group(exercise_id)], lambda: f'<div class="bench-ping">{escape(text)}</div>'
         )
     return HttpResponse(status=204)
 

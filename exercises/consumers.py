@@ -1,5 +1,8 @@
 """Websocket consumers: authorize, join the groups, send the current state, forward fragments.
 
+A socket reads one language, chosen at connect as the user's pages are (socket_language): it joins that
+language's groups (realtime.language_group) and renders the state it sends under that language.
+
 The consumers are async: forwarding a fragment rendered once by a service is a coroutine on the
 event loop, with no hop to a worker thread per socket and message (docs/benchmarks.md, fan-out).
 What touches the database (authorization, presence, the state) runs in `database_sync_to_async` on
@@ -19,13 +22,17 @@ import json
 import logging
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
 from redis.exceptions import RedisError
 
 from exercises import fragments, realtime, selectors
+from exercises.middleware import SESSION_KEY
 from exercises.models import Participant
 from exercises.services import presence
 
@@ -91,6 +98,7 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         self.presence_written_at = float("-inf")  # time.monotonic() of the last write of its presence row
         self.short_while_receiving = False  # the previous sync report lacked items while pushes were flowing
         self.tokens, self.refilled_at = FLOOD_BURST, time.monotonic()
+        self.language = settings.LANGUAGE_CODE  # until authorize() finds the user's
         participant = await self.authorized_participant()
         if participant is None:
             await self.close(code=CLOSE_UNAUTHORIZED)
@@ -108,11 +116,16 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         """Record the connection and render the state to send (in a worker thread: database work)."""
         presence.connected(participant=participant, channel_name=self.channel_name)
         self.presence_written_at = time.monotonic()
-        return self.state(participant)
+        with translation.override(self.language):
+            return self.state(participant)
 
     def all_groups_for(self, participant) -> list[str]:
-        """The user's own group (logout, a change of role or team) and the subclass's groups."""
-        return [realtime.user_group(participant.user_id), *self.groups_for(participant)]
+        """The user's own group (logout, a change of role or team) and the subclass's groups in the socket's
+        language (realtime.language_group)."""
+        return [
+            realtime.user_group(participant.user_id),
+            *(realtime.language_group(group, self.language) for group in self.groups_for(participant)),
+        ]
 
     async def disconnect(self, code):
         await self.leave()
@@ -131,7 +144,14 @@ class ExerciseSocket(AsyncWebsocketConsumer):
             await asyncio.shield(in_worker_thread(_record_disconnection)(self.channel_name))
 
     async def authorized_participant(self):
-        return await in_worker_thread(self.participant_if_authorized)()
+        return await in_worker_thread(self.authorize)()
+
+    def authorize(self):
+        """At connect: the participation (or None), and the language the socket reads, kept for its life."""
+        participant = self.participant_if_authorized()
+        if participant is not None:
+            self.language = socket_language(self.scope)
+        return participant
 
     def participant_if_authorized(self):
         """The user's participation in this exercise if their role may open this socket, else None."""
@@ -212,7 +232,10 @@ class ExerciseSocket(AsyncWebsocketConsumer):
 
     def current_state(self) -> str | None:
         participant = self.participant_if_authorized()
-        return None if participant is None else self.state(participant)
+        if participant is None:
+            return None
+        with translation.override(self.language):
+            return self.state(participant)
 
     async def fragment(self, event):
         try:
@@ -231,6 +254,24 @@ class ExerciseSocket(AsyncWebsocketConsumer):
     async def session_ended(self, event):
         """The user logged out (realtime.end_user_sockets): stop at once."""
         await self.close(code=CLOSE_SESSION_ENDED)
+
+
+def socket_language(scope) -> str:
+    """The language of the user's pages: the one their session was given at login (the one they picked, or
+    their team's: exercises.middleware), else the browser's (the language cookie, then Accept-Language), as
+    LocaleMiddleware would choose it; else the default."""
+    session = scope.get("session")
+    language = session.get(SESSION_KEY) if session is not None else None
+    if language is None:
+        language = selectors.user_language(scope["user"])
+    if not language:
+        headers = dict(scope.get("headers") or [])
+        browser = SimpleNamespace(
+            COOKIES=scope.get("cookies") or {},
+            META={"HTTP_ACCEPT_LANGUAGE": headers.get(b"accept-language", b"").decode("latin-1")},
+        )
+        language = translation.get_language_from_request(browser)
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def _record_disconnection(channel_name: str) -> None:

@@ -9,6 +9,7 @@ import threading
 from django.core.cache import cache
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from exercises import conjunction_text, selectors
 from exercises import timeline as msel_timeline
@@ -217,10 +218,11 @@ def _rendering(key: str) -> threading.Lock:
 
 
 def team_state_key(participant) -> str:
-    """One cache entry per exercise and team (a later version replaces it). The exercise's creation time
-    tells apart exercises that reuse an id (a database restored or reset under a kept Redis)."""
+    """One cache entry per exercise, team and language (a later version replaces it). The exercise's creation
+    time tells apart exercises that reuse an id (a database restored or reset under a kept Redis)."""
     exercise = participant.exercise
-    return f"team-state:{exercise.pk}:{exercise.created_at.timestamp()}:{participant.team_id}"
+    language = translation.get_language()
+    return f"team-state:{exercise.pk}:{exercise.created_at.timestamp()}:{participant.team_id}:{language}"
 
 
 def _cache_errors() -> tuple:

@@ -16,7 +16,7 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
@@ -85,6 +85,8 @@ def email_invitations(users, *, exercise, build_absolute_uri) -> Sent:
 
     Called after the accounts are committed. A failing mail server fails only the emails: the links
     stay on the participants page and the login cards."""
+    from exercises import selectors
+
     emailed, failed = 0, []
     login_url = build_absolute_uri(reverse("login"))
     for user in users:
@@ -97,8 +99,10 @@ def email_invitations(users, *, exercise, build_absolute_uri) -> Sent:
             "login_url": login_url,
             "expires_at": expires_at(),
         }
-        subject = " ".join(render_to_string("registration/invitation_subject.txt", context).split())
-        body = render_to_string("registration/invitation_email.txt", context)
+        # In the recipient's language (picked, or their team's: FRA reads French), else the sender's.
+        with translation.override(selectors.user_language(user) or translation.get_language()):
+            subject = " ".join(render_to_string("registration/invitation_subject.txt", context).split())
+            body = render_to_string("registration/invitation_email.txt", context)
         try:
             EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
         except Exception:  # any backend's failure (SMTP down, refused address): the link is still shown

@@ -1073,3 +1073,15 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class LanguagePreference(models.Model):
+    """The language a user picked (the masthead's picker): it wins over their team's language and the
+    browser's (exercises.selectors.user_language)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="language_preference")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user} speaks {self.language}"

@@ -1,7 +1,10 @@
 """Channel-layer group names and the after-commit send of rendered fragments.
 
-A service renders a fragment once and hands the HTML to `send_after_commit`; every
-socket in the group receives the same string. Model instances never enter a message.
+A service hands `send_after_commit` the groups and a render (a zero-argument callable); once the
+transaction commits the fragment is rendered once per language (settings.LANGUAGES, under
+translation.override) and each rendering is sent to that language's groups: a socket joins the groups of
+its user's language (`language_group`: the default language keeps the plain names, French's end in ".fr").
+Every socket of a group receives the same string. Model instances never enter a message.
 Inside daphne the committing thread puts the message in an outbox on daphne's loop and
 returns at once; one sender drains it in order (a request never waits for the channel layer).
 
@@ -21,8 +24,27 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 logger = logging.getLogger(__name__)
+
+
+def language_group(group: str, language: str) -> str:
+    """The group of the sockets that read `group` in `language`: the default language keeps the plain name."""
+    return group if language == settings.LANGUAGE_CODE else f"{group}.{language}"
+
+
+def languages() -> list[str]:
+    return [code for code, _ in settings.LANGUAGES]
+
+
+def _in_each_language(render) -> list[tuple[str, object]]:
+    """(language, render()) for each language, rendered under it."""
+    rendered = []
+    for language in languages():
+        with translation.override(language):
+            rendered.append((language, render()))
+    return rendered
 
 
 def team_group(exercise_id: int, team_code: str) -> str:
@@ -53,22 +75,24 @@ async def _send_to_groups(groups: list[str], message: dict) -> None:
         await layer.group_send(group, message)
 
 
-def send_after_commit(groups, html: str) -> None:
-    """Queue `html` for each group once the surrounding transaction commits."""
+def send_after_commit(groups, render) -> None:
+    """Once the surrounding transaction commits, render `render()` (the fragment's HTML) in each language
+    and queue it for that language's groups. Fragments go out in the order their commits registered them."""
     groups = list(groups)
     # robust: a channel layer that is down (Redis restarting) must not turn a committed write into an
     # error for the user. The record is in the database; pages resync (consumers.ExerciseSocket.resync).
-    transaction.on_commit(lambda: _send(groups, {"type": "fragment", "html": html}), robust=True)
+    transaction.on_commit(lambda: _send_in_each_language(groups, render), robust=True)
 
 
 def render_and_send_after_commit(render) -> None:
-    """Once the transaction commits, call `render()` for [(groups, html), …] and send each: for what may
-    wait until the fragments registered before it (a released inject's card, which its teams are
-    waiting for) are out."""
+    """Once the transaction commits, call `render()` for [(groups, html), …] in each language and send each
+    to that language's groups: for what may wait until the fragments registered before it (a released
+    inject's card, which its teams are waiting for) are out."""
 
     def send():
-        for groups, html in render():
-            _send(list(groups), {"type": "fragment", "html": html})
+        for language, pushes in _in_each_language(lambda: list(render())):
+            for groups, html in pushes:
+                _send([language_group(group, language) for group in groups], {"type": "fragment", "html": html})
 
     transaction.on_commit(send, robust=True)
 
@@ -95,8 +119,9 @@ async def _deliver_outbox() -> None:
 
 
 def render_and_send_once_after_commit(key: str, groups, render) -> None:
-    """Render `render()` after commit and send it: once per transaction for this key, and inside
-    daphne at most once per COALESCE_SECONDS for this key, off the caller's thread.
+    """Render `render()` after commit in each language and send it to that language's groups: once per
+    transaction for this key, and inside daphne at most once per COALESCE_SECONDS for this key, off the
+    caller's thread.
 
     For views of a whole exercise that are replaced as a whole (hx-swap-oob): the latest render
     reflects every event before it, so skipping the ones in between loses nothing.
@@ -114,7 +139,7 @@ def render_and_send_once_after_commit(key: str, groups, render) -> None:
         if loop is not None and settings.COALESCE_SECONDS:
             loop.call_soon_threadsafe(_coalesce, key, groups, render)
         else:
-            _send(groups, {"type": "fragment", "html": render()})
+            _send_in_each_language(groups, render)
 
     send.conjunction_key = key
     transaction.on_commit(send, robust=True)
@@ -144,11 +169,18 @@ def _coalesce(key: str, groups: list[str], render) -> None:
         _event_loop.call_later(settings.COALESCE_SECONDS, lambda: _event_loop.create_task(_render_and_send(key)))
 
 
+def _send_in_each_language(groups: list[str], render) -> None:
+    for language, html in _in_each_language(render):
+        _send([language_group(group, language) for group in groups], {"type": "fragment", "html": html})
+
+
 async def _render_and_send(key: str) -> None:
     groups, render = _coalescing.pop(key)
     try:
-        html = await database_sync_to_async(render, thread_sensitive=False)()
-        await _send_to_groups(groups, {"type": "fragment", "html": html})
+        for language, html in await database_sync_to_async(_in_each_language, thread_sensitive=False)(render):
+            await _send_to_groups(
+                [language_group(group, language) for group in groups], {"type": "fragment", "html": html}
+            )
     except Exception:
         # Like a lost push: the pages' sync reports repair it (consumers.ExerciseSocket.resync).
         logger.exception("Could not render or send %s", key)

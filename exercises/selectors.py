@@ -23,6 +23,7 @@ from exercises.models import (
     Feedback,
     Inject,
     InjectKind,
+    LanguagePreference,
     Manoeuvre,
     Message,
     Participant,
@@ -55,6 +56,24 @@ def participations(user) -> list[Participant]:
     return list(
         Participant.objects.select_related("exercise", "team").filter(user=user).order_by("-exercise__created_at")
     )
+
+
+def user_language(user) -> str | None:
+    """The language the user reads: the one they picked; else their team's (settings.TEAM_LANGUAGES: FRA
+    plays in French) if they play for such a team in any exercise; else None (the browser's choice stands:
+    the language cookie, then Accept-Language)."""
+    if user is None or not user.is_authenticated:
+        return None
+    picked = LanguagePreference.objects.filter(user=user).values_list("language", flat=True).first()
+    if picked in dict(settings.LANGUAGES):
+        return picked
+    team = (
+        Participant.objects.filter(user=user, role=Participant.Role.PLAYER, team_id__in=list(settings.TEAM_LANGUAGES))
+        .order_by("team_id")
+        .values_list("team_id", flat=True)
+        .first()
+    )
+    return settings.TEAM_LANGUAGES.get(team)
 
 
 def msel_injects(exercise_id: int):

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from exercises.views import (
+    accounts,
     api_tokens,
     catalogue_authoring,
     conjunctions,
@@ -138,6 +139,7 @@ taxii_urls = [
 
 urlpatterns = [
     path("", live.home, name="home"),
+    path("language/", accounts.choose_language, name="choose-language"),
     path("exercises/new/", planning.plan, name="plan-exercise"),
     path("exercises/<int:exercise_id>/", include(exercise_urls)),
     path("scenarios/", include(scenario_urls)),

@@ -18,6 +18,19 @@ from exercises.services.exercises import add_participant, create_exercise
 PASSWORD = "correct-horse-battery"
 
 
+def pytest_configure(config):
+    """Compile the French catalogue when its .po is newer than its .mo (as `make test` does), before any
+    test translates: a bare `pytest` run then reads the catalogue as committed."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    for po in (Path(__file__).resolve().parent.parent / "locale").rglob("*.po"):
+        mo = po.with_suffix(".mo")
+        if shutil.which("msgfmt") and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
+            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the library once; tests that roll back keep it."""
@@ -143,6 +156,23 @@ def personas(library) -> Personas:
     add_participant(exercise=other, user=people.other_facilitator, role=Role.FACILITATOR)
     add_participant(exercise=other, user=people.other_player, role=Role.PLAYER, team=Team.objects.get(code="USA"))
     return people
+
+
+@pytest.fixture
+def fra_player(personas):
+    """A player of FRA in Exercise Bravo (USA, FRA): French is FRA's language (settings.TEAM_LANGUAGES)."""
+    user = make_user("fra_player")
+    add_participant(
+        exercise=personas.other_exercise, user=user, role=Participant.Role.PLAYER, team=Team.objects.get(code="FRA")
+    )
+    return user
+
+
+def prefer_english(user):
+    """For tests about something else: a French-speaking team's player who picked English."""
+    from exercises.services.languages import choose_language
+
+    choose_language(user=user, language="en-gb")
 
 
 @pytest.fixture

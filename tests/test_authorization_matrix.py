@@ -85,6 +85,7 @@ EXPECTED = {
     "password-reset-complete": {"GET": EVERYONE, "POST": NOT_ALLOWED},
     "invitation": {"GET": EVERYONE, "POST": EVERYONE},
     "invitation-complete": {"GET": EVERYONE, "POST": NOT_ALLOWED},
+    "choose-language": {"GET": NOT_ALLOWED, "POST": EVERYONE},  # anyone may pick a language (the cookie)
     "amend-response": {"GET": USA_ONLY, "POST": USA_ONLY},
     "console": {"GET": STAFF, "POST": NOT_ALLOWED},
     "team": {"GET": PLAYERS, "POST": NOT_ALLOWED},
@@ -252,6 +253,7 @@ def world(running):
         "password-reset-complete": [],
         "invitation": ["MQ", "1-not-a-token"],
         "invitation-complete": [],
+        "choose-language": [],
         "remove-participant": [e, Participant.objects.get(exercise=exercise, user=running.evaluator).pk],
         "amend-response": [e, usa_response.pk],
         "change-clock": [e, "pause"],

@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import prefer_english
 from tests.test_live_exercise_browser import wait_for_socket
 from tests.test_sharing import allies_draft  # noqa: F401 - the fixture
 
@@ -13,6 +14,7 @@ pytestmark = pytest.mark.browser
 
 def test_a_downgraded_assessment_reaches_only_its_recipients_live(allies_draft, log_in):  # noqa: F811
     allies = allies_draft
+    prefer_english(allies.players["FRA"])  # FRA would read French; this test clicks English buttons
     console = log_in(allies.facilitator)
     pages = {code: log_in(allies.players[code]) for code in ("DEU", "FRA", "GBR", "USA")}
     for page in (console, *pages.values()):

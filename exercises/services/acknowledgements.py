@@ -1,5 +1,7 @@
 """A team acknowledging receipt of an inject."""
 
+from functools import partial
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -35,7 +37,7 @@ def acknowledge(*, participant: Participant, inject, by) -> Acknowledgement:
                 payload={"team": participant.team_id, "sequence": inject.sequence},
             )
             realtime.send_after_commit(
-                [realtime.team_group(exercise.pk, participant.team_id)], fragments.acknowledgement(inject, ack)
+                [realtime.team_group(exercise.pk, participant.team_id)], partial(fragments.acknowledgement, inject, ack)
             )
             push_delivery_row(exercise, inject.pk)
     except IntegrityError as error:

@@ -1,5 +1,7 @@
 """The exercise clock: start, pause, resume, end. Time derives from stored timestamps."""
 
+from functools import partial
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -101,6 +103,6 @@ def jump_to(*, exercise: Exercise, exercise_time, by) -> Exercise:
 
 
 def _push_clock(exercise):
-    realtime.send_after_commit(realtime.exercise_groups(exercise), fragments.clock(exercise))
-    realtime.send_after_commit([realtime.facilitators_group(exercise.pk)], fragments.clock_controls(exercise))
+    realtime.send_after_commit(realtime.exercise_groups(exercise), partial(fragments.clock, exercise))
+    realtime.send_after_commit([realtime.facilitators_group(exercise.pk)], partial(fragments.clock_controls, exercise))
     push_timeline(exercise.pk)

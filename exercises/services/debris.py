@@ -41,6 +41,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Max, ProtectedError
@@ -403,7 +404,7 @@ def discard_draft(*, inject: Inject, by) -> None:
         raise Conflict(f"Inject {inject.sequence} is referred to (an observation); it cannot be discarded.") from None
     if not deleted:
         raise Conflict(f"Inject {inject.sequence} was already released; it can no longer be discarded.")
-    realtime.send_after_commit(realtime.staff_groups(exercise_id), fragments.discarded_inject(inject_id))
+    realtime.send_after_commit(realtime.staff_groups(exercise_id), partial(fragments.discarded_inject, inject_id))
     push_debris_console(exercise_id)
 
 

@@ -10,6 +10,7 @@ the burn on (a burn can make a new conjunction). Orbital mechanics come from exe
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F
@@ -186,9 +187,9 @@ def commit_burn(
     )
     manoeuvre.space_object = space_object
     manoeuvre.team = participant.team
-    html = fragments.committed_manoeuvre(manoeuvre)
     realtime.send_after_commit(
-        [realtime.team_group(exercise.pk, participant.team_id), *realtime.staff_groups(exercise.pk)], html
+        [realtime.team_group(exercise.pk, participant.team_id), *realtime.staff_groups(exercise.pk)],
+        partial(fragments.committed_manoeuvre, manoeuvre),
     )
     return manoeuvre
 

@@ -1,5 +1,7 @@
 """Messages between exercise control and the teams."""
 
+from functools import partial
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -50,5 +52,5 @@ def send_message(*, participant: Participant, text: str, to_team=None) -> Messag
         groups = [realtime.team_group(exercise.pk, to_team.code)]
     else:
         groups = [realtime.team_group(exercise.pk, code) for code in exercise.team_codes()]
-    realtime.send_after_commit(groups + realtime.staff_groups(exercise.pk), fragments.new_message(message))
+    realtime.send_after_commit(groups + realtime.staff_groups(exercise.pk), partial(fragments.new_message, message))
     return message

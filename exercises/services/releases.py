@@ -7,6 +7,7 @@ exercise's due injects, in order.
 """
 
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -66,7 +67,8 @@ def release_inject(*, inject: Inject, by, scheduled: bool = False) -> list[Relea
     )
     if releases:
         realtime.send_after_commit(
-            [realtime.team_group(exercise.pk, team.code) for team in teams], fragments.released_inject(releases[0])
+            [realtime.team_group(exercise.pk, team.code) for team in teams],
+            partial(fragments.released_inject, releases[0]),
         )
     push_release_to_staff(exercise, inject.pk, exercise_time)
     push_coverage(exercise)
@@ -151,18 +153,17 @@ def _msel_rows(exercise_id: int, inject: Inject) -> list[tuple[list[str], str]]:
 
 
 def push_release_to_staff(exercise: Exercise, inject_id: int, exercise_time) -> None:
-    """A release as staff see it: the inject's MSEL rows and its new row of the delivery matrix. Rendered
-    here, in the release's transaction, from the rows just written, and sent after the teams' push:
-    rendering them after the commit (as push_msel_row does for an edit) competed with that push's
-    delivery to every socket for the process (docs/benchmarks.md, fan-out)."""
+    """A release as staff see it: the inject's MSEL rows and its new row of the delivery matrix. Read here, in
+    the release's transaction, from the rows just written (not queried again after the commit, as push_msel_row
+    does for an edit: that competed with the teams' push for the process, docs/benchmarks.md, fan-out);
+    rendered at commit in each language, after the teams' push."""
     inject = selectors.msel_injects(exercise.pk).get(pk=inject_id)
     inject.exercise = exercise  # the exercise's time of a conjunction's TCA, without loading it again
-    for groups, html in _msel_rows(exercise.pk, inject):
-        realtime.send_after_commit(groups, html)
+    realtime.render_and_send_after_commit(partial(_msel_rows, exercise.pk, inject))
     if inject.releases.all():
         realtime.send_after_commit(
             realtime.staff_groups(exercise.pk),
-            fragments.new_delivery_row(inject, list(exercise.teams.all()), exercise_time),
+            partial(fragments.new_delivery_row, inject, list(exercise.teams.all()), exercise_time),
         )
     push_timeline(exercise.pk)
 

@@ -1,5 +1,7 @@
 """Team responses: decisions, actions and assessments recorded against protocol steps."""
 
+from functools import partial
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -93,7 +95,7 @@ def submit_response(
         )
     realtime.send_after_commit(
         [realtime.team_group(exercise.pk, participant.team_id), *realtime.staff_groups(exercise.pk)],
-        fragments.new_response(response),
+        partial(fragments.new_response, response),
     )
     if inject is not None:
         push_delivery_row(exercise, inject.pk)  # the console's matrix: responded (or late)

@@ -6,6 +6,8 @@ and every share is measured: time from the source's arrival to the share, and fr
 to each recipient's acknowledgement.
 """
 
+from functools import partial
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -172,14 +174,14 @@ def push_assessment(assessment: SharedAssessment, *, new: bool = False) -> None:
     for recipient in assessment.recipients.all():
         realtime.send_after_commit(
             [realtime.team_group(exercise_id, recipient.code)],
-            fragments.assessment(assessment, viewer_team=recipient.code, new=new),
+            partial(fragments.assessment, assessment, viewer_team=recipient.code, new=new),
         )
     realtime.send_after_commit(
         [realtime.team_group(exercise_id, assessment.from_team_id)],
-        fragments.assessment(assessment, viewer_team=assessment.from_team_id, new=new),
+        partial(fragments.assessment, assessment, viewer_team=assessment.from_team_id, new=new),
     )
     realtime.send_after_commit(
-        realtime.staff_groups(exercise_id), fragments.assessment(assessment, viewer_team=None, new=new)
+        realtime.staff_groups(exercise_id), partial(fragments.assessment, assessment, viewer_team=None, new=new)
     )
     exercise = assessment.exercise
     realtime.render_and_send_once_after_commit(

@@ -34,11 +34,14 @@
     });
   }
 
+  // The page's words, in its language: base.html renders them (translated) as body[data-label-*].
+  function label(name, english) { return document.body.dataset[name] || english; }
+
   // Connection status, for people (the header badge) and for tests (body[data-connection]).
-  function setConnection(state, label) {
+  function setConnection(state, text) {
     document.body.dataset.connection = state;
     var badge = document.getElementById("connection");
-    if (badge) { badge.textContent = label; badge.dataset.state = state; }
+    if (badge) { badge.textContent = text; badge.dataset.state = state; }
   }
 
   // Console filters of the responses feed (by team, by inject); re-applied to pushed items.
@@ -80,7 +83,7 @@
 
   document.addEventListener("htmx:wsOpen", function (event) {
     socket = event.detail.socketWrapper;
-    setConnection("open", "Connecting…");
+    setConnection("open", label("labelConnecting", "Connecting…"));
   });
   // The server asks the page to reconnect with 4012 (channel layer lost) or 4013 (try again
   // later); daphne cannot send the ws extension's own codes. 44xx refusals are final.
@@ -94,15 +97,15 @@
       setTimeout(event.detail.socketWrapper.reconnect, delay);
     }
     if (code >= 4400 && code < 4500) {
-      setConnection("closed", code === 4401 ? "Logged out" : "Disconnected");
+      setConnection("closed", code === 4401 ? label("labelLoggedOut", "Logged out") : label("labelDisconnected", "Disconnected"));
     } else {
-      setConnection("closed", "Reconnecting…");
+      setConnection("closed", label("labelReconnecting", "Reconnecting…"));
     }
   });
   document.addEventListener("htmx:wsAfterMessage", function () {
     dedupe();
     applyFilters();
-    if (document.body.dataset.connection !== "live") { setConnection("live", "Live"); }
+    if (document.body.dataset.connection !== "live") { setConnection("live", label("labelLive", "Live")); }
   });
   // Refusals (400 with errors beside the fields, 403, 404, 409, 429, 503) are answers meant for
   // the page: htmx-config swaps them in. Under DEBUG, django-htmx's debug script would instead

@@ -33,7 +33,9 @@
       var countdown = timeline.querySelector(".timeline-countdown[data-due]");
       if (countdown) {
         var left = parseFloat(countdown.dataset.due) - elapsed;
-        var text = left > 0 ? "in " + duration(left) : "due now";
+        // The words come from base.html, translated: body[data-label-due-in] ("in {time}"), [data-label-due-now].
+        var words = document.body.dataset;
+        var text = left > 0 ? (words.labelDueIn || "in {time}").replace("{time}", duration(left)) : (words.labelDueNow || "due now");
         if (countdown.textContent !== text) { countdown.textContent = text; }
       }
     });

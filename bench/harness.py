@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(tempfile.gettempdir()) / "conjunction-bench"
 SECRET = "bench-only-not-secret"
 PG = "postgres://postgres@127.0.0.1:5432/{name}"
-REDIS = "redis://127.0.0.1:6379/0"
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")  # another db: BENCH_REDIS_URL
 PASSWORD = "bench-facilitator-password"
 TEAMS = ["USA", "GBR", "CAN", "AUS", "NZL", "DEU", "FRA"]
 

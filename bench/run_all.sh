@@ -3,6 +3,7 @@
 # bench/results/<name>.json (its progress to /tmp/conjunction-bench/<name>.log).
 #   bash bench/run_all.sh                 # everything (about 50 minutes, plus the hour-long soak)
 #   bash bench/run_all.sh fanout-sqlite-memory-after responses-postgres-redis-after
+#   bash bench/run_all.sh issue18         # issue #18's targets (about 25 minutes)
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379; uses its own
 # database (conjunction_bench) and Redis key prefix. Not run by CI.
 set -uo pipefail
@@ -46,6 +47,20 @@ declare -A RUNS=(
   [storm-sqlite-memory-after-rep2]="$PY -m bench.storm --db sqlite --layer memory"
   # Issue #18: conjunction screening of a 1,000-fragment cloud against the seven allied satellites (orbits only, no server).
   [screening]="$PY -m bench.screening"
+  # Issue #18's other targets (docs/benchmarks.md, the sections named after them). Each measures its baseline in the
+  # same run, interleaved; the -1/-2/-3 runs give the medians.
+  [coalition-postgres-1]="$PY -m bench.coalition --db postgres --db-name conj_bench_reports -n 9"
+  [coalition-postgres-2]="$PY -m bench.coalition --db postgres --db-name conj_bench_reports -n 9"
+  [coalition-postgres-3]="$PY -m bench.coalition --db postgres --db-name conj_bench_reports -n 9"
+  [reports-postgres-issue18-catalogue]="$PY -m bench.reports --db postgres --db-name conj_bench_reports"
+  [reports-postgres-issue18-profiled-html]="$PY -m bench.reports --db postgres --db-name conj_bench_reports --profile --formats html --repeat 1"
+  [manoeuvre-preview-postgres]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3"
+  [taxii-postgres]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --runs 3"
+  [taxii-postgres-674-objects]="$PY -m bench.taxii --db postgres --db-name conj_bench_reports --exercise 1 --runs 3"
+  [fanout-sqlite-memory-200-issue18]="$PY -m bench.fanout --db sqlite --db-name conj_bench_fanout --layer memory --sockets 200 --releases 15 --paths app bare-sync bare-async"
+  [fanout-postgres-redis-200-issue18]="$PY -m bench.fanout --db postgres --db-name conj_bench_fanout --layer redis --sockets 200 --releases 15 --paths app bare-sync bare-async"
+  [respond-cost-postgres-redis-issue18]="$PY -m bench.respond_cost --db postgres --db-name conj_bench_respond --layer redis -n 200"
+  [respond-cost-postgres-redis-issue18-profiled]="$PY -m bench.respond_cost --db postgres --db-name conj_bench_respond --layer redis -n 60 --warmup 10 --profile --profile-n 150"
 )
 ORDER=(fanout-sqlite-memory-after fanout-postgres-redis-after fanout-sqlite-memory-200-rep1 fanout-postgres-redis-200-rep1
        fanout-sqlite-memory-200-rep2 fanout-postgres-redis-200-rep2 fanout-sqlite-memory-200-rep3
@@ -55,7 +70,13 @@ ORDER=(fanout-sqlite-memory-after fanout-postgres-redis-after fanout-sqlite-memo
        storm-postgres-redis-after-rep4 storm-sqlite-memory-after-rep1 storm-sqlite-memory-after-rep2
        scale-out-postgres-redis-after reports-postgres-after fanout-postgres-redis-after-profiled
        responses-postgres-redis-after-profiled soak-postgres-redis-hour)
+# Issue #18's runs (no soak): bash bench/run_all.sh issue18
+ISSUE18=(coalition-postgres-1 coalition-postgres-2 coalition-postgres-3 reports-postgres-issue18-catalogue
+         reports-postgres-issue18-profiled-html manoeuvre-preview-postgres taxii-postgres
+         fanout-sqlite-memory-200-issue18 fanout-postgres-redis-200-issue18 respond-cost-postgres-redis-issue18)
+# (the Redis runs use db 0 unless BENCH_REDIS_URL says otherwise: issue #18's used redis://127.0.0.1:6379/5)
 
+if [[ "${1:-}" == issue18 ]]; then set -- "${ISSUE18[@]}"; fi
 for name in "${@:-${ORDER[@]}}"; do
   echo "$(date +%T) $name: ${RUNS[$name]}" >&2
   ${RUNS[$name]} > "$OUT/$name.json" 2> "$LOGS/$name.log" || echo "$(date +%T) $name FAILED (see $LOGS/$name.log)" >&2

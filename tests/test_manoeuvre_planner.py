@@ -398,6 +398,34 @@ def test_planning_in_the_page_shows_the_outcome_and_writes_nothing(planner):
     assert "Back to the team page" in page.content.decode()
 
 
+def test_a_preview_checks_visibility_once(planner, django_assert_num_queries):
+    """Issue #18: 7 queries — the session, the user, the participation, the team's conjunction injects with
+    their steps and current conjunctions (the view's authorization, once: the service reuses the pair and
+    its satellite), the exercise as stored now. A second visibility check or satellite read fails this."""
+    client = client_for(planner.usa.user)
+    url = reverse("plan-manoeuvre", args=[planner.exercise.pk, planner.conjunction.pk])
+    outcome = preview_burn(**burn(planner))
+    with django_assert_num_queries(7) as queries:
+        reply = client.post(url, form_data(), HTTP_HX_REQUEST="true")
+    assert reply.status_code == 200 and f"{outcome.miss_distance_after_m:.0f} m" in reply.content.decode()
+    assert sum('FROM "exercises_conjunction"' in query["sql"] for query in queries.captured_queries) == 1
+
+
+def test_a_checked_pair_handed_to_the_preview_keeps_the_ownership_checks(planner):
+    """The view's checked pair spares the service its lookups, not its rules: GBR handed USA's pair is still
+    refused (not its satellite), and a pair of another conjunction is not taken for this one."""
+    seen = selectors.visible_conjunction(planner.usa, planner.conjunction.pk)
+    with pytest.raises(ManoeuvreError) as refused:
+        preview_burn(**burn(planner, who=planner.gbr), seen=seen)
+    assert refused.value.status == 403 and "belongs to USA" in refused.value.message
+    other = selectors.visible_conjunction(planner.usa, selectors.current_conjunction(planner.warning).pk)
+    usa_sat = selectors.current_conjunction(planner.exercise.injects.get(sequence=3))
+    with pytest.raises(ManoeuvreError) as mismatched:
+        preview_burn(**burn(planner, space_object=usa_sat.primary, conjunction=usa_sat), seen=other)
+    assert "cannot manoeuvre" in mismatched.value.message  # USA-SAT 12's own conjunction, checked afresh
+    assert preview_burn(**burn(planner), seen=seen) == preview_burn(**burn(planner))
+
+
 @pytest.mark.parametrize(
     "data, message",
     [

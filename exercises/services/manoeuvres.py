@@ -72,18 +72,25 @@ class BurnOutcome:
 
 
 def preview_burn(
-    *, participant: Participant, space_object, conjunction, burn_at, radial_m_s, in_track_m_s, cross_track_m_s
+    *, participant: Participant, space_object, conjunction, burn_at, radial_m_s, in_track_m_s, cross_track_m_s, seen=()
 ) -> BurnOutcome:
     """The outcome of the burn, checked as a commit would check it; nothing is written.
 
     `burn_at` is an exercise time (a timedelta, or text such as T+01:30:00) or an orbit time (a UTC
     datetime); the delta-v components are m/s in the satellite's radial / in-track / cross-track frame.
-    Raises ManoeuvreError naming the field at fault.
+    `seen`, when given, is the (conjunction, inject) pair `selectors.visible_conjunction(participant, …)`
+    returned in this request (the view's authorization): then the service does not run that selector again,
+    nor reload the satellite (the conjunction's primary as loaded with it); it still checks the pair is this
+    conjunction's, of this exercise, and every ownership rule. Raises ManoeuvreError naming the field at fault.
     """
     exercise = current_exercise(participant)
-    space_object = SpaceObject.objects.select_related("owner").filter(pk=space_object.pk, exercise=exercise).first()
+    if seen and seen[0].pk == conjunction.pk and seen[0].primary_id == space_object.pk:
+        space_object = seen[0].primary if seen[0].primary.exercise_id == exercise.pk else None
+    else:
+        seen = None
+        space_object = SpaceObject.objects.select_related("owner").filter(pk=space_object.pk, exercise=exercise).first()
     return _outcome(
-        exercise, participant, space_object, conjunction, burn_at, (radial_m_s, in_track_m_s, cross_track_m_s)
+        exercise, participant, space_object, conjunction, burn_at, (radial_m_s, in_track_m_s, cross_track_m_s), seen
     )
 
 
@@ -202,8 +209,9 @@ def commit_burn(
     return manoeuvre
 
 
-def _outcome(exercise, participant, space_object, conjunction, burn_at, components) -> BurnOutcome:
-    """Check the plan against the rows as loaded, and compute its outcome (exercises.orbits)."""
+def _outcome(exercise, participant, space_object, conjunction, burn_at, components, seen=None) -> BurnOutcome:
+    """Check the plan against the rows as loaded, and compute its outcome (exercises.orbits). `seen`: the
+    pair selectors.visible_conjunction returned for this participant in this request (see preview_burn)."""
     from exercises.orbits import assessment, manoeuvre, planning
 
     if not participant.is_player:
@@ -226,7 +234,8 @@ def _outcome(exercise, participant, space_object, conjunction, burn_at, componen
         raise ManoeuvreError(
             "space_object", gettext("%(name)s was destroyed; it cannot manoeuvre.") % {"name": space_object.name}
         )
-    seen = selectors.visible_conjunction(participant, conjunction.pk)
+    if seen is None or not _same_exercise(exercise, *seen):
+        seen = selectors.visible_conjunction(participant, conjunction.pk)
     if seen is None:
         raise ManoeuvreError(
             "conjunction",
@@ -297,6 +306,11 @@ def _outcome(exercise, participant, space_object, conjunction, burn_at, componen
         elements_before=before.as_dict(),
         elements_after=after.as_dict(),
     )
+
+
+def _same_exercise(exercise, conjunction, inject) -> bool:
+    """Whether a checked (conjunction, inject) pair is of this exercise (else it is looked up again)."""
+    return conjunction.exercise_id == exercise.pk and inject.exercise_id == exercise.pk
 
 
 def _number(value, field: str, label: str) -> float:

@@ -1,7 +1,8 @@
 """The team's manoeuvre planner: preview a burn ('plan-manoeuvre'), then commit it ('commit-manoeuvre').
 
 Thin: the player's team comes from their participation; the conjunction must be one an inject released
-to the team warned of (selectors.visible_conjunction), else 404; services/manoeuvres.py checks the burn.
+to the team warned of (selectors.visible_conjunction), else 409 (superseded) or 404; services/manoeuvres.py
+checks the burn. The preview hands the service the pair it checked, so visibility is checked once a request.
 """
 
 import logging
@@ -53,12 +54,16 @@ SCREENED_AGAIN = _(
 )
 
 
-def _visible(participant, conjunction_id):
-    """The conjunction and the inject that warned the team of it; 404 unless the team may see it."""
+def _visible(request, participant, conjunction_id):
+    """(the conjunction, the inject that warned the team of it), or the refusal to send back instead: the
+    planner as it is now (409) for one of the team's conjunctions that a screening superseded, else 404.
+    A current conjunction is never superseded, so the superseded check runs only when this one fails."""
     seen = selectors.visible_conjunction(participant, conjunction_id)
-    if seen is None:
-        raise Http404("No such conjunction for your team.")
-    return seen
+    if seen is not None:
+        return seen, None
+    if (stale := _screened_again(request, participant, conjunction_id)) is not None:
+        return None, stale
+    raise Http404("No such conjunction for your team.")
 
 
 def _screened_again(request, participant, conjunction_id):
@@ -76,14 +81,16 @@ def _screened_again(request, participant, conjunction_id):
 @participant_required(Participant.Role.PLAYER)
 def plan(request, participant, conjunction_id):
     """The outcome of the burn typed in the form (or the errors beside the fields); nothing is written."""
-    if (stale := _screened_again(request, participant, conjunction_id)) is not None:
+    seen, stale = _visible(request, participant, conjunction_id)
+    if stale is not None:
         return stale
-    conjunction, inject = _visible(participant, conjunction_id)
+    conjunction, inject = seen
     form = ManoeuvreForm(request.POST, inject=inject)
     outcome, status = None, 200
     if form.is_valid():
         try:
-            outcome = manoeuvres.preview_burn(**_burn(participant, conjunction, form))
+            # The pair the view just checked: the service does not look it up again (one visibility check).
+            outcome = manoeuvres.preview_burn(**_burn(participant, conjunction, form), seen=seen)
         except ServiceError as error:
             _refuse(form, error)
             status = error.status
@@ -100,9 +107,10 @@ def plan(request, participant, conjunction_id):
 @participant_required(Participant.Role.PLAYER)
 def commit(request, participant, conjunction_id):
     """Commit the burn; the planner comes back with the current conjunctions (the burn screened them again)."""
-    if (stale := _screened_again(request, participant, conjunction_id)) is not None:
+    seen, stale = _visible(request, participant, conjunction_id)
+    if stale is not None:
         return stale
-    conjunction, inject = _visible(participant, conjunction_id)
+    conjunction, inject = seen
     form = ManoeuvreForm(request.POST, inject=inject)
     status = 400
     if form.is_valid():

@@ -168,11 +168,41 @@ async def load(server, exercise_id, players, conjunctions, previews: int) -> dic
     return figures
 
 
+def in_process(exercise_id, players, conjunctions, previews: int) -> dict:
+    """The same preview through django.test.Client in this process, one at a time: CPU (process time) and
+    queries per preview, free of the daphne queue. One player, the burns of `load`."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    player = players[0]
+    client = Client()
+    client.force_login(get_user_model().objects.get(pk=player.user_id))
+    plan = f"/exercises/{exercise_id}/conjunctions/{conjunctions[player.team].pk}/manoeuvre/plan/"
+    rng = random.Random(7)
+    cpu, wall, queries = [], [], []
+    for n in range(previews + 3):  # the first three warm up
+        minutes = rng.randint(5, 60)
+        data = {"burn_time": f"T+{minutes // 60:02d}:{minutes % 60:02d}:00", "radial_m_s": "0"}
+        data |= {"in_track_m_s": f"{rng.uniform(0.2, 3.0):.2f}", "cross_track_m_s": "0"}
+        started, started_cpu = time.monotonic(), time.process_time()
+        with CaptureQueriesContext(connection) as captured:
+            answer = client.post(plan, data, HTTP_HX_REQUEST="true", SERVER_NAME="127.0.0.1")
+        assert answer.status_code == 200 and b'class="manoeuvre-outcome"' in answer.content, answer.status_code
+        if n >= 3:
+            cpu.append(1000 * (time.process_time() - started_cpu))
+            wall.append(1000 * (time.monotonic() - started))
+            queries.append(len(captured.captured_queries))
+    return {"cpu_ms": harness.summary(cpu), "wall_ms": harness.summary(wall), "queries": sorted(set(queries))}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     harness.add_common_arguments(parser, db="postgres")
     parser.add_argument("--previews", type=int, default=40, help="previews per client per run (and as many baselines)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--in-process", type=int, default=0, help="then this many previews in process (CPU, queries)")
     args = parser.parse_args()
     env = bench_env(args.db, args.layer, args.db_name)
     setup_django(env)
@@ -194,6 +224,9 @@ def main():
     }
     results["median"]["p99_ratio"] = statistics.median(run["p99_ratio"] for run in runs)
     results["met"] = results["median"]["app"]["p99"] <= TARGET_MS
+    if args.in_process:
+        log(f"manoeuvre: {args.in_process} previews in process")
+        results["in_process"] = in_process(made.pk, players, conjunctions, args.in_process)
     emit(results)
 
 

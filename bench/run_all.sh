@@ -55,6 +55,11 @@ declare -A RUNS=(
   [reports-postgres-issue18-catalogue]="$PY -m bench.reports --db postgres --db-name conj_bench_reports"
   [reports-postgres-issue18-profiled-html]="$PY -m bench.reports --db postgres --db-name conj_bench_reports --profile --formats html --repeat 1"
   [manoeuvre-preview-postgres]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3"
+  # After the preview's single visibility check (perf-preview): the same run plus the in-process CPU and queries. The
+  # "-before-N" files are this command on the base commit 5f8825b's app (git archive, this bench script), interleaved.
+  [manoeuvre-preview-postgres-after-1]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3 --in-process 30"
+  [manoeuvre-preview-postgres-after-2]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3 --in-process 30"
+  [manoeuvre-preview-postgres-after-3]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3 --in-process 30"
   [taxii-postgres]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --runs 3"
   [taxii-postgres-674-objects]="$PY -m bench.taxii --db postgres --db-name conj_bench_reports --exercise 1 --runs 3"
   [fanout-sqlite-memory-200-issue18]="$PY -m bench.fanout --db sqlite --db-name conj_bench_fanout --layer memory --sockets 200 --releases 15 --paths app bare-sync bare-async"
@@ -72,7 +77,8 @@ ORDER=(fanout-sqlite-memory-after fanout-postgres-redis-after fanout-sqlite-memo
        responses-postgres-redis-after-profiled soak-postgres-redis-hour)
 # Issue #18's runs (no soak): bash bench/run_all.sh issue18
 ISSUE18=(coalition-postgres-1 coalition-postgres-2 coalition-postgres-3 reports-postgres-issue18-catalogue
-         reports-postgres-issue18-profiled-html manoeuvre-preview-postgres taxii-postgres
+         reports-postgres-issue18-profiled-html manoeuvre-preview-postgres-after-1
+         manoeuvre-preview-postgres-after-2 manoeuvre-preview-postgres-after-3 taxii-postgres
          fanout-sqlite-memory-200-issue18 fanout-postgres-redis-200-issue18 respond-cost-postgres-redis-issue18)
 # (the Redis runs use db 0 unless BENCH_REDIS_URL says otherwise: issue #18's used redis://127.0.0.1:6379/5)
 

@@ -490,12 +490,58 @@ def report_extension(assessment, structured: dict | None = None) -> dict:
     return values
 
 
-def assessment_objects(assessment, version: Version, structured: dict | None = None) -> list[Entry]:
+def assessment_objects(assessment, version: Version, structured: dict | None = None, *, at=None) -> list[Entry]:
     """A shared assessment's Report (with the CDM its team attached, an Artifact), its comments (Notes) and
     acknowledgements (Opinions). `structured`: the structured assessment its bundle carried (imported_structured).
+    `at`: only the objects added at these dates (a TAXII page's), the others not built; None: all.
     """
     exercise_id = assessment.exercise_id
     refs = Marking.of(assessment).refs()
+    entries = []
+    if at is None or assessment.shared_at in at:
+        entries += _assessment_report(assessment, version, structured, refs)
+    for comment in assessment.comments.all():
+        if at is not None and comment.written_at not in at:
+            continue
+        entries.append(
+            Entry(
+                stix2.Note(
+                    id=stix_id("note", "comment", comment.pk),
+                    created=comment.written_at,
+                    modified=comment.written_at,
+                    created_by_ref=team_identity_id(exercise_id, comment.team_id),
+                    authors=[comment.team_id],
+                    content=comment.text,
+                    object_refs=[version.id],
+                    object_marking_refs=refs,
+                ),
+                comment.written_at,
+            )
+        )
+    for ack in assessment.acknowledgements.all():
+        if at is not None and ack.acknowledged_at not in at:
+            continue
+        entries.append(
+            Entry(
+                stix2.Opinion(
+                    id=stix_id("opinion", "acknowledgement", ack.pk),
+                    created=ack.acknowledged_at,
+                    modified=ack.acknowledged_at,
+                    created_by_ref=team_identity_id(exercise_id, ack.team_id),
+                    opinion="neutral",
+                    explanation=f"Acknowledged by {ack.team_id}: received and read.",
+                    object_refs=[version.id],
+                    object_marking_refs=refs,
+                ),
+                ack.acknowledged_at,
+            )
+        )
+    return entries
+
+
+def _assessment_report(assessment, version: Version, structured, refs) -> list[Entry]:
+    """The assessment's Report and the Artifact of its CDM, added at its share."""
+    exercise_id = assessment.exercise_id
     author = team_identity_id(exercise_id, assessment.from_team_id)
     labels = ["shared-assessment", *(["downgraded"] if assessment.downgraded else [])]
     artifact = cdm_artifact(assessment, refs)
@@ -526,38 +572,6 @@ def assessment_objects(assessment, version: Version, structured: dict | None = N
     entries = [Entry(report, assessment.shared_at)]
     if artifact is not None:
         entries.append(Entry(artifact, assessment.shared_at))
-    for comment in assessment.comments.all():
-        entries.append(
-            Entry(
-                stix2.Note(
-                    id=stix_id("note", "comment", comment.pk),
-                    created=comment.written_at,
-                    modified=comment.written_at,
-                    created_by_ref=team_identity_id(exercise_id, comment.team_id),
-                    authors=[comment.team_id],
-                    content=comment.text,
-                    object_refs=[report.id],
-                    object_marking_refs=refs,
-                ),
-                comment.written_at,
-            )
-        )
-    for ack in assessment.acknowledgements.all():
-        entries.append(
-            Entry(
-                stix2.Opinion(
-                    id=stix_id("opinion", "acknowledgement", ack.pk),
-                    created=ack.acknowledged_at,
-                    modified=ack.acknowledged_at,
-                    created_by_ref=team_identity_id(exercise_id, ack.team_id),
-                    opinion="neutral",
-                    explanation=f"Acknowledged by {ack.team_id}: received and read.",
-                    object_refs=[report.id],
-                    object_marking_refs=refs,
-                ),
-                ack.acknowledged_at,
-            )
-        )
     return entries
 
 
@@ -696,13 +710,11 @@ def page_for(exercise, team: str | None, filters: Filters) -> list[Entry]:
             seen.add(inject_id)
             events.setdefault(released_at, []).append((2, "inject", inject_id))
     for assessment_id, at in selectors.assessment_activity_times(audience, since=lower):
-        if (3, "assessment", assessment_id) not in events.get(at, ()):
-            events.setdefault(at, []).append((3, "assessment", assessment_id))
+        events.setdefault(at, []).append((3, "assessment", assessment_id))
     versions = assessment_versions(exercise.pk)
     index = _version_index(audience, filters, versions)
     control_id = control_identity_id(exercise.pk)
     structured = None
-    built: dict[int, list[Entry]] = {}  # assessment → its entries (read again at each of its dates)
     kept: dict[tuple, Entry] = {}
     dates, start, read = sorted(events), 0, 0
     size = filters.limit // 4 + 1  # a first guess: most rows give several objects (an inject's Report, ...)
@@ -726,17 +738,14 @@ def page_for(exercise, team: str | None, filters: Filters) -> list[Entry]:
                 if inject.pk not in done:
                     done.add(inject.pk)
                     batch += [Entry(obj, inject.released_at) for obj in inject_objects(inject, control_id)]
-        assessment_ids = {pk for _order, kind, pk in todo if kind == "assessment"}
-        new = assessment_ids - built.keys()
-        if new:
-            structured = imported_structured(exercise.pk) if structured is None else structured
-            for assessment in selectors.assessments_for(audience).filter(pk__in=new):
-                built[assessment.pk] = assessment_objects(
-                    assessment, versions[assessment.pk], structured.get(assessment.pk)
-                )
-        for pk in sorted(assessment_ids, key=lambda pk: (built[pk][0].added, pk), reverse=True):  # -shared_at, -id
-            batch += built[pk]
         in_batch = set(batch_dates)
+        assessment_ids = {pk for _order, kind, pk in todo if kind == "assessment"}
+        if assessment_ids:
+            structured = imported_structured(exercise.pk) if structured is None else structured
+            for assessment in selectors.assessments_for(audience).filter(pk__in=assessment_ids):  # -shared_at, -id
+                batch += assessment_objects(
+                    assessment, versions[assessment.pk], structured.get(assessment.pk), at=in_batch
+                )
         for entry in sorted(batch, key=lambda entry: (entry.added, entry.id)):
             if entry.added not in in_batch or not filters.passes(entry) or (entry.id, entry.version) in kept:
                 continue  # an assessment's objects added at another date are read at that date

@@ -406,6 +406,16 @@ def assessment_activity_times(participant: Participant, *, since=None):
     return rows
 
 
+def assessments_to_export(participant: Participant):
+    """assessments_for without what the STIX objects do not read (the comments' and acknowledgements' teams
+    and authors: their ids are on the rows)."""
+    return (
+        assessments_for(participant)
+        .prefetch_related(None)
+        .prefetch_related("recipients", "releasable_to", "acknowledgements", "comments")
+    )
+
+
 def assessment_share_times(participant: Participant):
     """(assessment id, shared_at) of every assessment the participant may see."""
     return visible_to(participant, SharedAssessment.objects.all()).order_by().values_list("pk", "shared_at")

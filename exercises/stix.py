@@ -742,7 +742,7 @@ def page_for(exercise, team: str | None, filters: Filters) -> list[Entry]:
         assessment_ids = {pk for _order, kind, pk in todo if kind == "assessment"}
         if assessment_ids:
             structured = imported_structured(exercise.pk) if structured is None else structured
-            for assessment in selectors.assessments_for(audience).filter(pk__in=assessment_ids):  # -shared_at, -id
+            for assessment in selectors.assessments_to_export(audience).filter(pk__in=assessment_ids):
                 batch += assessment_objects(
                     assessment, versions[assessment.pk], structured.get(assessment.pk), at=in_batch
                 )

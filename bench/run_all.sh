@@ -62,6 +62,8 @@ declare -A RUNS=(
   [manoeuvre-preview-postgres-after-3]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3 --in-process 30"
   [taxii-postgres]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --runs 3"
   [taxii-postgres-674-objects]="$PY -m bench.taxii --db postgres --db-name conj_bench_reports --exercise 1 --runs 3"
+  # issue #18 after the fix (pages read and built in the database), on the same 2,464-object collection
+  [taxii-postgres-paged]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3"
   [fanout-sqlite-memory-200-issue18]="$PY -m bench.fanout --db sqlite --db-name conj_bench_fanout --layer memory --sockets 200 --releases 15 --paths app bare-sync bare-async"
   [fanout-postgres-redis-200-issue18]="$PY -m bench.fanout --db postgres --db-name conj_bench_fanout --layer redis --sockets 200 --releases 15 --paths app bare-sync bare-async"
   [respond-cost-postgres-redis-issue18]="$PY -m bench.respond_cost --db postgres --db-name conj_bench_respond --layer redis -n 200"

@@ -490,12 +490,58 @@ def report_extension(assessment, structured: dict | None = None) -> dict:
     return values
 
 
-def assessment_objects(assessment, version: Version, structured: dict | None = None) -> list[Entry]:
+def assessment_objects(assessment, version: Version, structured: dict | None = None, *, at=None) -> list[Entry]:
     """A shared assessment's Report (with the CDM its team attached, an Artifact), its comments (Notes) and
     acknowledgements (Opinions). `structured`: the structured assessment its bundle carried (imported_structured).
+    `at`: only the objects added at these dates (a TAXII page's), the others not built; None: all.
     """
     exercise_id = assessment.exercise_id
     refs = Marking.of(assessment).refs()
+    entries = []
+    if at is None or assessment.shared_at in at:
+        entries += _assessment_report(assessment, version, structured, refs)
+    for comment in assessment.comments.all():
+        if at is not None and comment.written_at not in at:
+            continue
+        entries.append(
+            Entry(
+                stix2.Note(
+                    id=stix_id("note", "comment", comment.pk),
+                    created=comment.written_at,
+                    modified=comment.written_at,
+                    created_by_ref=team_identity_id(exercise_id, comment.team_id),
+                    authors=[comment.team_id],
+                    content=comment.text,
+                    object_refs=[version.id],
+                    object_marking_refs=refs,
+                ),
+                comment.written_at,
+            )
+        )
+    for ack in assessment.acknowledgements.all():
+        if at is not None and ack.acknowledged_at not in at:
+            continue
+        entries.append(
+            Entry(
+                stix2.Opinion(
+                    id=stix_id("opinion", "acknowledgement", ack.pk),
+                    created=ack.acknowledged_at,
+                    modified=ack.acknowledged_at,
+                    created_by_ref=team_identity_id(exercise_id, ack.team_id),
+                    opinion="neutral",
+                    explanation=f"Acknowledged by {ack.team_id}: received and read.",
+                    object_refs=[version.id],
+                    object_marking_refs=refs,
+                ),
+                ack.acknowledged_at,
+            )
+        )
+    return entries
+
+
+def _assessment_report(assessment, version: Version, structured, refs) -> list[Entry]:
+    """The assessment's Report and the Artifact of its CDM, added at its share."""
+    exercise_id = assessment.exercise_id
     author = team_identity_id(exercise_id, assessment.from_team_id)
     labels = ["shared-assessment", *(["downgraded"] if assessment.downgraded else [])]
     artifact = cdm_artifact(assessment, refs)
@@ -526,38 +572,6 @@ def assessment_objects(assessment, version: Version, structured: dict | None = N
     entries = [Entry(report, assessment.shared_at)]
     if artifact is not None:
         entries.append(Entry(artifact, assessment.shared_at))
-    for comment in assessment.comments.all():
-        entries.append(
-            Entry(
-                stix2.Note(
-                    id=stix_id("note", "comment", comment.pk),
-                    created=comment.written_at,
-                    modified=comment.written_at,
-                    created_by_ref=team_identity_id(exercise_id, comment.team_id),
-                    authors=[comment.team_id],
-                    content=comment.text,
-                    object_refs=[report.id],
-                    object_marking_refs=refs,
-                ),
-                comment.written_at,
-            )
-        )
-    for ack in assessment.acknowledgements.all():
-        entries.append(
-            Entry(
-                stix2.Opinion(
-                    id=stix_id("opinion", "acknowledgement", ack.pk),
-                    created=ack.acknowledged_at,
-                    modified=ack.acknowledged_at,
-                    created_by_ref=team_identity_id(exercise_id, ack.team_id),
-                    opinion="neutral",
-                    explanation=f"Acknowledged by {ack.team_id}: received and read.",
-                    object_refs=[report.id],
-                    object_marking_refs=refs,
-                ),
-                ack.acknowledged_at,
-            )
-        )
     return entries
 
 
@@ -605,3 +619,140 @@ def bundle_for(exercise, team: str | None = None) -> stix2.Bundle:
     return stix2.Bundle(
         *(entry.object for entry in entries), id=stix_id("bundle", exercise.pk, team or "staff", digest)
     )
+
+
+# Paging in the database (TAXII objects and manifest) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A TAXII page request: after the `next` cursor (added, id), added_after, match[id|type|version], limit."""
+
+    cursor: tuple | None = None
+    added_after: datetime | None = None
+    ids: frozenset = frozenset()
+    types: frozenset = frozenset()
+    versions: tuple = ("last",)
+    limit: int = 100
+
+    def passes(self, entry: Entry) -> bool:
+        return (
+            (self.cursor is None or (entry.added, entry.id) > self.cursor)
+            and (self.added_after is None or entry.added > self.added_after)
+            and (not self.ids or entry.id in self.ids)
+            and (not self.types or entry.object.type in self.types)
+        )
+
+    def keeps(self, version: datetime, versions: list[datetime]) -> bool:
+        """match[version] for an entry among its id's versions (sorted) in the collection after added_after."""
+        for want in self.versions:
+            if want == "all" or (want == "last" and version == versions[-1]):
+                return True
+            if (want == "first" and version == versions[0]) or (isinstance(want, datetime) and version == want):
+                return True
+        return False
+
+
+@functools.cache
+def _sco_id(kind: str, value: str) -> str:
+    """The deterministic id stix2 gives an inject's IPv4 address or file (its value or SHA-256)."""
+    if kind == "ipv4-addr":
+        return stix2.IPv4Address(value=value).id
+    return stix2.File(hashes={"SHA-256": value}).id
+
+
+def _version_index(audience, filters: Filters, versions: dict) -> dict[str, list[datetime]]:
+    """The versions, after added_after, of the ids that may have more than one in the collection: an
+    assessment's Report re-shared downgraded (or imported twice), and the IPv4 addresses and files of cyber
+    injects (one id per value). Values only: no STIX object is built. Every other id has one version."""
+    after = filters.added_after
+    found: dict[str, set] = {}
+    for pk, shared_at in selectors.assessment_share_times(audience):
+        if after is None or shared_at > after:
+            found.setdefault(versions[pk].id, set()).add(versions[pk].modified)
+    for released_at, text in selectors.released_cyber_texts(audience):
+        if after is None or released_at > after:
+            for kind, value in indicators_of_compromise(text):
+                found.setdefault(_sco_id(kind, value), set()).add(released_at)
+    return {object_id: sorted(times) for object_id, times in found.items() if len(times) > 1}
+
+
+def _markings(audience) -> set:
+    """Every marking of the audience's items (for the marking definitions, as entries_for finds them)."""
+    return {OPEN} | {Marking.of(item) for item in selectors.marked_items(audience)}
+
+
+def _batch(dates: list, events: dict, start: int, size: int) -> list:
+    """Whole dates from dates[start] on, holding at least `size` events."""
+    end, count = start, 0
+    while end < len(dates) and count < size:
+        count += len(events[dates[end]])
+        end += 1
+    return dates[start:end]
+
+
+@translation.override("en-gb")  # a file programs read: English whatever the user's language
+def page_for(exercise, team: str | None, filters: Filters) -> list[Entry]:
+    """The first filters.limit + 1 entries of entries_for(exercise, team) that pass `filters` (the same objects,
+    in the same order), building only those: what was added is read (as values) in order of date added from the
+    cursor (or added_after) on, and built a batch of dates at a time until the page is full. One batch (a
+    constant number of queries) fills a page unless the filters drop most of what is read."""
+    audience = viewer(exercise, team)
+    bounds = [bound for bound in (filters.cursor and filters.cursor[0], filters.added_after) if bound is not None]
+    lower = max(bounds, default=None)
+    events: dict[datetime, list[tuple]] = {}  # date added → what was added then: (entries_for's order, kind, pk)
+    for at, order, kind in ((MARKINGS_CREATED, 0, "markings"), (exercise.created_at, 1, "identities")):
+        if lower is None or at >= lower:
+            events.setdefault(at, []).append((order, kind, None))
+    seen = set()
+    for inject_id, released_at in selectors.inject_release_times(audience, since=lower):
+        if inject_id not in seen:
+            seen.add(inject_id)
+            events.setdefault(released_at, []).append((2, "inject", inject_id))
+    for assessment_id, at in selectors.assessment_activity_times(audience, since=lower):
+        events.setdefault(at, []).append((3, "assessment", assessment_id))
+    versions = assessment_versions(exercise.pk)
+    index = _version_index(audience, filters, versions)
+    control_id = control_identity_id(exercise.pk)
+    structured = None
+    kept: dict[tuple, Entry] = {}
+    dates, start, read = sorted(events), 0, 0
+    size = filters.limit // 4 + 1  # a first guess: most rows give several objects (an inject's Report, ...)
+    while start < len(dates):
+        batch_dates = _batch(dates, events, start, size)
+        start += len(batch_dates)
+        read += sum(len(events[at]) for at in batch_dates)
+        todo = sorted((event for at in batch_dates for event in events[at]), key=lambda event: event[0])
+        batch = []
+        kinds = {kind for _order, kind, _pk in todo}
+        if "markings" in kinds:
+            definitions = {d.id: d for marking in _markings(audience) for d in marking.definitions()}
+            batch += [Entry(definition, MARKINGS_CREATED) for definition in definitions.values()]
+        if "identities" in kinds:
+            batch += [Entry(identity, exercise.created_at) for identity in _identities(exercise)]
+        inject_ids = {pk for _order, kind, pk in todo if kind == "inject"}
+        if inject_ids:
+            done = set()
+            for release in selectors.releases(audience).filter(inject_id__in=inject_ids):
+                inject = release.inject
+                if inject.pk not in done:
+                    done.add(inject.pk)
+                    batch += [Entry(obj, inject.released_at) for obj in inject_objects(inject, control_id)]
+        in_batch = set(batch_dates)
+        assessment_ids = {pk for _order, kind, pk in todo if kind == "assessment"}
+        if assessment_ids:
+            structured = imported_structured(exercise.pk) if structured is None else structured
+            for assessment in selectors.assessments_to_export(audience).filter(pk__in=assessment_ids):
+                batch += assessment_objects(
+                    assessment, versions[assessment.pk], structured.get(assessment.pk), at=in_batch
+                )
+        for entry in sorted(batch, key=lambda entry: (entry.added, entry.id)):
+            if entry.added not in in_batch or not filters.passes(entry) or (entry.id, entry.version) in kept:
+                continue  # an assessment's objects added at another date are read at that date
+            if filters.keeps(entry.version, index.get(entry.id, [entry.version])):
+                kept[(entry.id, entry.version)] = entry
+        if len(kept) > filters.limit:
+            break  # every date still to read is later than the page's entries
+        # the next batch: as many rows as the page still needs at the rate the rows so far gave, and a quarter more
+        size = (filters.limit + 1 - len(kept)) * read * 5 // (4 * max(len(kept), 1)) + 1
+    return sorted(kept.values(), key=lambda entry: (entry.added, entry.id))[: filters.limit + 1]

@@ -14,6 +14,7 @@
 
 import base64
 import binascii
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime
@@ -222,40 +223,17 @@ def _parse_time(name: str, value: str) -> datetime:
     return parsed
 
 
-def _filtered(request, entries: list, *, object_id: str | None = None) -> list:
-    """The entries matching the request's filters (TAXII 2.1 §3.4), in order of date added."""
+def _filters(request) -> stix.Filters:
+    """The request's filters (TAXII 2.1 §3.4) and page: after the `next` cursor (date added and id of the last
+    one sent), at most `limit`."""
     added_after = request.GET.get("added_after")
-    if added_after:
-        after = _parse_time("added_after", added_after)
-        entries = [entry for entry in entries if entry.added > after]
-    ids = {object_id} if object_id else {value for value in request.GET.get("match[id]", "").split(",") if value}
-    if ids:
-        entries = [entry for entry in entries if entry.id in ids]
-    types = {value for value in request.GET.get("match[type]", "").split(",") if value}
-    if types:
-        entries = [entry for entry in entries if entry.object.type in types]
+    after = _parse_time("added_after", added_after) if added_after else None
+    ids = frozenset(value for value in request.GET.get("match[id]", "").split(",") if value)
+    types = frozenset(value for value in request.GET.get("match[type]", "").split(",") if value)
     wanted = [value for value in request.GET.get("match[version]", "last").split(",") if value]
-    by_id: dict[str, list] = {}
-    for entry in entries:
-        by_id.setdefault(entry.id, []).append(entry)
-    kept = set()
-    for versions in by_id.values():
-        versions.sort(key=lambda entry: entry.version)
-        for want in wanted:
-            if want == "all":
-                kept.update(id(entry) for entry in versions)
-            elif want == "last":
-                kept.add(id(versions[-1]))
-            elif want == "first":
-                kept.add(id(versions[0]))
-            else:
-                at = _parse_time("match[version]", want)
-                kept.update(id(entry) for entry in versions if entry.version == at)
-    return [entry for entry in entries if id(entry) in kept]
-
-
-def _page(request, entries: list) -> tuple[list, str | None]:
-    """One page of entries after the `next` cursor (date added and id of the last one sent)."""
+    versions = tuple(
+        want if want in ("all", "last", "first") else _parse_time("match[version]", want) for want in wanted
+    )
     try:
         limit = min(int(request.GET.get("limit", PAGE_SIZE)), PAGE_SIZE)
     except ValueError:
@@ -263,23 +241,30 @@ def _page(request, entries: list) -> tuple[list, str | None]:
     if limit < 1:
         raise TaxiiError(400, "Bad filter", "limit: at least 1.")
     cursor = request.GET.get("next")
+    key = None
     if cursor:
         try:
             added, _, after_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
             key = (datetime.fromisoformat(added), after_id)
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise TaxiiError(400, "Bad filter", "next: not a cursor this server gave.") from None
-        entries = [entry for entry in entries if (entry.added, entry.id) > key]
-    page = entries[:limit]
-    more = len(entries) > limit
+    return stix.Filters(cursor=key, added_after=after, ids=ids, types=types, versions=versions, limit=limit)
+
+
+def _db_page(request, exercise, audience, *, object_id=None) -> tuple[list, str | None]:
+    """One page of the collection, read and built in the database's order (stix.page_for), and its cursor."""
+    filters = _filters(request)
+    if object_id:
+        filters = dataclasses.replace(filters, ids=frozenset({object_id}))
+    entries = stix.page_for(exercise, audience, filters)
+    page = entries[: filters.limit]
     token = None
-    if more:
-        last = page[-1]
-        token = base64.urlsafe_b64encode(f"{last.added.isoformat()}|{last.id}".encode()).decode()
+    if len(entries) > filters.limit:
+        token = base64.urlsafe_b64encode(f"{page[-1].added.isoformat()}|{page[-1].id}".encode()).decode()
     return page, token
 
 
-def _paged_response(entries, page, token, body_key, render):
+def _paged_response(page, token, body_key, render):
     body = {"more": token is not None, body_key: [render(entry) for entry in page]}
     if token:
         body["next"] = token
@@ -302,19 +287,16 @@ def objects(request, participant, exercise_id, collection_uuid):
     audience = _collection(participant, str(collection_uuid))
     if request.method == "POST":
         return _add_objects(request, participant, exercise, audience)
-    entries = _filtered(request, stix.entries_for(exercise, audience))
-    page, token = _page(request, entries)
-    return _paged_response(entries, page, token, "objects", _serialised)
+    page, token = _db_page(request, exercise, audience)
+    return _paged_response(page, token, "objects", _serialised)
 
 
 @taxii_view("GET")
 def manifest(request, participant, exercise_id, collection_uuid):
     exercise = _exercise(participant, exercise_id)
     audience = _collection(participant, str(collection_uuid))
-    entries = _filtered(request, stix.entries_for(exercise, audience))
-    page, token = _page(request, entries)
+    page, token = _db_page(request, exercise, audience)
     return _paged_response(
-        entries,
         page,
         token,
         "objects",
@@ -331,11 +313,10 @@ def manifest(request, participant, exercise_id, collection_uuid):
 def object_detail(request, participant, exercise_id, collection_uuid, object_id):
     exercise = _exercise(participant, exercise_id)
     audience = _collection(participant, str(collection_uuid))
-    entries = _filtered(request, stix.entries_for(exercise, audience), object_id=object_id)
-    if not entries:
+    page, token = _db_page(request, exercise, audience, object_id=object_id)
+    if not page and "next" not in request.GET:
         raise TaxiiError(404, "No such object", f"{object_id} is not in this collection.")
-    page, token = _page(request, entries)
-    return _paged_response(entries, page, token, "objects", _serialised)
+    return _paged_response(page, token, "objects", _serialised)
 
 
 @taxii_view("GET")

@@ -1,0 +1,141 @@
+"""TAXII pages read and built in the database (issue #18): the pages of a collection, concatenated, are exactly
+the collection stix.entries_for builds whole, under every filter, for a team and for staff; and a page costs a
+constant number of queries whatever page it is."""
+
+import json
+
+import pytest
+import stix2
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from exercises import stix
+from exercises.models import Participant
+from exercises.services.api_tokens import create_token
+from exercises.services.sharing import acknowledge_assessment, comment_on_assessment
+from exercises.views.taxii import TAXII, collection_id
+from tests import test_sharing
+from tests.test_stix import _inject, share
+
+allies_draft, allies = test_sharing.allies_draft, test_sharing.allies  # fixtures: four allies, an inject per marking
+
+
+@pytest.fixture
+def played(allies):
+    """Every inject released, two cyber injects naming the same address (one id, two versions), an assessment
+    downgraded (one Report, two versions), a comment and an acknowledgement added after their share."""
+    test_sharing.release_all(allies)
+    _inject(allies, "cyber", "Forensics", "Beacons to 203.0.113.17 every 60 s from the mission network.")
+    first = share(allies, "DEU", allies.injects["rel_to"], ["FRA"], rel_to=["DEU", "FRA"])
+    _inject(allies, "asat", "ASAT test", "A launch from the Teshkur range, KARSLAND.")
+    comment_on_assessment(participant=allies.participant("FRA"), assessment=first, text="Seen it too.")
+    share(
+        allies,
+        "DEU",
+        allies.injects["rel_to"],
+        ["GBR"],
+        rel_to=["DEU", "FRA", "GBR"],
+        classification="confidential",
+        downgrade_reason="GBR must manoeuvre",
+        downgrade_removed="Source names",
+    )
+    _inject(allies, "cyber", "Second beacon", "Again 203.0.113.17, and a file 9f3a" + "0" * 60 + ".")
+    acknowledge_assessment(participant=allies.participant("FRA"), assessment=first)
+    share(allies, "USA", allies.injects["fvey"], ["GBR"], releasability="fvey")
+    return allies
+
+
+QUERY_BUDGET = 36
+
+
+def pull(client, allies, code, resource="objects", limit=3, **params) -> tuple[list, list]:
+    """Every page of the collection, following `next`: the objects and each page's query count."""
+    if code is None:
+        participant = Participant.objects.get(exercise=allies.exercise, user=allies.facilitator)
+    else:
+        participant = Participant.objects.get(exercise=allies.exercise, team_id=code)
+    _, secret = create_token(participant=participant, name="pager")
+    path = reverse(f"taxii-{resource}", args=[allies.exercise.pk, collection_id(allies.exercise.pk, code)])
+    headers = {"Accept": TAXII, "Authorization": f"Bearer {secret}"}
+    objects, queries, cursor = [], [], None
+    while True:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(
+                path, {**params, "limit": limit, **({"next": cursor} if cursor else {})}, headers=headers
+            )
+        assert response.status_code == 200, response.content
+        body = response.json()
+        objects += body["objects"]
+        queries.append(len(captured))
+        if not body["more"]:
+            return objects, queries
+        cursor = body["next"]
+
+
+def expected(entries, *, after=None, types=(), version="last") -> list:
+    """The TAXII filters (§3.4) over the whole collection: added after, of these types, the version wanted."""
+    entries = [e for e in entries if (after is None or e.added > after) and (not types or e.object.type in types)]
+    versions = {}
+    for entry in entries:
+        versions.setdefault(entry.id, []).append(entry.version)
+    pick = {"last": max, "first": min}.get(version)
+    return [json.loads(e.object.serialize()) for e in entries if pick is None or e.version == pick(versions[e.id])]
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limit(settings):
+    settings.TAXII_READ_RATE = "10000/m"
+
+
+@pytest.mark.parametrize("code", [None, "GBR", "FRA", "DEU"])
+def test_the_pages_concatenated_are_the_whole_collection_under_each_filter(played, client, code):
+    entries = stix.entries_for(played.exercise, code)
+    assert len(entries) > 12  # several pages of 3
+    middle = entries[len(entries) // 2].added
+    for params, want in (
+        ({}, expected(entries)),
+        ({"match[version]": "all"}, [json.loads(entry.object.serialize()) for entry in entries]),
+        ({"match[version]": "first"}, expected(entries, version="first")),
+        ({"added_after": middle.isoformat()}, expected(entries, after=middle)),
+        (
+            {"match[type]": "report,note,opinion,ipv4-addr"},
+            expected(entries, types=("report", "note", "opinion", "ipv4-addr")),
+        ),
+    ):
+        objects, _ = pull(client, played, code, **params)
+        assert objects == want, params
+    if code is None:  # staff see both versions of the downgraded Report and of the address
+        assert len(expected(entries, version="all")) > len(expected(entries))
+    manifest, _ = pull(client, played, code, "manifest")
+    assert [item["id"] for item in manifest] == [obj["id"] for obj in expected(entries)]
+
+
+def test_a_page_costs_no_more_queries_as_the_collection_grows(played, client):
+    pages, queries = pull(client, played, None)
+    for n in range(12):  # three times the injects, and more assessments
+        inject = _inject(played, "cyber" if n % 2 else "asat", f"More {n}", f"Beacons to 198.51.100.{n}, KARSLAND.")
+        if n % 3 == 0:
+            share(played, "GBR", inject, ["USA"], releasability="fvey")
+    more_pages, more_queries = pull(client, played, None)
+    assert len(more_pages) > 2 * len(pages) and len(more_queries) > 2 * len(queries)
+    # A budget whatever the size: the token, the journal, the rows' dates, and at most two batches of rows read
+    # (with their prefetches), the first page also the markings. Building the whole collection took 19.
+    assert max(queries) <= QUERY_BUDGET and max(more_queries) <= QUERY_BUDGET, (queries, more_queries)
+
+
+def test_each_page_builds_only_about_what_it_returns_not_the_whole_collection(played, client, monkeypatch):
+    built = []
+
+    class Report(stix2.Report):  # the library's Report, counted as it is built
+        def __init__(self, *args, **kwargs):
+            built.append(kwargs["id"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(stix2, "Report", Report)
+    for n in range(12):
+        _inject(played, "asat", f"More {n}", "A launch, KARSLAND.")
+    objects, queries = pull(client, played, None, limit=10)
+    reports = [obj for obj in objects if obj["type"] == "report"]
+    assert len(queries) >= 10 and len(reports) > 12
+    assert len(built) <= 3 * len(reports)  # building the whole collection per page: at least 10 x reports

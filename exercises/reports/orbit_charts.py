@@ -3,7 +3,8 @@
 The same drawing serves the page (an <img> of the SVG), the PDF (the SVG inlined in the report's HTML,
 which WeasyPrint draws) and the DOCX (PNG, which Word needs). Every function takes plain numbers (no
 querysets: exercises/pictures.py gathers them) and `fmt`: "svg" returns SVG text, with a <title> and a
-<desc> that state the picture's numbers for screen readers; "png" returns PNG bytes.
+<desc> that state the picture's numbers for screen readers; "png" returns PNG bytes; "img" (the PDF's) a
+charts.Picture, PNG with that title and description as its alt text.
 
 - encounter_plane: the conjunction seen along the relative velocity (the encounter or B-plane): the
   primary's hard-body circle at the origin, the miss vector to the secondary, and the combined 1σ and 3σ
@@ -28,9 +29,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse
 
 from exercises.orbits import assessment, collision
-from exercises.reports.charts import _figure, _margins, _render
+from exercises.reports.charts import _figure, _margins, _render, picture
 
-FORMATS = ("svg", "png")
+FORMATS = ("svg", "png", "img")
 ALLIED_COLOURS = ["#1d4ed8", "#b42318", "#027a48", "#b54708", "#6941c6", "#0e7090", "#c11574", "#475467"]
 
 
@@ -39,11 +40,13 @@ ALLIED_COLOURS = ["#1d4ed8", "#b42318", "#027a48", "#b54708", "#6941c6", "#0e709
 
 
 def _output(figure, fmt: str, title: str, description: str):
-    """SVG text with <title> and <desc> as the root's first children (role="img"), or PNG bytes."""
+    """SVG text with <title> and <desc> as the root's first children (role="img"), PNG bytes, or a Picture."""
     if fmt not in FORMATS:
-        raise ValueError(f"Unknown picture format {fmt!r}; use svg or png.")
+        raise ValueError(f"Unknown picture format {fmt!r}; use {', '.join(FORMATS)}.")
     if fmt == "png":
         return _render(figure, "png")
+    if fmt == "img":
+        return picture(figure, f"{title}. {description}")
     text = _render(figure, "svg").decode()
     start = text.index("<svg")
     end = text.index(">", start)

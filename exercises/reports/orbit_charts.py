@@ -1,10 +1,10 @@
 """Pictures of the orbits behind the injects, drawn server-side with matplotlib (Agg), from plain data.
 
-The same drawing serves the page (an <img> of the SVG), the PDF (the SVG inlined in the report's HTML,
-which WeasyPrint draws) and the DOCX (PNG, which Word needs). Every function takes plain numbers (no
-querysets: exercises/pictures.py gathers them) and `fmt`: "svg" returns SVG text, with a <title> and a
-<desc> that state the picture's numbers for screen readers; "png" returns PNG bytes; "img" (the PDF's) a
-charts.Picture, PNG with that title and description as its alt text.
+The same drawing serves the page (an <img> of the SVG), the HTML report (the SVG inlined), the PDF (an <img>
+of its PNG, alt text its title and description: WeasyPrint lays that out much faster) and the DOCX (PNG).
+Every function takes plain numbers (no querysets: exercises/pictures.py gathers them) and `fmt`: "svg"
+returns SVG text, with a <title> and a <desc> that state the picture's numbers for screen readers; "png"
+returns PNG bytes; "img" (the PDF's) a charts.Picture, PNG with that title and description as its alt text.
 
 - encounter_plane: the conjunction seen along the relative velocity (the encounter or B-plane): the
   primary's hard-body circle at the origin, the miss vector to the secondary, and the combined 1σ and 3σ

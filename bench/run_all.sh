@@ -54,6 +54,9 @@ declare -A RUNS=(
   [coalition-postgres-3]="$PY -m bench.coalition --db postgres --db-name conj_bench_reports -n 9"
   [reports-postgres-issue18-catalogue]="$PY -m bench.reports --db postgres --db-name conj_bench_reports"
   [reports-postgres-issue18-profiled-html]="$PY -m bench.reports --db postgres --db-name conj_bench_reports --profile --formats html --repeat 1"
+  # perf-report's after-runs (the -before ones: the same command at commit 5f8825b, interleaved with them)
+  [reports-postgres-perf-report-after-1]="$PY -m bench.reports --db postgres --db-name conj_perf_report --formats html pdf --repeat 2"
+  [reports-postgres-perf-report-after-2]="$PY -m bench.reports --db postgres --db-name conj_perf_report --formats html pdf --repeat 2"
   [manoeuvre-preview-postgres]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3"
   # After the preview's single visibility check (perf-preview): the same run plus the in-process CPU and queries. The
   # "-before-N" files are this command on the base commit 5f8825b's app (git archive, this bench script), interleaved.

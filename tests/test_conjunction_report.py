@@ -319,3 +319,32 @@ def test_an_asat_tests_debris_cloud_and_its_drafted_follow_ons_are_in_the_report
         assert f"{conjunction.primary.name} × {conjunction.secondary.name} — TCA {tca}" in section
     assert f"Gabbard diagram: {fragments} fragments of KRS-METEO 2" in section
     assert f"{fragments} fragments of KRS-METEO 2 in 25-km altitude bins" in section
+
+
+def test_the_pdf_carries_every_picture_as_an_image_with_the_svgs_text_and_the_html_keeps_inline_svg(flown):
+    """The HTML's pictures are inline SVG with their <title> and <desc>; the PDF's are <img> of PNG (WeasyPrint
+    lays those out in a fraction of the time) whose alt text is that same title and description."""
+    import re
+    from html import unescape
+
+    exercise = flown[0]
+    report = build_report(exercise)
+    page = documents.html(report)
+    for_pdf = documents.html(report, for_pdf=True)
+    figures = page.count('<figure class="chart">')
+    # 4 report charts, 3 coalition charts, 2 per conjunction section, 2 for the debris cloud
+    assert figures >= 4 + 2 + 2 and figures == for_pdf.count('<figure class="chart">')
+    assert page.count("<svg") == figures and "<img" not in page
+    assert "<svg" not in for_pdf and for_pdf.count('<img src="data:image/png;base64,') == figures
+    alts = [unescape(alt) for alt in re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]*)"', for_pdf)]
+    pictures = re.findall(r'<title id="[^"]+">([^<]+)</title><desc id="[^"]+">([^<]+)</desc>', page)
+    assert len(pictures) >= 4  # the conjunction's two pictures and the debris cloud's two
+    for title, desc in pictures:
+        assert f"{unescape(title)}. {unescape(desc)}" in alts
+    assert "Injects and responses per team" in alts and "Who shared with whom" in alts
+
+    reader = PdfReader(io.BytesIO(export(exercise, "pdf")))
+    # WeasyPrint lists the document's images in every page's resources: one of each
+    images = {image.name: image for pdf_page in reader.pages for image in pdf_page.images}
+    assert len(images) == figures
+    assert all(image.image.width > 300 and image.image.height > 150 for image in images.values())

@@ -257,3 +257,26 @@ def format_tca(exercise, conjunction):
     from exercises.models import format_exercise_time
 
     return format_exercise_time(exercise.exercise_time_of(conjunction.tca))
+
+
+def test_the_miss_distance_axis_labels_each_power_of_ten_and_grids_at_2_and_5_between(encounter):
+    """Its log axis as the default draws it (10⁻¹, 10⁰, 10¹ …), written as text rather than parsed as mathtext,
+    with unlabelled minor gridlines at 2 and 5 × each power only (each tick costs a layout at every draw)."""
+    allied, debris, _, _ = encounter
+    times, distances = range_series(allied, debris, TCA, minutes=10, step_seconds=2)
+    figure = orbit_charts.miss_distance_figure(
+        times, distances, TCA, primary="ALLIED-SAT 7", secondary="OBJECT 58213", tca_label="T+00:28:00"
+    )
+    figure.canvas.draw()
+    axis = figure.axes[0].yaxis
+    low, high = figure.axes[0].get_ylim()
+    majors = [t for t in axis.get_majorticklocs() if low <= t <= high]
+    labels = [label.get_text() for label in axis.get_ticklabels() if low <= label.get_position()[1] <= high]
+    exponents = [round(np.log10(t)) for t in majors]
+    assert len(majors) >= 2 and labels == [orbit_charts._power_of_ten(10.0**e) for e in exponents]
+    assert "10⁰" in labels or "10¹" in labels or "10²" in labels
+    assert not any("$" in label for label in labels)
+    minors = [t for t in axis.get_minorticklocs() if low <= t <= high]
+    assert minors and {round(t / 10.0 ** np.floor(np.log10(t) + 1e-9)) for t in minors} <= {2, 5}
+    assert not any(label.get_text() for label in axis.get_ticklabels(minor=True))
+    assert [orbit_charts._power_of_ten(v) for v in (1e-3, 1.0, 1e4, 3e2, 0)] == ["10⁻³", "10⁰", "10⁴", "", ""]

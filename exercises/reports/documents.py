@@ -34,7 +34,8 @@ def inline_svg(svg: bytes | str) -> str:
 
 
 def conjunction_pictures(report: Report, fmt: str = "svg") -> list[tuple]:
-    """[(section, {"encounter_plane": …, "miss_distance": …})] for the report's conjunctions (SVG inlined, or PNG)."""
+    """[(section, {"encounter_plane": …, "miss_distance": …})] for the report's conjunctions (SVG inlined, PNG, or
+    for the PDF a charts.Picture)."""
     if not report.conjunctions:
         return []
     pictures = []
@@ -45,7 +46,7 @@ def conjunction_pictures(report: Report, fmt: str = "svg") -> list[tuple]:
             )
             for key in orbit_pictures.CONJUNCTION_PICTURES
         }
-        pictures.append((section, {k: inline_svg(v) for k, v in drawn.items()} if fmt == "svg" else drawn))
+        pictures.append((section, _inlined(drawn, fmt)))
     return pictures
 
 
@@ -61,30 +62,37 @@ def debris_pictures(report: Report, fmt: str = "svg") -> list[tuple]:
             key: orbit_pictures.debris_picture(cloud.parent, key, fmt, fragments=cloud.fragment_objects)
             for key in orbit_pictures.DEBRIS_PICTURES
         }
-        pictures.append((cloud, {k: inline_svg(v) for k, v in drawn.items()} if fmt == "svg" else drawn))
+        pictures.append((cloud, _inlined(drawn, fmt)))
     return pictures
 
 
 def html(report: Report, *, for_pdf: bool = False, can_edit_plan: bool = False) -> str:
-    rendered = {key: inline_svg(svg) for key, svg in charts.render_all(report, "svg").items()}
+    """The report's HTML: its pictures inline SVG (with their title and description), or for the PDF
+    (`for_pdf`) <img> of PNG with the same text as alt (templates/reports/_picture.html): WeasyPrint lays out
+    a PNG in a fraction of the time it takes for an SVG's paths and text (docs/benchmarks.md, issue #18)."""
+    fmt = "img" if for_pdf else "svg"
     return render_to_string(
         "reports/aar.html",
         {
             "report": report,
-            "charts": rendered,
-            "conjunction_pictures": conjunction_pictures(report),
-            "debris_pictures": debris_pictures(report),
+            "charts": _inlined(charts.render_all(report, fmt), fmt),
+            "conjunction_pictures": conjunction_pictures(report, fmt),
+            "debris_pictures": debris_pictures(report, fmt),
             "for_pdf": for_pdf,
             "can_edit_plan": can_edit_plan,
             "coalition": report.coalition,
-            "coalition_charts": coalition_svgs(report.coalition),
+            "coalition_charts": _inlined(coalition_charts.render_all(report.coalition, fmt), fmt),
         },
     )
 
 
+def _inlined(drawn: dict, fmt: str) -> dict:
+    return {key: inline_svg(svg) for key, svg in drawn.items()} if fmt == "svg" else drawn
+
+
 def coalition_svgs(coalition) -> dict[str, str]:
     """The coalition charts, inline SVG by key (the report and the evaluation page)."""
-    return {key: inline_svg(svg) for key, svg in coalition_charts.render_all(coalition, "svg").items()}
+    return _inlined(coalition_charts.render_all(coalition, "svg"), "svg")
 
 
 def pdf(report: Report) -> bytes:

@@ -1,9 +1,10 @@
 """Pictures of the orbits behind the injects, drawn server-side with matplotlib (Agg), from plain data.
 
-The same drawing serves the page (an <img> of the SVG), the PDF (the SVG inlined in the report's HTML,
-which WeasyPrint draws) and the DOCX (PNG, which Word needs). Every function takes plain numbers (no
-querysets: exercises/pictures.py gathers them) and `fmt`: "svg" returns SVG text, with a <title> and a
-<desc> that state the picture's numbers for screen readers; "png" returns PNG bytes.
+The same drawing serves the page (an <img> of the SVG), the HTML report (the SVG inlined), the PDF (an <img>
+of its PNG, alt text its title and description: WeasyPrint lays that out much faster) and the DOCX (PNG).
+Every function takes plain numbers (no querysets: exercises/pictures.py gathers them) and `fmt`: "svg"
+returns SVG text, with a <title> and a <desc> that state the picture's numbers for screen readers; "png"
+returns PNG bytes; "img" (the PDF's) a charts.Picture, PNG with that title and description as its alt text.
 
 - encounter_plane: the conjunction seen along the relative velocity (the encounter or B-plane): the
   primary's hard-body circle at the origin, the miss vector to the secondary, and the combined 1σ and 3σ
@@ -26,11 +27,12 @@ from django.utils import formats
 from django.utils.translation import gettext
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from exercises.orbits import assessment, collision
-from exercises.reports.charts import _figure, _margins, _render
+from exercises.reports.charts import _figure, _margins, _render, picture
 
-FORMATS = ("svg", "png")
+FORMATS = ("svg", "png", "img")
 ALLIED_COLOURS = ["#1d4ed8", "#b42318", "#027a48", "#b54708", "#6941c6", "#0e7090", "#c11574", "#475467"]
 
 
@@ -39,11 +41,13 @@ ALLIED_COLOURS = ["#1d4ed8", "#b42318", "#027a48", "#b54708", "#6941c6", "#0e709
 
 
 def _output(figure, fmt: str, title: str, description: str):
-    """SVG text with <title> and <desc> as the root's first children (role="img"), or PNG bytes."""
+    """SVG text with <title> and <desc> as the root's first children (role="img"), PNG bytes, or a Picture."""
     if fmt not in FORMATS:
-        raise ValueError(f"Unknown picture format {fmt!r}; use svg or png.")
+        raise ValueError(f"Unknown picture format {fmt!r}; use {', '.join(FORMATS)}.")
     if fmt == "png":
         return _render(figure, "png")
+    if fmt == "img":
+        return picture(figure, f"{title}. {description}")
     text = _render(figure, "svg").decode()
     start = text.index("<svg")
     end = text.index(">", start)
@@ -213,6 +217,19 @@ def encounter_plane(
 # Miss distance around TCA
 
 
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _power_of_ten(value: float, _position=None) -> str:
+    """A log axis's major tick label: 10 to the power, or nothing where the tick is not a power of ten."""
+    if value <= 0:
+        return ""
+    exponent = round(math.log10(value))
+    if not math.isclose(value, 10.0**exponent, rel_tol=1e-6):
+        return ""
+    return f"10{str(exponent).translate(_SUPERSCRIPTS)}"
+
+
 def miss_distance_figure(times: list[datetime], distances_m, tca: datetime, *, primary: str, secondary: str, tca_label):
     minutes = np.array([(t - tca).total_seconds() / 60.0 for t in times])
     distances_km = np.asarray(distances_m, dtype=float) / 1000.0
@@ -221,6 +238,13 @@ def miss_distance_figure(times: list[datetime], distances_m, tca: datetime, *, p
     axes.plot(minutes, distances_km, color="#1d4ed8", linewidth=1.3, label=gettext("Range"))
     axes.axvline(0, color="#b42318", linestyle="--", linewidth=1, label=f"TCA {tca_label}")
     axes.set_yscale("log")
+    # Minor gridlines at 2 and 5 × each power of ten (not at every multiple, unlabelled): each minor tick is a tick
+    # object with its label to lay out at every draw; 8 a decade were half of the picture's time (issue #18).
+    axes.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+    axes.yaxis.set_minor_formatter(NullFormatter())
+    # 10⁻³ … 10⁴ in plain text (Unicode superscripts), as the default formatter draws them, without its mathtext:
+    # parsing "$\\mathdefault{10^{-3}}$" for each label was a third of the picture's time.
+    axes.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
     axes.set_xlabel(gettext("Minutes from TCA (%(time)s)") % {"time": tca_label})
     axes.set_ylabel(gettext("Distance between the objects (km)"))
     axes.grid(alpha=0.3, which="both")

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from exercises import orbit_errors
 from exercises.forms import TechniquesField
 from exercises.models import (
     Classification,
@@ -530,7 +531,7 @@ class SpaceObjectForm(PlainLabels, forms.Form):
 
 def _field_problem(error) -> str:
     """An orbit's problem, named by its OMM or TLE field (a code, never translated)."""
-    return gettext("%(field)s: %(message)s") % {"field": error.field, "message": error.message}
+    return gettext("%(field)s: %(message)s") % {"field": error.field, "message": orbit_errors.in_language(error)}
 
 
 def object_initial(space_object) -> dict:

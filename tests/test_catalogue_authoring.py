@@ -127,3 +127,37 @@ def test_an_old_file_without_a_catalogue_still_imports(library):
     del data["catalogue"], data["orbit_epoch"]
     copy = scenarios.import_scenario({**data, "name": "Old"})
     assert copy.injects.count() == 3 and not copy.catalogue.exists()
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("fr", ["TLE line 1 : la somme de contrôle ne correspond pas", "tours/jour n’est pas une orbite terrestre"]),
+        ("en-gb", ["TLE line 1: checksum does not match", "40.0 rev/day is not an Earth orbit (0.05 to 20)"]),
+    ],
+)
+def test_the_orbit_problems_read_in_the_planners_language(planner, settings, language, expected):
+    """exercises/orbits/ imports nothing of Django; its messages are translated where the editor shows them."""
+    _user, client = planner
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    scenario = small_scenario()
+    bad_tle = client.post(
+        f"/scenarios/{scenario.pk}/catalogue/new/",
+        {
+            "name": "ZARYA",
+            "object_type": "payload",
+            "hard_body_radius_m": "10",
+            "orbit_source": "tle",
+            "tle": ISS_TLE.replace("2927", "2928"),
+        },
+    )
+    fields = {k: v for k, v in circular("X", EPOCH, 550, 53).as_dict().items() if k != "object_name"}
+    fields["mean_motion"] = "40"
+    bad_fields = client.post(
+        f"/scenarios/{scenario.pk}/catalogue/new/",
+        {"name": "X", "object_type": "payload", "hard_body_radius_m": "5", "orbit_source": "fields", **fields},
+    )
+    assert bad_tle.status_code == bad_fields.status_code == 400
+    assert expected[0] in bad_tle.content.decode()
+    assert expected[1] in bad_fields.content.decode()
+    assert not scenario.catalogue.exists()

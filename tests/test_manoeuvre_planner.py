@@ -505,3 +505,16 @@ def test_the_states_sent_on_reconnect_carry_the_manoeuvres(planner, django_captu
         html = fragments.team_state(participant) if participant.is_player else fragments.control_state(participant)
         assert 'id="manoeuvre-feed"' in html
         assert (f'id="manoeuvre-{manoeuvre.pk}"' in html) is has_it, participant
+
+
+def test_a_french_players_burn_over_budget_is_refused_in_french(planner, settings):
+    """The budget check is exercises/orbits/manoeuvre.py's, which imports nothing of Django."""
+    client = client_for(planner.usa.user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    reply = client.post(
+        reverse("plan-manoeuvre", args=[planner.exercise.pk, planner.conjunction.pk]),
+        form_data(in_track="25"),
+        HTTP_HX_REQUEST="true",
+    )
+    assert reply.status_code == 400
+    assert "dépassent le budget restant de 20.00 m/s" in reply.content.decode()

@@ -21,13 +21,29 @@ _NDOT_UNITS = 1036800.0 / math.pi  # rev/day^2 per rad/min^2 (SGP4.cpp)
 _NDDOT_UNITS = 2985984000.0 / 2.0 / math.pi
 
 
-class ElementsError(ValueError):
+def gettext_noop(message: str) -> str:
+    """Marks a message for the French catalogue: makemessages reads `gettext_noop("…")` here as in the app.
+    This package imports nothing of Django; the app shows the message in the reader's language
+    (exercises/orbit_errors.py)."""
+    return message
+
+
+class Explained(ValueError):
+    """An error whose message is a template and its values (`template % values`), naming the field at fault,
+    so that the app can show it in the reader's language."""
+
+    def __init__(self, field: str, template: str, values: dict):
+        self.field, self.template, self.values = field, template, values
+        self.message = template % values if values else template
+        super().__init__(self.message)
+
+
+class ElementsError(Explained):
     """Elements that cannot be used, naming the field at fault."""
 
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    def __init__(self, field: str, message: str, **values):
+        super().__init__(field, message, values)
+        self.args = (f"{field}: {self.message}",)
 
 
 @dataclass(frozen=True)
@@ -88,7 +104,7 @@ class MeanElements:
         for name, kind, required in _FIELDS:
             if name not in lowered or lowered[name] in (None, ""):
                 if required:
-                    raise ElementsError(name.upper(), "is missing")
+                    raise ElementsError(name.upper(), gettext_noop("is missing"))
                 continue
             raw = lowered[name]
             try:
@@ -103,7 +119,9 @@ class MeanElements:
             except ElementsError:
                 raise
             except (TypeError, ValueError):
-                raise ElementsError(name.upper(), f"{raw!r} is not a valid {kind.__name__}") from None
+                raise ElementsError(
+                    name.upper(), gettext_noop("%(raw)s is not a valid %(kind)s"), raw=repr(raw), kind=kind.__name__
+                ) from None
         return cls(**fields)
 
     def with_name(self, object_name: str) -> MeanElements:
@@ -130,25 +148,39 @@ _FIELDS = [
 def check(elements: MeanElements) -> None:
     """Raise ElementsError naming the first field out of its physical range."""
     if not elements.object_name.strip():
-        raise ElementsError("OBJECT_NAME", "is empty")
+        raise ElementsError("OBJECT_NAME", gettext_noop("is empty"))
     if elements.epoch.tzinfo is None:
-        raise ElementsError("EPOCH", "must be in UTC")
+        raise ElementsError("EPOCH", gettext_noop("must be in UTC"))
     for name in ("mean_motion", "eccentricity", "inclination", "ra_of_asc_node", "arg_of_pericenter", "mean_anomaly"):
         if not math.isfinite(getattr(elements, name)):
-            raise ElementsError(name.upper(), "is not a finite number")
+            raise ElementsError(name.upper(), gettext_noop("is not a finite number"))
     if not 0.05 < elements.mean_motion < 20:
-        raise ElementsError("MEAN_MOTION", f"{elements.mean_motion} rev/day is not an Earth orbit (0.05 to 20)")
+        raise ElementsError(
+            "MEAN_MOTION",
+            gettext_noop("%(value)s rev/day is not an Earth orbit (0.05 to 20)"),
+            value=elements.mean_motion,
+        )
     if not 0 <= elements.eccentricity < 1:
-        raise ElementsError("ECCENTRICITY", f"{elements.eccentricity} must be at least 0 and below 1")
+        raise ElementsError(
+            "ECCENTRICITY", gettext_noop("%(value)s must be at least 0 and below 1"), value=elements.eccentricity
+        )
     if not 0 <= elements.inclination <= 180:
-        raise ElementsError("INCLINATION", f"{elements.inclination}° must be between 0 and 180")
+        raise ElementsError(
+            "INCLINATION", gettext_noop("%(value)s° must be between 0 and 180"), value=elements.inclination
+        )
     for name in ("ra_of_asc_node", "arg_of_pericenter", "mean_anomaly"):
         if not -360 <= getattr(elements, name) <= 360:
-            raise ElementsError(name.upper(), f"{getattr(elements, name)}° must be between -360 and 360")
+            raise ElementsError(
+                name.upper(), gettext_noop("%(value)s° must be between -360 and 360"), value=getattr(elements, name)
+            )
     if elements.perigee_km < 80:
-        raise ElementsError("ECCENTRICITY", f"the perigee ({elements.perigee_km:.0f} km) is inside the atmosphere")
+        raise ElementsError(
+            "ECCENTRICITY",
+            gettext_noop("the perigee (%(perigee).0f km) is inside the atmosphere"),
+            perigee=elements.perigee_km,
+        )
     if elements.norad_cat_id < 0 or elements.norad_cat_id > 339999999:
-        raise ElementsError("NORAD_CAT_ID", "must be a catalogue number from 0 to 339999999")
+        raise ElementsError("NORAD_CAT_ID", gettext_noop("must be a catalogue number from 0 to 339999999"))
 
 
 def format_epoch(epoch: datetime) -> str:
@@ -166,7 +198,7 @@ def parse_epoch(raw) -> datetime:
         try:
             parsed = datetime.strptime(text.split(".")[0], "%Y-%jT%H:%M:%S")
         except ValueError:
-            raise ElementsError("EPOCH", f"{raw!r} is not an ISO 8601 UTC time") from None
+            raise ElementsError("EPOCH", gettext_noop("%(raw)s is not an ISO 8601 UTC time"), raw=repr(raw)) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -174,18 +206,18 @@ def parse_tle(line1: str, line2: str, name: str = "") -> MeanElements:
     """A two-line element set (with an optional name line given apart)."""
     line1, line2 = line1.strip(), line2.strip()
     if not line1.startswith("1 ") or len(line1) < 64:
-        raise ElementsError("TLE line 1", "must start with '1 ' and hold 69 characters")
+        raise ElementsError("TLE line 1", gettext_noop("must start with '1 ' and hold 69 characters"))
     if not line2.startswith("2 ") or len(line2) < 63:
-        raise ElementsError("TLE line 2", "must start with '2 ' and hold 69 characters")
+        raise ElementsError("TLE line 2", gettext_noop("must start with '2 ' and hold 69 characters"))
     for number, line in ((1, line1), (2, line2)):
         if len(line) >= 69 and line[68].isdigit() and _tle_checksum(line[:68]) != int(line[68]):
-            raise ElementsError(f"TLE line {number}", "checksum does not match")
+            raise ElementsError(f"TLE line {number}", gettext_noop("checksum does not match"))
     try:
         satrec = Satrec.twoline2rv(line1, line2)
     except Exception as error:  # sgp4 raises ValueError and friends with its own texts
         raise ElementsError("TLE", str(error)) from None
     if satrec.error:
-        raise ElementsError("TLE", f"sgp4 refused the element set (error {satrec.error})")
+        raise ElementsError("TLE", gettext_noop("sgp4 refused the element set (error %(code)s)"), code=satrec.error)
     # the two parts apart: their sum (about 2.4e6 days) holds only ~20 microseconds of resolution
     epoch = _SGP4_EPOCH0 + timedelta(days=satrec.jdsatepoch - 2433281.5) + timedelta(days=satrec.jdsatepochF)
     intl = line1[9:17].strip()
@@ -255,7 +287,11 @@ def state_at(elements: MeanElements, moment: datetime) -> tuple[np.ndarray, np.n
     error, r, v = to_satrec(elements).sgp4(jd, fr)
     if error:
         raise ElementsError(
-            "EPOCH", f"SGP4 cannot propagate {elements.object_name} to {moment:%Y-%m-%d %H:%M} (error {error})"
+            "EPOCH",
+            gettext_noop("SGP4 cannot propagate %(name)s to %(moment)s (error %(code)s)"),
+            name=elements.object_name,
+            moment=f"{moment:%Y-%m-%d %H:%M}",
+            code=error,
         )
     return np.array(r), np.array(v)
 
@@ -360,7 +396,7 @@ def from_state(
         trial_r = trial_r + (r - r_fit)
         trial_v = trial_v + (v - v_fit)
     if best is None:
-        raise ElementsError("STATE", f"no SGP4 elements reproduce the state of {object_name}")
+        raise ElementsError("STATE", gettext_noop("no SGP4 elements reproduce the state of %(name)s"), name=object_name)
     return best
 
 

@@ -14,16 +14,14 @@ from datetime import datetime
 import numpy as np
 
 from .collision import rtn_basis
-from .elements import MeanElements, from_state, state_at
+from .elements import Explained, MeanElements, from_state, gettext_noop, state_at
 
 
-class BurnError(ValueError):
+class BurnError(Explained):
     """A burn that cannot be planned, naming the field at fault ("time", "delta_v")."""
 
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+    def __init__(self, field: str, message: str, **values):
+        super().__init__(field, message, values)
 
 
 def delta_v_cost_m_s(delta_v_rtn_m_s) -> float:
@@ -38,23 +36,32 @@ def check_burn(at: datetime, tca: datetime, delta_v_rtn, budget_m_s: float) -> N
     no more than the remaining budget (m/s).
     """
     if at.tzinfo is None:
-        raise BurnError("time", "The burn time must be in UTC.")
+        raise BurnError("time", gettext_noop("The burn time must be in UTC."))
     if at >= tca:
         raise BurnError(
             "time",
-            f"The burn at {at:%Y-%m-%d %H:%M:%S} UTC is after the time of closest approach ({tca:%H:%M:%S} UTC).",
+            gettext_noop("The burn at %(burn)s UTC is after the time of closest approach (%(tca)s UTC)."),
+            burn=f"{at:%Y-%m-%d %H:%M:%S}",
+            tca=f"{tca:%H:%M:%S}",
         )
     try:
         components = [float(x) for x in delta_v_rtn]
     except (TypeError, ValueError):
         raise BurnError(
-            "delta_v", "The delta-v must be three numbers in m/s (radial, in-track, cross-track)."
+            "delta_v", gettext_noop("The delta-v must be three numbers in m/s (radial, in-track, cross-track).")
         ) from None
     if len(components) != 3 or not all(math.isfinite(x) for x in components):
-        raise BurnError("delta_v", "The delta-v must be three finite numbers in m/s (radial, in-track, cross-track).")
+        raise BurnError(
+            "delta_v", gettext_noop("The delta-v must be three finite numbers in m/s (radial, in-track, cross-track).")
+        )
     cost = delta_v_cost_m_s(components)
     if cost > budget_m_s:
-        raise BurnError("delta_v", f"The burn's {cost:.2f} m/s is over the remaining budget of {budget_m_s:.2f} m/s.")
+        raise BurnError(
+            "delta_v",
+            gettext_noop("The burn's %(cost).2f m/s is over the remaining budget of %(budget).2f m/s."),
+            cost=cost,
+            budget=budget_m_s,
+        )
 
 
 def apply_burn(elements: MeanElements, at: datetime, delta_v_rtn_m_s: tuple[float, float, float]) -> MeanElements:

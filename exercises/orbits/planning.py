@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from .collision import rtn_basis
-from .elements import MU_KM3_S2, ElementsError, MeanElements, from_state, julian, state_at, to_satrec
+from .elements import MU_KM3_S2, ElementsError, MeanElements, from_state, gettext_noop, julian, state_at, to_satrec
 from .screening import Encounter, make_encounter, minima_in_window
 
 DEFAULT_HEADING_OFFSET_DEG = 60.0  # crossing angle in the local horizontal when neither inclination nor speed is given
@@ -38,7 +38,7 @@ def crossing_state(
     since both velocities are nearly horizontal; an in-track miss is mostly removed on a crossing orbit).
     """
     if inclination is not None and relative_speed_km_s is not None:
-        raise ElementsError("inclination", "give the inclination or the relative speed, not both")
+        raise ElementsError("inclination", gettext_noop("give the inclination or the relative speed, not both"))
     rp, vp = state_at(primary, tca)
     basis = rtn_basis(rp, vp)
     miss = basis.T @ (np.asarray(miss_rtn_m, dtype=float) / 1000.0)
@@ -56,7 +56,7 @@ def _velocity(rs, vp, inclination, relative_speed_km_s):
     up = rs / np.linalg.norm(rs)
     east = np.cross([0.0, 0.0, 1.0], up)
     if np.linalg.norm(east) < 1e-9:
-        raise ElementsError("tca", "the primary is over a pole at TCA: choose another time")
+        raise ElementsError("tca", gettext_noop("the primary is over a pole at TCA: choose another time"))
     east /= np.linalg.norm(east)
     north = np.cross(up, east)
     speed = math.sqrt(MU_KM3_S2 / np.linalg.norm(rs))
@@ -72,8 +72,12 @@ def _velocity(rs, vp, inclination, relative_speed_km_s):
         if abs(ratio) > 1:
             raise ElementsError(
                 "inclination",
-                f"an orbit inclined {inclination}° never reaches the latitude {math.degrees(math.acos(cos_lat)):.1f}° "
-                "where the primary is at TCA",
+                gettext_noop(
+                    "an orbit inclined %(inclination)s° never reaches the latitude %(latitude).1f° where the primary "
+                    "is at TCA"
+                ),
+                inclination=inclination,
+                latitude=math.degrees(math.acos(cos_lat)),
             )
         options = [math.asin(ratio), math.pi - math.asin(ratio)]
         return max((velocity(h) for h in options), key=lambda v: float(np.linalg.norm(v - vp)))
@@ -85,8 +89,12 @@ def _velocity(rs, vp, inclination, relative_speed_km_s):
             high = math.sqrt(speed**2 + vp @ vp + 2 * speed * c)
             raise ElementsError(
                 "relative_speed_km_s",
-                f"{relative_speed_km_s} km/s is not reachable on a circular crossing orbit here "
-                f"({low:.2f} to {high:.2f} km/s)",
+                gettext_noop(
+                    "%(speed)s km/s is not reachable on a circular crossing orbit here (%(low).2f to %(high).2f km/s)"
+                ),
+                speed=relative_speed_km_s,
+                low=low,
+                high=high,
             )
         return velocity(primary_heading + math.acos(cosine))
     return velocity(primary_heading + math.radians(DEFAULT_HEADING_OFFSET_DEG))
@@ -136,7 +144,12 @@ def plant_encounter(
         or abs((encounter.tca - tca).total_seconds()) > 1.0
         or abs(encounter.miss_distance_m - miss) > 1.0
     ):
-        raise ElementsError("epoch", f"the planted orbit of {name} does not keep the encounter from {epoch:%Y-%m-%d}")
+        raise ElementsError(
+            "epoch",
+            gettext_noop("the planted orbit of %(name)s does not keep the encounter from %(epoch)s"),
+            name=name,
+            epoch=f"{epoch:%Y-%m-%d}",
+        )
     return elements
 
 

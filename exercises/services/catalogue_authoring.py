@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext, ngettext
 
+from exercises import orbit_errors
 from exercises.models import ObjectType, Scenario, ScenarioSpaceObject, Team
 from exercises.services import Conflict, ServiceError, audit
 
@@ -93,7 +94,7 @@ def elements_from_omm(name: str, text: str):
     try:
         elements = parse_omm(text or "")
     except MessageError as error:
-        raise ElementsError(error.field, error.message) from None
+        raise ElementsError(error.field, error.template, **error.values) from None
     return elements.with_name(name) if name else elements
 
 
@@ -196,7 +197,7 @@ def clean_object(raw: dict, teams: dict | None = None) -> tuple[dict, list[tuple
         try:
             values["elements"] = elements_from_fields(name or "?", elements).with_name(name or "?").as_dict()
         except ElementsError as error:
-            problems.append((f"elements.{error.field}", error.message))
+            problems.append((f"elements.{error.field}", orbit_errors.in_language(error)))
             values["elements"] = None
     if not problems:
         problems += model_problems(values)

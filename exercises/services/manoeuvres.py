@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from exercises import fragments, realtime, selectors
+from exercises import fragments, orbit_errors, realtime, selectors
 from exercises.models import Conjunction, Manoeuvre, Participant, Response, SpaceObject, format_exercise_time
 from exercises.scenario_time import parse_scenario_time
 from exercises.services import Conflict, ServiceError, audit, current_exercise
@@ -270,7 +270,9 @@ def _outcome(exercise, participant, space_object, conjunction, burn_at, componen
                 gettext("The burn at %(burn)s is not before the time of closest approach (%(tca)s).")
                 % {"burn": format_exercise_time(burn_exercise_time), "tca": tca},
             ) from None
-        raise ManoeuvreError("delta_v", gettext("Delta-v: %(error)s") % {"error": error.message}) from None
+        raise ManoeuvreError(
+            "delta_v", gettext("Delta-v: %(error)s") % {"error": orbit_errors.in_language(error)}
+        ) from None
     before = space_object.mean_elements()
     secondary = conjunction.secondary
     after = manoeuvre.apply_burn(before, burn_orbit_time, delta_v)

@@ -57,6 +57,16 @@ def marker(n: int) -> str:
     return f"BM{RUN_ID}x{n:04d}"
 
 
+def median_of_runs(runs: list[dict]) -> dict:
+    """The median over runs of each path's p50/p99/max (app, baseline) and of the p99 ratio."""
+    median = {
+        kind: {key: statistics.median(run[kind][key] for run in runs) for key in ("p50", "p99", "max")}
+        for kind in ("app", "baseline")
+    }
+    median["p99_ratio"] = statistics.median(run["p99_ratio"] for run in runs)
+    return median
+
+
 def log(*parts) -> None:
     print(time.strftime("%H:%M:%S"), *parts, file=sys.stderr, flush=True)
 

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import random
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -218,11 +217,7 @@ def main():
             runs.append(asyncio.run(load(server, made.pk, players, conjunctions, args.previews)))
         results["server_errors"] = server.log_errors()[:20]
     results["runs"] = runs
-    results["median"] = {
-        kind: {key: statistics.median(run[kind][key] for run in runs) for key in ("p50", "p99", "max")}
-        for kind in ("app", "baseline")
-    }
-    results["median"]["p99_ratio"] = statistics.median(run["p99_ratio"] for run in runs)
+    results["median"] = harness.median_of_runs(runs)
     results["met"] = results["median"]["app"]["p99"] <= TARGET_MS
     if args.in_process:
         log(f"manoeuvre: {args.in_process} previews in process")

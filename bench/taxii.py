@@ -15,7 +15,6 @@ pages 1, 10 and 50. Target: p99 per page ≤ 2× the baseline's; queries per pag
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -143,11 +142,7 @@ def main():
             runs.append(pull(server, exercise, secret, path))
         results["server_errors"] = server.log_errors()[:20]
     results["runs"] = runs
-    results["median"] = {
-        kind: {key: statistics.median(run[kind][key] for run in runs) for key in ("p50", "p99", "max")}
-        for kind in ("app", "baseline")
-    }
-    results["median"]["p99_ratio"] = statistics.median(run["p99_ratio"] for run in runs)
+    results["median"] = harness.median_of_runs(runs)
     pages = [value["queries"] for key, value in results["queries"].items() if key.startswith("page_")]
     results["queries_constant"] = len(set(pages)) == 1
     results["met"] = results["median"]["p99_ratio"] <= RATIO_TARGET and results["queries_constant"]

@@ -240,8 +240,13 @@ CHARTS = {
 }
 
 
-def render_all(report, fmt: str = "svg") -> dict:
-    """Each chart by key: SVG or PNG bytes, or ("img") a Picture for the PDF, its alt text the chart's name."""
+def render_charts(charts: dict, data, fmt: str = "svg") -> dict:
+    """Each chart of `charts` ({key: (name, draw)}) drawn from `data`, by key: SVG or PNG bytes, or ("img") a
+    Picture for the PDF, its alt text the chart's name."""
     if fmt == "img":
-        return {key: picture(draw(report), str(name)) for key, (name, draw) in CHARTS.items()}
-    return {key: _render(draw(report), fmt) for key, (_, draw) in CHARTS.items()}
+        return {key: picture(draw(data), str(name)) for key, (name, draw) in charts.items()}
+    return {key: _render(draw(data), fmt) for key, (_, draw) in charts.items()}
+
+
+def render_all(report, fmt: str = "svg") -> dict:
+    return render_charts(CHARTS, report, fmt)

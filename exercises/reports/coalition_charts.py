@@ -7,7 +7,7 @@ from django.utils.translation import gettext, gettext_lazy
 from matplotlib.figure import Figure
 
 from exercises.models import Classification
-from exercises.reports.charts import _figure, _grid_edges, _margins, _render, _shaded_cells, picture
+from exercises.reports.charts import _figure, _grid_edges, _margins, _shaded_cells, render_charts
 
 COLOURS = ["#1d4ed8", "#b91c1c", "#047857", "#a16207", "#7c3aed", "#0e7490", "#be185d", "#4d7c0f"]
 CLASSIFICATION_LABELS = dict(Classification.choices)
@@ -123,7 +123,4 @@ CHARTS = {
 
 
 def render_all(coalition, fmt: str = "svg") -> dict:
-    """Each chart by key: SVG or PNG bytes, or ("img") a Picture for the PDF, its alt text the chart's name."""
-    if fmt == "img":
-        return {key: picture(draw(coalition), str(name)) for key, (name, draw) in CHARTS.items()}
-    return {key: _render(draw(coalition), fmt) for key, (_, draw) in CHARTS.items()}
+    return render_charts(CHARTS, coalition, fmt)

@@ -152,10 +152,6 @@ else:
 # once per this many seconds per exercise, after the commit, on a worker thread (exercises/realtime.py).
 COALESCE_SECONDS = 1.0
 
-# The pages of one team (or exercise control) share the counts their sync reports are checked against
-# for this many seconds per process (exercises/selectors.settled_item_counts); 0 counts for every report.
-SYNC_COUNTS_SECONDS = 5.0
-
 # A socket refreshes its presence row at the first sync report this long after it last wrote it: every
 # other report at the page's 30 s, at most 45 s + one report interval apart (105 s in a background tab
 # that the browser lets report once a minute), inside presence.PRESENCE_TIMEOUT (150 s).

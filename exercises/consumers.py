@@ -28,7 +28,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from redis.exceptions import RedisError
 
 from exercises import fragments, realtime, selectors
@@ -184,8 +184,8 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         The page reports how many items it shows. In one trip to a worker thread the socket is
         authorized again, as at connect (the user may have lost their role, or been moved to another
         team: then the socket closes), its connection marked as seen (at most every PRESENCE_REFRESH_SECONDS),
-        and the page's counts compared with the database's (shared by the pages of its audience for
-        SYNC_COUNTS_SECONDS: selectors.settled_item_counts). Then the groups are re-joined (a
+        and the page's counts compared with the database's (of the items older than PUSH_GRACE). Then the
+        groups are re-joined (a
         restarted Redis has forgotten them, and memberships expire: settings.CHANNEL_LAYERS'
         group_expiry), and only when the page lacks items is the whole current state rendered, after
         the re-join, and sent again.
@@ -222,7 +222,7 @@ class ExerciseSocket(AsyncWebsocketConsumer):
         self.presence_written_at = presence.seen_if_due(
             participant=participant, channel_name=self.channel_name, written_at=self.presence_written_at
         )
-        settled = selectors.settled_item_counts(participant, grace=PUSH_GRACE)
+        settled = selectors.item_counts(participant, settled_before=timezone.now() - PUSH_GRACE)
         short = any(not isinstance(page_counts.get(feed), int) or page_counts[feed] < n for feed, n in settled.items())
         if short and receiving and not self.short_while_receiving:
             self.short_while_receiving = True

@@ -4,8 +4,6 @@ One place decides who sees what: a player sees only what was released to their t
 and their own team's responses; facilitators and evaluators see the whole exercise.
 """
 
-import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,7 +11,6 @@ from statistics import median
 
 from django.conf import settings
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q
-from django.utils import timezone
 from django.utils.translation import gettext
 
 from exercises.models import (
@@ -519,37 +516,6 @@ def item_counts(participant: Participant, *, settled_before=None) -> dict:
         if settled_before is not None:
             items = items.filter(**{f"{created}__lte": settled_before})
         counts[feed] = items.count()
-    return counts
-
-
-# Audience → (time.monotonic() when counted, the counts): the sync check's counts, shared in this process.
-_settled_counts: dict[tuple, tuple[float, dict]] = {}
-_settled_counts_guard = threading.Lock()
-
-
-def settled_item_counts(participant: Participant, *, grace: timedelta) -> dict:
-    """item_counts of the items older than `grace`, for the pages' sync reports.
-
-    The counts depend only on what the participant may see (their team's, or the whole exercise for
-    staff), so the pages of one audience share them for settings.SYNC_COUNTS_SECONDS in this process:
-    200 pages report every 30 s, and four counts each were a tenth of the fan-out's p99
-    (docs/benchmarks.md). Counts a few seconds old can only be lower than the database's (the feeds
-    grow), so a page is never sent the state for them; one that lacks an item newer than the shared
-    counts is found at its next report."""
-    audience = (participant.exercise_id, participant.team_id) if participant.is_player else (participant.exercise_id,)
-    now = time.monotonic()
-    max_age = settings.SYNC_COUNTS_SECONDS
-    with _settled_counts_guard:
-        counted = _settled_counts.get(audience)
-    if counted is not None and now - counted[0] < max_age:
-        return counted[1]
-    counts = item_counts(participant, settled_before=timezone.now() - grace)
-    if max_age:
-        with _settled_counts_guard:
-            if len(_settled_counts) > 1000:  # exercises and teams long gone
-                for key in [key for key, (at, _) in _settled_counts.items() if now - at >= max_age]:
-                    del _settled_counts[key]
-            _settled_counts[audience] = (now, counts)
     return counts
 
 

@@ -15,4 +15,3 @@ WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests only
 SECURE_SSL_REDIRECT = False  # the test servers speak plain http
 SECURE_HSTS_SECONDS = 0
-SYNC_COUNTS_SECONDS = 0  # every sync report counts afresh; tests/test_sockets.py checks the shared counts of production

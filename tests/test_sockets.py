@@ -362,40 +362,6 @@ def test_a_sync_report_closes_a_socket_whose_team_changed_behind_its_back(runnin
     run(scenario)
 
 
-def test_the_pages_of_one_audience_share_the_counts_their_sync_reports_are_checked_against(running, settings):
-    """200 pages report every 30 s: within SYNC_COUNTS_SECONDS a team's (or control's) pages share one count."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from exercises import selectors
-    from exercises.consumers import PUSH_GRACE
-    from exercises.models import Inject, Release
-
-    settings.SYNC_COUNTS_SECONDS = 60
-    release_inject(inject=running.usa_only, by=running.facilitator)
-    settled = timezone.now() - PUSH_GRACE - timedelta(seconds=1)
-    Release.objects.update(released_at=settled)
-    Inject.objects.filter(pk=running.usa_only.pk).update(released_at=settled)
-
-    def counts_of(user):
-        participant = selectors.participation(user, running.exercise.pk)
-        with CaptureQueriesContext(connection) as queries:
-            counts = selectors.settled_item_counts(participant, grace=PUSH_GRACE)
-        return counts, len(queries)
-
-    usa, counted = counts_of(running.usa_player)
-    assert usa["injects"] == 1 and counted > 0
-    assert counts_of(running.usa_player) == (usa, 0), "another page of the team reads the shared counts"
-    gbr, counted = counts_of(running.gbr_player)
-    assert gbr["injects"] == 0 and counted > 0, "each team has its own counts"
-    staff, counted = counts_of(running.facilitator)
-    assert staff["released"] == 1 and counted > 0
-    assert counts_of(running.evaluator) == (staff, 0), "facilitators and evaluators see the same exercise"
-
-    settings.SYNC_COUNTS_SECONDS = 0
-    assert counts_of(running.usa_player)[1] > 0, "with 0 every report counts afresh"
-
-
 def test_a_push_reaches_the_socket_while_the_thread_sensitive_worker_is_busy(running):
     """Forwarding a fragment runs on the event loop alone. Channels' own dispatch first closes stale database
     connections on its one thread-sensitive worker thread, per socket and message: behind a busy worker

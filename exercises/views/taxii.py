@@ -30,7 +30,7 @@ from django_ratelimit.core import is_ratelimited
 
 from exercises import stix
 from exercises.models import AuditEvent
-from exercises.services import ServiceError, api_tokens, stix_import
+from exercises.services import ServiceError, api_tokens, stix_import, stix_objects
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
@@ -252,10 +252,11 @@ def _filters(request) -> stix.Filters:
 
 
 def _db_page(request, exercise, audience, *, object_id=None) -> tuple[list, str | None]:
-    """One page of the collection, read and built in the database's order (stix.page_for), and its cursor."""
+    """One page of the collection, read from the stored objects (stix.page_for), and its cursor."""
     filters = _filters(request)
     if object_id:
         filters = dataclasses.replace(filters, ids=frozenset({object_id}))
+    stix_objects.store_new(exercise)
     entries = stix.page_for(exercise, audience, filters)
     page = entries[: filters.limit]
     token = None
@@ -278,7 +279,7 @@ def _paged_response(page, token, body_key, render):
 
 
 def _serialised(entry) -> dict:
-    return json.loads(entry.object.serialize())
+    return json.loads(entry.body)
 
 
 @taxii_view("GET", "POST")
@@ -323,11 +324,11 @@ def object_detail(request, participant, exercise_id, collection_uuid, object_id)
 def object_versions(request, participant, exercise_id, collection_uuid, object_id):
     exercise = _exercise(participant, exercise_id)
     audience = _collection(participant, str(collection_uuid))
-    entries = [entry for entry in stix.entries_for(exercise, audience) if entry.id == object_id]
-    if not entries:
+    stix_objects.store_new(exercise)
+    versions = stix.versions_of(exercise, audience, object_id)
+    if not versions:
         raise TaxiiError(404, "No such object", f"{object_id} is not in this collection.")
-    versions = sorted({_timestamp(entry.version) for entry in entries})
-    return taxii_response({"more": False, "versions": versions})
+    return taxii_response({"more": False, "versions": [_timestamp(version) for version in versions]})
 
 
 def _add_objects(request, participant, exercise, audience):

@@ -1099,6 +1099,10 @@ class StixObject(models.Model):
     added = models.DateTimeField(help_text="TAXII's date_added: when it entered the collections.")
     inject = models.ForeignKey(Inject, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     assessment = models.ForeignKey(SharedAssessment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    comment = models.ForeignKey("AssessmentComment", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    acknowledgement = models.ForeignKey(
+        "AssessmentAcknowledgement", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     statement_ref = models.CharField(max_length=80, blank=True, help_text="Its statement marking definition's id.")
     tlp_ref = models.CharField(max_length=80, blank=True, help_text="Its TLP marking definition's id.")
     body = models.TextField(help_text="The object as JSON.")

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import stix2
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Max, Min, Q
 from django.utils import translation
 
 from exercises import coalition, selectors
@@ -651,49 +651,57 @@ class Stored:
     body: str
 
 
-def _version_filter(filters: Filters, visible) -> Q:
-    """match[version] (TAXII 2.1 §3.4.1) among the versions of each id in the collection added after added_after."""
-    same = visible.filter(stix_id=OuterRef("stix_id"))
-    if filters.added_after is not None:
-        same = same.filter(added__gt=filters.added_after)
-    wanted = Q(pk__in=[])
-    for want in filters.versions:
-        if want == "all":
-            return Q()
-        if want == "last":
-            wanted |= ~Exists(same.filter(version__gt=OuterRef("version")))
-        elif want == "first":
-            wanted |= ~Exists(same.filter(version__lt=OuterRef("version")))
-        else:
-            wanted |= Q(version=want)
-    return wanted
+def _keeps(filters: Filters, version: datetime, first: datetime, last: datetime) -> bool:
+    """match[version] (TAXII 2.1 §3.4.1) for a version of an id whose versions after added_after span first..last."""
+    return any(
+        want == "all"
+        or (want == "last" and version == last)
+        or (want == "first" and version == first)
+        or want == version
+        for want in filters.versions
+    )
 
 
 def page_for(exercise, team: str | None, filters: Filters) -> list[Stored]:
     """The first filters.limit + 1 objects of the audience's collection (a team's Combined Picture, or staff's whole
-    exercise) that pass `filters`, in order of date added and id: entries_for's list, read from the stored objects
-    in one query. The same object stored from two sources (an address two injects released at once name) once."""
+    exercise) that pass `filters`, in order of date added and id: entries_for's list, read from the stored objects.
+    Two queries: the rows in order from the cursor (a quarter more than the page, for the versions match[version]
+    drops), and the first and last version of their ids. The same object stored from two sources (an address two
+    injects released at once name) once."""
     visible = selectors.stix_objects(viewer(exercise, team))
     rows = visible
     if filters.cursor is not None:
         added, after_id = filters.cursor
         rows = rows.filter(Q(added__gt=added) | Q(added=added, stix_id__gt=after_id))
+    later = visible
     if filters.added_after is not None:
-        rows = rows.filter(added__gt=filters.added_after)
+        rows, later = rows.filter(added__gt=filters.added_after), later.filter(added__gt=filters.added_after)
     if filters.ids:
         rows = rows.filter(stix_id__in=filters.ids)
     if filters.types:
         rows = rows.filter(type__in=filters.types)
-    rows = rows.filter(_version_filter(filters, visible)).order_by("added", "stix_id", "version", "-source")
-    rows = rows.values_list("stix_id", "added", "version", "body")
-    page, seen, start, want = [], set(), 0, filters.limit + 1
+    rows = rows.order_by("added", "stix_id", "version", "-source").values_list("stix_id", "added", "version", "body")
+    want = filters.limit + 1
+    page, seen, start, size = [], set(), 0, want + want // 4
     while len(page) < want:
-        chunk = list(rows[start : start + want])
+        chunk = list(rows[start : start + size])
+        spans = {}
+        if "all" not in filters.versions:
+            ids = {object_id for object_id, *_ in chunk}
+            spans = {
+                object_id: (first, last)
+                for object_id, first, last in later.filter(stix_id__in=ids)
+                .order_by()
+                .values("stix_id")
+                .annotate(first=Min("version"), last=Max("version"))
+                .values_list("stix_id", "first", "last")
+            }
         for object_id, added, version, body in chunk:
-            if (object_id, version) not in seen:
-                seen.add((object_id, version))
-                page.append(Stored(object_id, added, version, body))
-        if len(chunk) < want:
+            if (object_id, version) in seen or not _keeps(filters, version, *spans.get(object_id, (version, version))):
+                continue
+            seen.add((object_id, version))
+            page.append(Stored(object_id, added, version, body))
+        if len(chunk) < size:
             break
         start += len(chunk)
     return page[:want]

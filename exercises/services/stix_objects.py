@@ -10,7 +10,7 @@ assessment.shared, ...), like a cache: storing them is not an event of the exerc
 """
 
 from django.db import transaction
-from django.db.models import CharField, Value
+from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 
 from exercises import selectors, stix
@@ -25,21 +25,38 @@ from exercises.models import (
 
 
 def _missing(exercise) -> list[str]:
-    """The sources (StixObject.source) of the exercise that have no objects stored yet: one query."""
-    stored = StixObject.objects.filter(exercise=exercise).values("source")
+    """The sources (StixObject.source) of the exercise that have no objects stored yet: one query, each kind of
+    source an anti-join on the stored rows' key to it (an index each)."""
+    stored = StixObject.objects.filter(exercise=exercise)
+    here = OuterRef("pk")
 
-    def keyed(queryset, prefix: str, field: str = "pk"):
-        key = Concat(Value(prefix), Cast(field, CharField()), output_field=CharField())
-        return queryset.order_by().annotate(key=key).exclude(key__in=stored).values_list("key", flat=True)
+    def unstored(queryset, prefix: str, rows):
+        key = Concat(Value(prefix), Cast("pk", CharField()), output_field=CharField())
+        return queryset.order_by().filter(~Exists(rows)).annotate(key=key).values_list("key", flat=True)
 
-    control = Exercise.objects.filter(pk=exercise.pk).order_by().annotate(key=Value("control", CharField()))
+    def unstored_key(queryset, key):
+        named = queryset.order_by().annotate(key=key)
+        return named.filter(~Exists(stored.filter(source=OuterRef("key")))).values_list("key", flat=True)
+
     return list(
-        keyed(Inject.objects.filter(exercise=exercise, released_at__isnull=False), "inject:").union(
-            keyed(SharedAssessment.objects.filter(exercise=exercise), "assessment:"),
-            keyed(AssessmentComment.objects.filter(assessment__exercise=exercise), "comment:"),
-            keyed(AssessmentAcknowledgement.objects.filter(assessment__exercise=exercise), "ack:"),
-            keyed(exercise.teams.all(), "team:", "code"),
-            control.exclude(key__in=stored).values_list("key", flat=True),
+        unstored(
+            Inject.objects.filter(exercise=exercise, released_at__isnull=False), "inject:", stored.filter(inject=here)
+        ).union(
+            unstored(
+                SharedAssessment.objects.filter(exercise=exercise),
+                "assessment:",
+                stored.filter(assessment=here, comment__isnull=True, acknowledgement__isnull=True),
+            ),
+            unstored(
+                AssessmentComment.objects.filter(assessment__exercise=exercise), "comment:", stored.filter(comment=here)
+            ),
+            unstored(
+                AssessmentAcknowledgement.objects.filter(assessment__exercise=exercise),
+                "ack:",
+                stored.filter(acknowledgement=here),
+            ),
+            unstored_key(exercise.teams.all(), Concat(Value("team:"), "code", output_field=CharField())),
+            unstored_key(Exercise.objects.filter(pk=exercise.pk), Value("control", CharField())),
             all=True,
         )
     )
@@ -112,6 +129,7 @@ TLP_IDS = frozenset(stix.TLP2_IDS.values())
 
 def _row(exercise, entry, *, inject: int | None = None, assessment: int | None = None) -> StixObject:
     refs = list(getattr(entry.object, "object_marking_refs", None) or [])
+    kind, _, pk = entry.source.partition(":")
     return StixObject(
         exercise=exercise,
         source=entry.source,
@@ -121,6 +139,8 @@ def _row(exercise, entry, *, inject: int | None = None, assessment: int | None =
         added=entry.added,
         inject_id=inject,
         assessment_id=assessment,
+        comment_id=int(pk) if kind == "comment" else None,
+        acknowledgement_id=int(pk) if kind == "ack" else None,
         statement_ref=next((ref for ref in refs if ref not in TLP_IDS), ""),
         tlp_ref=next((ref for ref in refs if ref in TLP_IDS), ""),
         body=entry.object.serialize(),

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
@@ -265,21 +265,30 @@ def _db_page(request, exercise, audience, *, object_id=None) -> tuple[list, str 
     return page, token
 
 
+def _page_headers(page) -> dict:
+    if not page:
+        return {}
+    return {
+        "X-TAXII-Date-Added-First": _timestamp(page[0].added),
+        "X-TAXII-Date-Added-Last": _timestamp(page[-1].added),
+    }
+
+
 def _paged_response(page, token, body_key, render):
     body = {"more": token is not None, body_key: [render(entry) for entry in page]}
     if token:
         body["next"] = token
-    headers = {}
-    if page:
-        headers = {
-            "X-TAXII-Date-Added-First": _timestamp(page[0].added),
-            "X-TAXII-Date-Added-Last": _timestamp(page[-1].added),
-        }
-    return taxii_response(body, headers=headers)
+    return taxii_response(body, headers=_page_headers(page))
 
 
-def _serialised(entry) -> dict:
-    return json.loads(entry.body)
+def _objects_response(page, token) -> HttpResponse:
+    """An envelope of stored objects: their JSON as it was stored, in the envelope's list unparsed."""
+    head = json.dumps({"more": token is not None, **({"next": token} if token else {})})
+    content = f'{head[:-1]}, "objects": [{",".join(entry.body for entry in page)}]}}'
+    response = HttpResponse(content, content_type=TAXII)
+    for name, value in _page_headers(page).items():
+        response[name] = value
+    return response
 
 
 @taxii_view("GET", "POST")
@@ -289,7 +298,7 @@ def objects(request, participant, exercise_id, collection_uuid):
     if request.method == "POST":
         return _add_objects(request, participant, exercise, audience)
     page, token = _db_page(request, exercise, audience)
-    return _paged_response(page, token, "objects", _serialised)
+    return _objects_response(page, token)
 
 
 @taxii_view("GET")
@@ -317,7 +326,7 @@ def object_detail(request, participant, exercise_id, collection_uuid, object_id)
     page, token = _db_page(request, exercise, audience, object_id=object_id)
     if not page and "next" not in request.GET:
         raise TaxiiError(404, "No such object", f"{object_id} is not in this collection.")
-    return _paged_response(page, token, "objects", _serialised)
+    return _objects_response(page, token)
 
 
 @taxii_view("GET")

@@ -1114,6 +1114,7 @@ class StixObject(models.Model):
         indexes = [
             models.Index(fields=["exercise", "added", "stix_id"], name="stix_object_page"),
             models.Index(fields=["exercise", "stix_id", "version"], name="stix_object_versions"),
+            models.Index(fields=["exercise", "type"], name="stix_object_types"),
         ]
 
     def __str__(self):

@@ -119,9 +119,11 @@ def test_a_page_costs_the_same_queries_whatever_the_page_and_the_size(played, cl
             share(played, "GBR", inject, ["USA"], releasability="fvey")
     more_pages, more_queries = pull(client, played, None)
     assert len(more_pages) > 2 * len(pages) and len(more_queries) > 2 * len(queries)
-    # the first page after the new releases and shares also stores their objects; every other page is one number:
-    # the token, the journal of the request, what has no objects stored yet, the page
-    assert len(set(queries)) == 1 and len(set(more_queries[1:])) == 1 and more_queries[1] == queries[0]
+    # every page that follows a `next` cursor is one number: the token, the collections, the page's rows and their
+    # versions, the journal of the request; the first page of a read also asks whether anything is not stored,
+    # and after the new releases and shares stores their objects
+    assert len(set(queries[1:] + more_queries[1:])) == 1, (queries, more_queries)
+    assert queries[0] == queries[1] + 1 and more_queries[0] > queries[0]
     assert more_pages == expected(stix.entries_for(played.exercise))  # what was stored since is in it, in order
 
 
@@ -152,3 +154,20 @@ def test_storing_again_what_is_stored_changes_nothing(played):
     sources = list(StixObject.objects.filter(exercise=played.exercise).values_list("source", flat=True).distinct())
     stix_objects._store(played.exercise, sources)  # two readers storing the same at once: the constraint keeps one
     assert StixObject.objects.filter(exercise=played.exercise).count() == stored
+
+
+def test_a_read_stores_what_is_new_and_its_next_pages_go_on_through_what_was_stored(played, client):
+    participant = Participant.objects.get(exercise=played.exercise, user=played.facilitator)
+    _, secret = create_token(participant=participant, name="reader")
+    path = reverse("taxii-objects", args=[played.exercise.pk, collection_id(played.exercise.pk, None)])
+    headers = {"Accept": TAXII, "Authorization": f"Bearer {secret}"}
+    first = client.get(path, {"limit": 5}, headers=headers).json()
+    late = _inject(played, "asat", "Released during the read", "A launch, KARSLAND.")
+    seen, cursor = [], first["next"]
+    while cursor:
+        body = client.get(path, {"limit": 50, "next": cursor}, headers=headers).json()
+        seen += [obj["name"] for obj in body["objects"] if obj["type"] == "report"]
+        cursor = body.get("next")
+    assert late.title not in seen  # not stored when the read began
+    again = client.get(path, {"match[type]": "report", "limit": 100}, headers=headers).json()
+    assert late.title in [obj["name"] for obj in again["objects"]]  # the next read stores and finds it

@@ -67,9 +67,15 @@ class _Count(Subquery):
     output_field = IntegerField()
 
 
+# Each source is stored with exactly one object of these types: an inject's or assessment's Report (a downgraded
+# share's is another version of it, another row), a comment's Note, an acknowledgement's Opinion, an Identity.
+HEADS = ("report", "note", "opinion", "identity")
+
+
 def _all_stored(exercise) -> bool:
     """Whether every source of the exercise has its objects stored: its sources counted against the stored
-    rows' distinct sources, in one query (sources are never deleted once released or shared)."""
+    sources (their heads), in one query. Released injects, shares, comments and acknowledgements are never
+    deleted, so more sources than heads means some are not stored yet."""
     sources = (
         Inject.objects.filter(exercise=exercise, released_at__isnull=False),
         SharedAssessment.objects.filter(exercise=exercise),
@@ -77,12 +83,12 @@ def _all_stored(exercise) -> bool:
         AssessmentAcknowledgement.objects.filter(assessment__exercise=exercise),
         exercise.teams.all(),
     )
-    stored = StixObject.objects.filter(exercise=exercise).exclude(source="marking").order_by().values("source")
+    heads = StixObject.objects.filter(exercise=exercise, type__in=HEADS)
     counts = Exercise.objects.filter(pk=exercise.pk).values_list(
-        *(_Count(queryset.order_by().values("pk")) for queryset in sources), _Count(stored.distinct())
+        *(_Count(queryset.order_by().values("pk")) for queryset in (*sources, heads))
     )
-    *numbers, stored_sources = counts.get()
-    return stored_sources >= sum(numbers) + 1  # and exercise control's identity
+    *numbers, stored = counts.get()
+    return stored >= sum(numbers) + 1  # and exercise control's identity
 
 
 def store_new(exercise) -> int:

@@ -252,11 +252,14 @@ def _filters(request) -> stix.Filters:
 
 
 def _db_page(request, exercise, audience, *, object_id=None) -> tuple[list, str | None]:
-    """One page of the collection, read from the stored objects (stix.page_for), and its cursor."""
+    """One page of the collection, read from the stored objects (stix.page_for), and its cursor. A read (a page
+    without `next`) first stores what was released or shared since the last; the pages that follow its `next`
+    cursor go on through the stored objects."""
     filters = _filters(request)
     if object_id:
         filters = dataclasses.replace(filters, ids=frozenset({object_id}))
-    stix_objects.store_new(exercise)
+    if filters.cursor is None:
+        stix_objects.store_new(exercise)
     entries = stix.page_for(exercise, audience, filters)
     page = entries[: filters.limit]
     token = None

@@ -384,18 +384,21 @@ def assessments_to_export(participant: Participant):
     )
 
 
-def stix_objects(participant: Participant):
+def stix_objects(participant: Participant, *, markings: bool = True):
     """The stored STIX objects (StixObject) of the participant's TAXII collection. A player's team: those of the
     injects released to it and of the assessments it shared or received (with their comments and
-    acknowledgements), every identity, and the marking definitions those carry. Staff: every one of the exercise."""
+    acknowledgements), every identity, and the marking definitions those carry (`markings` False: without the
+    marking definitions). Staff: every one of the exercise."""
     rows = StixObject.objects.filter(exercise_id=participant.exercise_id)
     if not participant.is_player:
-        return rows
+        return rows if markings else rows.exclude(type="marking-definition")
     item = (
         Q(inject__in=visible_to(participant, Release.objects.all()).values("inject_id"))
         | Q(assessment__in=visible_to(participant, SharedAssessment.objects.all()).values("pk"))
         | Q(type="identity")
     )
+    if not markings:
+        return rows.filter(item)
     items = rows.filter(item)
     carried = Q(stix_id__in=items.values("statement_ref")) | Q(stix_id__in=items.values("tlp_ref"))
     return rows.filter(item | (Q(type="marking-definition") & carried))

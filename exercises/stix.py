@@ -668,12 +668,17 @@ def page_for(exercise, team: str | None, filters: Filters) -> list[Stored]:
     Two queries: the rows in order from the cursor (a quarter more than the page, for the versions match[version]
     drops), and the first and last version of their ids. The same object stored from two sources (an address two
     injects released at once name) once."""
-    visible = selectors.stix_objects(viewer(exercise, team))
-    rows = visible
+    audience = viewer(exercise, team)
+    # the marking definitions are added first, at MARKINGS_CREATED: a page that starts later has none of them;
+    # and each has one version, so the versions below are looked up without them
+    starts = max(
+        (bound for bound in (filters.cursor and filters.cursor[0], filters.added_after) if bound), default=None
+    )
+    rows = selectors.stix_objects(audience, markings=starts is None or starts <= MARKINGS_CREATED)
     if filters.cursor is not None:
         added, after_id = filters.cursor
         rows = rows.filter(Q(added__gt=added) | Q(added=added, stix_id__gt=after_id))
-    later = visible
+    later = selectors.stix_objects(audience, markings=False)
     if filters.added_after is not None:
         rows, later = rows.filter(added__gt=filters.added_after), later.filter(added__gt=filters.added_after)
     if filters.ids:
@@ -697,7 +702,8 @@ def page_for(exercise, team: str | None, filters: Filters) -> list[Stored]:
                 .values_list("stix_id", "first", "last")
             }
         for object_id, added, version, body in chunk:
-            if (object_id, version) in seen or not _keeps(filters, version, *spans.get(object_id, (version, version))):
+            span = spans.get(object_id, (version, version))  # a marking definition: its one version
+            if (object_id, version) in seen or not _keeps(filters, version, *span):
                 continue
             seen.add((object_id, version))
             page.append(Stored(object_id, added, version, body))

@@ -1081,6 +1081,46 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
 
+class StixObject(models.Model):
+    """One STIX object of an exercise's Combined Picture as the TAXII collections serve it, serialized once.
+
+    Built by exercises/stix_store.py from what it is about (`source`: a released inject, a shared assessment, a
+    comment, an acknowledgement, the exercise's identities, a marking), the first time a collection is read after
+    that was released or shared; never edited afterwards (an inject cannot change once released, nor a share,
+    comment or acknowledgement once made). Derived data like a cache: what a collection holds is decided when
+    it is read, by the selectors' visibility applied to the source (inject, assessment), not stored here.
+    """
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=40, help_text="What it was built from: inject:12, assessment:5, team:USA, ...")
+    stix_id = models.CharField(max_length=120)
+    type = models.CharField(max_length=40)
+    version = models.DateTimeField(help_text="Its modified time (created, or date added, if it has none).")
+    added = models.DateTimeField(help_text="TAXII's date_added: when it entered the collections.")
+    inject = models.ForeignKey(Inject, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    assessment = models.ForeignKey(SharedAssessment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    comment = models.ForeignKey("AssessmentComment", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    acknowledgement = models.ForeignKey(
+        "AssessmentAcknowledgement", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    statement_ref = models.CharField(max_length=80, blank=True, help_text="Its statement marking definition's id.")
+    tlp_ref = models.CharField(max_length=80, blank=True, help_text="Its TLP marking definition's id.")
+    body = models.TextField(help_text="The object as JSON.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["exercise", "source", "stix_id", "version"], name="stix_object_once")
+        ]
+        indexes = [
+            models.Index(fields=["exercise", "added", "stix_id"], name="stix_object_page"),
+            models.Index(fields=["exercise", "stix_id", "version"], name="stix_object_versions"),
+            models.Index(fields=["exercise", "type"], name="stix_object_types"),
+        ]
+
+    def __str__(self):
+        return f"{self.stix_id} ({self.source})"
+
+
 class LanguagePreference(models.Model):
     """The language a user picked (the masthead's picker): it wins over their team's language and the
     browser's (exercises.selectors.user_language)."""

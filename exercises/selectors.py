@@ -15,8 +15,6 @@ from django.utils.translation import gettext
 
 from exercises.models import (
     Acknowledgement,
-    AssessmentAcknowledgement,
-    AssessmentComment,
     AuditEvent,
     Conjunction,
     Exercise,
@@ -32,6 +30,7 @@ from exercises.models import (
     Response,
     SharedAssessment,
     SpaceObject,
+    StixObject,
     format_exercise_time,
 )
 
@@ -372,37 +371,6 @@ def assessments_for(participant: Participant):
     )
 
 
-# The TAXII pages' reads (stix.page_for): when each visible item was added, as values, from a date on.
-
-
-def inject_release_times(participant: Participant, *, since=None):
-    """(inject id, the inject's released_at) of every release the participant may see, from `since` on."""
-    rows = visible_to(participant, Release.objects.all())
-    if since is not None:
-        rows = rows.filter(inject__released_at__gte=since)
-    return rows.order_by("-released_at", "-id").values_list("inject_id", "inject__released_at")
-
-
-def assessment_activity_times(participant: Participant, *, since=None):
-    """(assessment id, date) of every visible assessment's share, comments and acknowledgements, from `since` on."""
-    visible = visible_to(participant, SharedAssessment.objects.all())
-    dated = [
-        (visible, "pk", "shared_at"),
-        (AssessmentComment.objects.filter(assessment__in=visible.values("pk")), "assessment_id", "written_at"),
-        (
-            AssessmentAcknowledgement.objects.filter(assessment__in=visible.values("pk")),
-            "assessment_id",
-            "acknowledged_at",
-        ),
-    ]
-    rows = []
-    for queryset, key, at in dated:
-        if since is not None:
-            queryset = queryset.filter(**{f"{at}__gte": since})
-        rows += queryset.order_by().values_list(key, at)
-    return rows
-
-
 def assessments_to_export(participant: Participant):
     """assessments_for without what the STIX objects do not read (the comments' and acknowledgements' teams
     and authors: their ids are on the rows)."""
@@ -413,22 +381,24 @@ def assessments_to_export(participant: Participant):
     )
 
 
-def assessment_share_times(participant: Participant):
-    """(assessment id, shared_at) of every assessment the participant may see."""
-    return visible_to(participant, SharedAssessment.objects.all()).order_by().values_list("pk", "shared_at")
-
-
-def released_cyber_texts(participant: Participant):
-    """(released_at, text) of every cyberattack inject released to the participant (staff: to any team)."""
-    released = visible_to(participant, Release.objects.all()).values("inject_id")
-    return Inject.objects.filter(pk__in=released, kind=InjectKind.CYBER).order_by().values_list("released_at", "text")
-
-
-def marked_items(participant: Participant):
-    """Every released inject and shared assessment the participant may see, with what their markings read."""
-    released = visible_to(participant, Release.objects.all()).values("inject_id")
-    yield from Inject.objects.filter(pk__in=released).order_by().prefetch_related("teams", "releasable_to")
-    yield from visible_to(participant, SharedAssessment.objects.all()).order_by().prefetch_related("releasable_to")
+def stix_objects(participant: Participant, *, markings: bool = True):
+    """The stored STIX objects (StixObject) of the participant's TAXII collection. A player's team: those of the
+    injects released to it and of the assessments it shared or received (with their comments and
+    acknowledgements), every identity, and the marking definitions those carry (`markings` False: without the
+    marking definitions). Staff: every one of the exercise."""
+    rows = StixObject.objects.filter(exercise_id=participant.exercise_id)
+    if not participant.is_player:
+        return rows if markings else rows.exclude(type="marking-definition")
+    item = (
+        Q(inject__in=visible_to(participant, Release.objects.all()).values("inject_id"))
+        | Q(assessment__in=visible_to(participant, SharedAssessment.objects.all()).values("pk"))
+        | Q(type="identity")
+    )
+    if not markings:
+        return rows.filter(item)
+    items = rows.filter(item)
+    carried = Q(stix_id__in=items.values("statement_ref")) | Q(stix_id__in=items.values("tlp_ref"))
+    return rows.filter(item | (Q(type="marking-definition") & carried))
 
 
 def sharing_matrix(exercise: Exercise) -> dict:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import stix2
+from django.db.models import Max, Min, Q
 from django.utils import translation
 
 from exercises import coalition, selectors
@@ -201,6 +202,7 @@ class Entry:
 
     object: object
     added: datetime
+    source: str = ""  # what it was built from (StixObject.source): set where one item's objects are built
 
     @property
     def id(self) -> str:
@@ -226,7 +228,7 @@ def inject_report_id(inject) -> str:
     return stix_id("report", "inject", inject.pk)
 
 
-def _identities(exercise) -> list:
+def identities(exercise) -> list:
     refs = OPEN.refs()
     objects = [
         stix2.Identity(
@@ -516,6 +518,7 @@ def assessment_objects(assessment, version: Version, structured: dict | None = N
                     object_marking_refs=refs,
                 ),
                 comment.written_at,
+                f"comment:{comment.pk}",
             )
         )
     for ack in assessment.acknowledgements.all():
@@ -534,6 +537,7 @@ def assessment_objects(assessment, version: Version, structured: dict | None = N
                     object_marking_refs=refs,
                 ),
                 ack.acknowledged_at,
+                f"ack:{ack.pk}",
             )
         )
     return entries
@@ -569,9 +573,10 @@ def _assessment_report(assessment, version: Version, structured, refs) -> list[E
         object_marking_refs=refs,
         **extra,
     )
-    entries = [Entry(report, assessment.shared_at)]
+    source = f"assessment:{assessment.pk}"
+    entries = [Entry(report, assessment.shared_at, source)]
     if artifact is not None:
-        entries.append(Entry(artifact, assessment.shared_at))
+        entries.append(Entry(artifact, assessment.shared_at, source))
     return entries
 
 
@@ -589,7 +594,7 @@ def entries_for(exercise, team: str | None = None) -> list[Entry]:
     audience = viewer(exercise, team)
     control_id = control_identity_id(exercise.pk)
     markings = {OPEN}
-    entries = [Entry(identity, exercise.created_at) for identity in _identities(exercise)]
+    entries = [Entry(identity, exercise.created_at) for identity in identities(exercise)]
     seen = set()
     for release in selectors.releases(audience):  # a team: its own releases; staff: every team's
         inject = release.inject
@@ -621,7 +626,7 @@ def bundle_for(exercise, team: str | None = None) -> stix2.Bundle:
     )
 
 
-# Paging in the database (TAXII objects and manifest) ---------------------------------------------
+# The TAXII collections: pages of the stored objects (StixObject, exercises/services/stix_objects.py) -----------
 
 
 @dataclass(frozen=True)
@@ -635,124 +640,80 @@ class Filters:
     versions: tuple = ("last",)
     limit: int = 100
 
-    def passes(self, entry: Entry) -> bool:
-        return (
-            (self.cursor is None or (entry.added, entry.id) > self.cursor)
-            and (self.added_after is None or entry.added > self.added_after)
-            and (not self.ids or entry.id in self.ids)
-            and (not self.types or entry.object.type in self.types)
-        )
 
-    def keeps(self, version: datetime, versions: list[datetime]) -> bool:
-        """match[version] for an entry among its id's versions (sorted) in the collection after added_after."""
-        for want in self.versions:
-            if want == "all" or (want == "last" and version == versions[-1]):
-                return True
-            if (want == "first" and version == versions[0]) or (isinstance(want, datetime) and version == want):
-                return True
-        return False
+@dataclass(frozen=True)
+class Stored:
+    """A stored STIX object of a collection page: its id, date added, version and JSON."""
+
+    id: str
+    added: datetime
+    version: datetime
+    body: str
 
 
-@functools.cache
-def _sco_id(kind: str, value: str) -> str:
-    """The deterministic id stix2 gives an inject's IPv4 address or file (its value or SHA-256)."""
-    if kind == "ipv4-addr":
-        return stix2.IPv4Address(value=value).id
-    return stix2.File(hashes={"SHA-256": value}).id
+def _keeps(filters: Filters, version: datetime, first: datetime, last: datetime) -> bool:
+    """match[version] (TAXII 2.1 §3.4.1) for a version of an id whose versions after added_after span first..last."""
+    return any(
+        want == "all"
+        or (want == "last" and version == last)
+        or (want == "first" and version == first)
+        or want == version
+        for want in filters.versions
+    )
 
 
-def _version_index(audience, filters: Filters, versions: dict) -> dict[str, list[datetime]]:
-    """The versions, after added_after, of the ids that may have more than one in the collection: an
-    assessment's Report re-shared downgraded (or imported twice), and the IPv4 addresses and files of cyber
-    injects (one id per value). Values only: no STIX object is built. Every other id has one version."""
-    after = filters.added_after
-    found: dict[str, set] = {}
-    for pk, shared_at in selectors.assessment_share_times(audience):
-        if after is None or shared_at > after:
-            found.setdefault(versions[pk].id, set()).add(versions[pk].modified)
-    for released_at, text in selectors.released_cyber_texts(audience):
-        if after is None or released_at > after:
-            for kind, value in indicators_of_compromise(text):
-                found.setdefault(_sco_id(kind, value), set()).add(released_at)
-    return {object_id: sorted(times) for object_id, times in found.items() if len(times) > 1}
-
-
-def _markings(audience) -> set:
-    """Every marking of the audience's items (for the marking definitions, as entries_for finds them)."""
-    return {OPEN} | {Marking.of(item) for item in selectors.marked_items(audience)}
-
-
-def _batch(dates: list, events: dict, start: int, size: int) -> list:
-    """Whole dates from dates[start] on, holding at least `size` events."""
-    end, count = start, 0
-    while end < len(dates) and count < size:
-        count += len(events[dates[end]])
-        end += 1
-    return dates[start:end]
-
-
-@translation.override("en-gb")  # a file programs read: English whatever the user's language
-def page_for(exercise, team: str | None, filters: Filters) -> list[Entry]:
-    """The first filters.limit + 1 entries of entries_for(exercise, team) that pass `filters` (the same objects,
-    in the same order), building only those: what was added is read (as values) in order of date added from the
-    cursor (or added_after) on, and built a batch of dates at a time until the page is full. One batch (a
-    constant number of queries) fills a page unless the filters drop most of what is read."""
+def page_for(exercise, team: str | None, filters: Filters) -> list[Stored]:
+    """The first filters.limit + 1 objects of the audience's collection (a team's Combined Picture, or staff's whole
+    exercise) that pass `filters`, in order of date added and id: entries_for's list, read from the stored objects.
+    Two queries: the rows in order from the cursor (a quarter more than the page, for the versions match[version]
+    drops), and the first and last version of their ids. The same object stored from two sources (an address two
+    injects released at once name) once."""
     audience = viewer(exercise, team)
-    bounds = [bound for bound in (filters.cursor and filters.cursor[0], filters.added_after) if bound is not None]
-    lower = max(bounds, default=None)
-    events: dict[datetime, list[tuple]] = {}  # date added → what was added then: (entries_for's order, kind, pk)
-    for at, order, kind in ((MARKINGS_CREATED, 0, "markings"), (exercise.created_at, 1, "identities")):
-        if lower is None or at >= lower:
-            events.setdefault(at, []).append((order, kind, None))
-    seen = set()
-    for inject_id, released_at in selectors.inject_release_times(audience, since=lower):
-        if inject_id not in seen:
-            seen.add(inject_id)
-            events.setdefault(released_at, []).append((2, "inject", inject_id))
-    for assessment_id, at in selectors.assessment_activity_times(audience, since=lower):
-        events.setdefault(at, []).append((3, "assessment", assessment_id))
-    versions = assessment_versions(exercise.pk)
-    index = _version_index(audience, filters, versions)
-    control_id = control_identity_id(exercise.pk)
-    structured = None
-    kept: dict[tuple, Entry] = {}
-    dates, start, read = sorted(events), 0, 0
-    size = filters.limit // 4 + 1  # a first guess: most rows give several objects (an inject's Report, ...)
-    while start < len(dates):
-        batch_dates = _batch(dates, events, start, size)
-        start += len(batch_dates)
-        read += sum(len(events[at]) for at in batch_dates)
-        todo = sorted((event for at in batch_dates for event in events[at]), key=lambda event: event[0])
-        batch = []
-        kinds = {kind for _order, kind, _pk in todo}
-        if "markings" in kinds:
-            definitions = {d.id: d for marking in _markings(audience) for d in marking.definitions()}
-            batch += [Entry(definition, MARKINGS_CREATED) for definition in definitions.values()]
-        if "identities" in kinds:
-            batch += [Entry(identity, exercise.created_at) for identity in _identities(exercise)]
-        inject_ids = {pk for _order, kind, pk in todo if kind == "inject"}
-        if inject_ids:
-            done = set()
-            for release in selectors.releases(audience).filter(inject_id__in=inject_ids):
-                inject = release.inject
-                if inject.pk not in done:
-                    done.add(inject.pk)
-                    batch += [Entry(obj, inject.released_at) for obj in inject_objects(inject, control_id)]
-        in_batch = set(batch_dates)
-        assessment_ids = {pk for _order, kind, pk in todo if kind == "assessment"}
-        if assessment_ids:
-            structured = imported_structured(exercise.pk) if structured is None else structured
-            for assessment in selectors.assessments_to_export(audience).filter(pk__in=assessment_ids):
-                batch += assessment_objects(
-                    assessment, versions[assessment.pk], structured.get(assessment.pk), at=in_batch
-                )
-        for entry in sorted(batch, key=lambda entry: (entry.added, entry.id)):
-            if entry.added not in in_batch or not filters.passes(entry) or (entry.id, entry.version) in kept:
-                continue  # an assessment's objects added at another date are read at that date
-            if filters.keeps(entry.version, index.get(entry.id, [entry.version])):
-                kept[(entry.id, entry.version)] = entry
-        if len(kept) > filters.limit:
-            break  # every date still to read is later than the page's entries
-        # the next batch: as many rows as the page still needs at the rate the rows so far gave, and a quarter more
-        size = (filters.limit + 1 - len(kept)) * read * 5 // (4 * max(len(kept), 1)) + 1
-    return sorted(kept.values(), key=lambda entry: (entry.added, entry.id))[: filters.limit + 1]
+    # the marking definitions are added first, at MARKINGS_CREATED: a page that starts later has none of them;
+    # and each has one version, so the versions below are looked up without them
+    starts = max(
+        (bound for bound in (filters.cursor and filters.cursor[0], filters.added_after) if bound), default=None
+    )
+    rows = selectors.stix_objects(audience, markings=starts is None or starts <= MARKINGS_CREATED)
+    if filters.cursor is not None:
+        added, after_id = filters.cursor
+        rows = rows.filter(Q(added__gt=added) | Q(added=added, stix_id__gt=after_id))
+    later = selectors.stix_objects(audience, markings=False)
+    if filters.added_after is not None:
+        rows, later = rows.filter(added__gt=filters.added_after), later.filter(added__gt=filters.added_after)
+    if filters.ids:
+        rows = rows.filter(stix_id__in=filters.ids)
+    if filters.types:
+        rows = rows.filter(type__in=filters.types)
+    rows = rows.order_by("added", "stix_id", "version", "-source").values_list("stix_id", "added", "version", "body")
+    want = filters.limit + 1
+    page, seen, start, size = [], set(), 0, want + want // 4
+    while len(page) < want:
+        chunk = list(rows[start : start + size])
+        spans = {}
+        if "all" not in filters.versions:
+            ids = {object_id for object_id, *_ in chunk}
+            spans = {
+                object_id: (first, last)
+                for object_id, first, last in later.filter(stix_id__in=ids)
+                .order_by()
+                .values("stix_id")
+                .annotate(first=Min("version"), last=Max("version"))
+                .values_list("stix_id", "first", "last")
+            }
+        for object_id, added, version, body in chunk:
+            span = spans.get(object_id, (version, version))  # a marking definition: its one version
+            if (object_id, version) in seen or not _keeps(filters, version, *span):
+                continue
+            seen.add((object_id, version))
+            page.append(Stored(object_id, added, version, body))
+        if len(chunk) < size:
+            break
+        start += len(chunk)
+    return page[:want]
+
+
+def versions_of(exercise, team: str | None, object_id: str) -> list[datetime]:
+    """Every version of one object in the audience's collection, oldest first."""
+    rows = selectors.stix_objects(viewer(exercise, team)).filter(stix_id=object_id)
+    return sorted(set(rows.values_list("version", flat=True)))

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
@@ -30,7 +30,7 @@ from django_ratelimit.core import is_ratelimited
 
 from exercises import stix
 from exercises.models import AuditEvent
-from exercises.services import ServiceError, api_tokens, stix_import
+from exercises.services import ServiceError, api_tokens, stix_import, stix_objects
 
 TAXII = "application/taxii+json;version=2.1"
 STIX = "application/stix+json;version=2.1"
@@ -252,10 +252,14 @@ def _filters(request) -> stix.Filters:
 
 
 def _db_page(request, exercise, audience, *, object_id=None) -> tuple[list, str | None]:
-    """One page of the collection, read and built in the database's order (stix.page_for), and its cursor."""
+    """One page of the collection, read from the stored objects (stix.page_for), and its cursor. A read (a page
+    without `next`) first stores what was released or shared since the last; the pages that follow its `next`
+    cursor go on through the stored objects."""
     filters = _filters(request)
     if object_id:
         filters = dataclasses.replace(filters, ids=frozenset({object_id}))
+    if filters.cursor is None:
+        stix_objects.store_new(exercise)
     entries = stix.page_for(exercise, audience, filters)
     page = entries[: filters.limit]
     token = None
@@ -264,21 +268,30 @@ def _db_page(request, exercise, audience, *, object_id=None) -> tuple[list, str 
     return page, token
 
 
+def _page_headers(page) -> dict:
+    if not page:
+        return {}
+    return {
+        "X-TAXII-Date-Added-First": _timestamp(page[0].added),
+        "X-TAXII-Date-Added-Last": _timestamp(page[-1].added),
+    }
+
+
 def _paged_response(page, token, body_key, render):
     body = {"more": token is not None, body_key: [render(entry) for entry in page]}
     if token:
         body["next"] = token
-    headers = {}
-    if page:
-        headers = {
-            "X-TAXII-Date-Added-First": _timestamp(page[0].added),
-            "X-TAXII-Date-Added-Last": _timestamp(page[-1].added),
-        }
-    return taxii_response(body, headers=headers)
+    return taxii_response(body, headers=_page_headers(page))
 
 
-def _serialised(entry) -> dict:
-    return json.loads(entry.object.serialize())
+def _objects_response(page, token) -> HttpResponse:
+    """An envelope of stored objects: their JSON as it was stored, in the envelope's list unparsed."""
+    head = json.dumps({"more": token is not None, **({"next": token} if token else {})})
+    content = f'{head[:-1]}, "objects": [{",".join(entry.body for entry in page)}]}}'
+    response = HttpResponse(content, content_type=TAXII)
+    for name, value in _page_headers(page).items():
+        response[name] = value
+    return response
 
 
 @taxii_view("GET", "POST")
@@ -288,7 +301,7 @@ def objects(request, participant, exercise_id, collection_uuid):
     if request.method == "POST":
         return _add_objects(request, participant, exercise, audience)
     page, token = _db_page(request, exercise, audience)
-    return _paged_response(page, token, "objects", _serialised)
+    return _objects_response(page, token)
 
 
 @taxii_view("GET")
@@ -316,18 +329,18 @@ def object_detail(request, participant, exercise_id, collection_uuid, object_id)
     page, token = _db_page(request, exercise, audience, object_id=object_id)
     if not page and "next" not in request.GET:
         raise TaxiiError(404, "No such object", f"{object_id} is not in this collection.")
-    return _paged_response(page, token, "objects", _serialised)
+    return _objects_response(page, token)
 
 
 @taxii_view("GET")
 def object_versions(request, participant, exercise_id, collection_uuid, object_id):
     exercise = _exercise(participant, exercise_id)
     audience = _collection(participant, str(collection_uuid))
-    entries = [entry for entry in stix.entries_for(exercise, audience) if entry.id == object_id]
-    if not entries:
+    stix_objects.store_new(exercise)
+    versions = stix.versions_of(exercise, audience, object_id)
+    if not versions:
         raise TaxiiError(404, "No such object", f"{object_id} is not in this collection.")
-    versions = sorted({_timestamp(entry.version) for entry in entries})
-    return taxii_response({"more": False, "versions": versions})
+    return taxii_response({"more": False, "versions": [_timestamp(version) for version in versions]})
 
 
 def _add_objects(request, participant, exercise, audience):

@@ -701,22 +701,24 @@ def page_for(exercise, team: str | None, filters: Filters) -> list[Stored]:
     if filters.types:
         rows = rows.filter(type__in=filters.types)
     fields = ["stix_id", "added", "version", "body"]
-    if "all" not in filters.versions:  # the first and last version of each row's id in the collection
-        team_rows = later if audience.is_player else None
-        rows = rows.annotate(first=_version_of(exercise, team_rows, filters, "version"))
-        rows = rows.annotate(last=_version_of(exercise, team_rows, filters, "-version"))
-        fields += ["first", "last"]
+    team_rows = later if audience.is_player else None
+    for name, order in (("first", "version"), ("last", "-version")):  # the versions match[version] names
+        if name in filters.versions and "all" not in filters.versions:
+            rows = rows.annotate(**{name: _version_of(exercise, team_rows, filters, order)})
+            fields.append(name)
     rows = rows.order_by("added", "stix_id", "version", "-source").values_list(*fields)
     want = filters.limit + 1
     page, seen, start, size = [], set(), 0, want + want // 4
     while len(page) < want:
         chunk = list(rows[start : start + size])
-        for object_id, added, version, body, *span in chunk:
-            first, last = span if span and span[0] is not None else (version, version)  # a marking definition: one
+        for values in chunk:
+            row = dict(zip(fields, values, strict=True))
+            object_id, version = row["stix_id"], row["version"]
+            first, last = row.get("first") or version, row.get("last") or version  # a marking definition: one
             if (object_id, version) in seen or not _keeps(filters, version, first, last):
                 continue
             seen.add((object_id, version))
-            page.append(Stored(object_id, added, version, body))
+            page.append(Stored(object_id, row["added"], version, row["body"]))
         if len(chunk) < size:
             break
         start += len(chunk)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import stix2
-from django.db.models import Max, Min, Q
+from django.db.models import Case, F, OuterRef, Q, Subquery, When
 from django.utils import translation
 
 from exercises import coalition, selectors
@@ -45,6 +45,7 @@ from exercises.models import (
     Participant,
     Releasability,
     SharedAssessment,
+    StixObject,
     marking_banner,
 )
 from exercises.services.responses import ASSESSMENT_FIELDS
@@ -662,11 +663,25 @@ def _keeps(filters: Filters, version: datetime, first: datetime, last: datetime)
     )
 
 
+def _version_of(exercise, visible, filters: Filters, order: str):
+    """The first (order "version") or last ("-version") version of a row's id in the collection after added_after
+    (`visible`: a team's rows after added_after; None: staff, whose collection is the exercise's rows). Most ids
+    have one version in the whole exercise, and then it is the row's own: only an id with others in the exercise
+    (a downgraded Report, an address several injects name) is looked up among the team's rows."""
+    after = {"added__gt": filters.added_after} if filters.added_after is not None else {}
+    every = StixObject.objects.filter(exercise_id=exercise.pk, stix_id=OuterRef("stix_id"), **after)
+    in_exercise = Subquery(every.order_by(order).values("version")[:1])
+    if visible is None:
+        return in_exercise
+    seen = Subquery(visible.filter(stix_id=OuterRef("stix_id")).order_by(order).values("version")[:1])
+    return Case(When(Q(version=in_exercise), then=F("version")), default=seen)
+
+
 def page_for(exercise, team: str | None, filters: Filters) -> list[Stored]:
     """The first filters.limit + 1 objects of the audience's collection (a team's Combined Picture, or staff's whole
     exercise) that pass `filters`, in order of date added and id: entries_for's list, read from the stored objects.
-    Two queries: the rows in order from the cursor (a quarter more than the page, for the versions match[version]
-    drops), and the first and last version of their ids. The same object stored from two sources (an address two
+    One query: the rows in order from the cursor (a quarter more than the page, for the versions match[version]
+    drops), each with the first and last version of its id. The same object stored from two sources (an address two
     injects released at once name) once."""
     audience = viewer(exercise, team)
     # the marking definitions are added first, at MARKINGS_CREATED: a page that starts later has none of them;
@@ -685,28 +700,25 @@ def page_for(exercise, team: str | None, filters: Filters) -> list[Stored]:
         rows = rows.filter(stix_id__in=filters.ids)
     if filters.types:
         rows = rows.filter(type__in=filters.types)
-    rows = rows.order_by("added", "stix_id", "version", "-source").values_list("stix_id", "added", "version", "body")
+    fields = ["stix_id", "added", "version", "body"]
+    team_rows = later if audience.is_player else None
+    for name, order in (("first", "version"), ("last", "-version")):  # the versions match[version] names
+        if name in filters.versions and "all" not in filters.versions:
+            rows = rows.annotate(**{name: _version_of(exercise, team_rows, filters, order)})
+            fields.append(name)
+    rows = rows.order_by("added", "stix_id", "version", "-source").values_list(*fields)
     want = filters.limit + 1
     page, seen, start, size = [], set(), 0, want + want // 4
     while len(page) < want:
         chunk = list(rows[start : start + size])
-        spans = {}
-        if "all" not in filters.versions:
-            ids = {object_id for object_id, *_ in chunk}
-            spans = {
-                object_id: (first, last)
-                for object_id, first, last in later.filter(stix_id__in=ids)
-                .order_by()
-                .values("stix_id")
-                .annotate(first=Min("version"), last=Max("version"))
-                .values_list("stix_id", "first", "last")
-            }
-        for object_id, added, version, body in chunk:
-            span = spans.get(object_id, (version, version))  # a marking definition: its one version
-            if (object_id, version) in seen or not _keeps(filters, version, *span):
+        for values in chunk:
+            row = dict(zip(fields, values, strict=True))
+            object_id, version = row["stix_id"], row["version"]
+            first, last = row.get("first") or version, row.get("last") or version  # a marking definition: one
+            if (object_id, version) in seen or not _keeps(filters, version, first, last):
                 continue
             seen.add((object_id, version))
-            page.append(Stored(object_id, added, version, body))
+            page.append(Stored(object_id, row["added"], version, row["body"]))
         if len(chunk) < size:
             break
         start += len(chunk)

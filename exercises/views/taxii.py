@@ -144,6 +144,10 @@ def _audiences(participant) -> list[str | None]:
 
 def _collection(participant, collection: str) -> str | None:
     """The audience (team code, or None for staff) of a collection the participant may read; 404 otherwise."""
+    if participant.is_player and collection_id(participant.exercise_id, participant.team_id) == collection:
+        return participant.team_id  # a team's own: no need to list the exercise's teams
+    if not participant.is_player and collection_id(participant.exercise_id, None) == collection:
+        return None
     for audience in _audiences(participant):
         if collection_id(participant.exercise_id, audience) == collection:
             return audience

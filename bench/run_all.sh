@@ -57,6 +57,11 @@ declare -A RUNS=(
   # perf-report's after-runs (the -before ones: the same command at commit 5f8825b, interleaved with them)
   [reports-postgres-perf-report-after-1]="$PY -m bench.reports --db postgres --db-name conj_perf_report --formats html pdf --repeat 2"
   [reports-postgres-perf-report-after-2]="$PY -m bench.reports --db postgres --db-name conj_perf_report --formats html pdf --repeat 2"
+  # perf-report2's after-runs (table-layout: fixed in print, stix2 off the URLconf); the -before ones: the same command
+  # on main at 8cd9a52 (a worktree of it), interleaved before, after, before, after, …
+  [reports-postgres-issue18-final-after-1]="$PY -m bench.reports --db postgres --db-name conj_perf_report2 --formats html pdf --repeat 3"
+  [reports-postgres-issue18-final-after-2]="$PY -m bench.reports --db postgres --db-name conj_perf_report2 --formats html pdf --repeat 3"
+  [reports-postgres-issue18-final-after-3]="$PY -m bench.reports --db postgres --db-name conj_perf_report2 --formats html pdf --repeat 3"
   [manoeuvre-preview-postgres]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3"
   # After the preview's single visibility check (perf-preview): the same run plus the in-process CPU and queries. The
   # "-before-N" files are this command on the base commit 5f8825b's app (git archive, this bench script), interleaved.

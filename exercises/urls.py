@@ -17,10 +17,9 @@ from exercises.views import (
     sharing,
     space_data,
     staffing,
-    stix_exchange,
-    taxii,
     timeline,
 )
+from exercises.views.lazy import lazy_view
 
 # Everything under one exercise: authorized per view by role and team (views/*).
 exercise_urls = [
@@ -51,8 +50,8 @@ exercise_urls = [
     path("share/", sharing.share, name="share-assessment"),
     path("assessments/<int:assessment_id>/acknowledge/", sharing.acknowledge, name="acknowledge-assessment"),
     path("assessments/<int:assessment_id>/comment/", sharing.comment, name="comment-assessment"),
-    path("combined-picture.stix.json", stix_exchange.export, name="stix-export"),
-    path("share/stix/", stix_exchange.import_bundle, name="stix-import"),
+    path("combined-picture.stix.json", lazy_view("exercises.views.stix_exchange", "export"), name="stix-export"),
+    path("share/stix/", lazy_view("exercises.views.stix_exchange", "import_bundle"), name="stix-import"),
     path("api-tokens/", api_tokens.tokens, name="api-tokens"),
     path("api-tokens/<int:token_id>/revoke/", api_tokens.revoke, name="api-token-revoke"),
     # Evaluation, the hot wash, the after-action report and the improvement plan.
@@ -123,18 +122,25 @@ scenario_urls = [
     path("<int:scenario_id>/orbit-epoch/", catalogue_authoring.set_orbit_epoch, name="scenario-orbit-epoch"),
 ]
 
-# The TAXII 2.1 server (exercises/views/taxii.py): API tokens, not sessions.
+# The TAXII 2.1 server (exercises/views/taxii.py): API tokens, not sessions (so no CSRF). Its views, and the STIX
+# exchange's, are imported on their first request: they need stix2 (exercises/views/lazy.py).
+
+
+def taxii_view(name):
+    return lazy_view("exercises.views.taxii", name, csrf_exempt=True)
+
+
 COLLECTION = "exercises/<int:exercise_id>/collections/<uuid:collection_uuid>/"
 taxii_urls = [
-    path("", taxii.discovery, name="taxii-discovery"),
-    path("exercises/<int:exercise_id>/", taxii.api_root, name="taxii-api-root"),
-    path("exercises/<int:exercise_id>/collections/", taxii.collections, name="taxii-collections"),
-    path(COLLECTION, taxii.collection, name="taxii-collection"),
-    path(COLLECTION + "objects/", taxii.objects, name="taxii-objects"),
-    path(COLLECTION + "objects/<str:object_id>/", taxii.object_detail, name="taxii-object"),
-    path(COLLECTION + "objects/<str:object_id>/versions/", taxii.object_versions, name="taxii-object-versions"),
-    path(COLLECTION + "manifest/", taxii.manifest, name="taxii-manifest"),
-    path("exercises/<int:exercise_id>/status/<uuid:status_id>/", taxii.status, name="taxii-status"),
+    path("", taxii_view("discovery"), name="taxii-discovery"),
+    path("exercises/<int:exercise_id>/", taxii_view("api_root"), name="taxii-api-root"),
+    path("exercises/<int:exercise_id>/collections/", taxii_view("collections"), name="taxii-collections"),
+    path(COLLECTION, taxii_view("collection"), name="taxii-collection"),
+    path(COLLECTION + "objects/", taxii_view("objects"), name="taxii-objects"),
+    path(COLLECTION + "objects/<str:object_id>/", taxii_view("object_detail"), name="taxii-object"),
+    path(COLLECTION + "objects/<str:object_id>/versions/", taxii_view("object_versions"), name="taxii-object-versions"),
+    path(COLLECTION + "manifest/", taxii_view("manifest"), name="taxii-manifest"),
+    path("exercises/<int:exercise_id>/status/<uuid:status_id>/", taxii_view("status"), name="taxii-status"),
 ]
 
 urlpatterns = [

@@ -9,7 +9,6 @@ from exercises.forms import ApiTokenForm
 from exercises.models import ApiToken, Participant
 from exercises.services import ServiceError, api_tokens
 from exercises.views.live import STAFF, _refused, participant_required
-from exercises.views.taxii import collection_id
 
 EVERYONE = (Participant.Role.PLAYER, *STAFF)
 
@@ -24,6 +23,8 @@ def _context(request, participant, form, secret=None):
         if participant.role in STAFF
         else ApiToken.objects.none()
     )
+    from exercises.views.taxii import collection_id  # here, not at the URLconf's import: it needs stix2 (views/lazy.py)
+
     audience = participant.team_id if participant.is_player else None
     return {
         "exercise": exercise,

@@ -72,6 +72,17 @@ declare -A RUNS=(
   [taxii-postgres-674-objects]="$PY -m bench.taxii --db postgres --db-name conj_bench_reports --exercise 1 --runs 3"
   # issue #18 after the fix (pages read and built in the database), on the same 2,464-object collection
   [taxii-postgres-paged]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3"
+  # the stored STIX objects (taxii-store), on the 5,513-object collection; -before-N: this command (without --team)
+  # on main at 8cd9a52, interleaved
+  [taxii-postgres-store-after-4]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3 --team GBR"
+  [taxii-postgres-store-after-5]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3 --team GBR"
+  [taxii-postgres-store-after-6]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3 --team GBR"
+  # the last changes merged (integrate): the preview and the fan-out again
+  [manoeuvre-preview-postgres-final-1]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3 --in-process 30"
+  [manoeuvre-preview-postgres-final-2]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3 --in-process 30"
+  [manoeuvre-preview-postgres-final-3]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3 --in-process 30"
+  [fanout-postgres-redis-200-final-1]="$PY -m bench.fanout --db postgres --db-name conj_bench_fanout --layer redis --sockets 200 --releases 15 --paths app bare-sync bare-async"
+  [fanout-sqlite-memory-200-final-1]="$PY -m bench.fanout --db sqlite --db-name conj_bench_fanout --layer memory --sockets 200 --releases 15 --paths app bare-sync bare-async"
   [fanout-sqlite-memory-200-issue18]="$PY -m bench.fanout --db sqlite --db-name conj_bench_fanout --layer memory --sockets 200 --releases 15 --paths app bare-sync bare-async"
   [fanout-postgres-redis-200-issue18]="$PY -m bench.fanout --db postgres --db-name conj_bench_fanout --layer redis --sockets 200 --releases 15 --paths app bare-sync bare-async"
   [respond-cost-postgres-redis-issue18]="$PY -m bench.respond_cost --db postgres --db-name conj_bench_respond --layer redis -n 200"

@@ -2,11 +2,12 @@
 shared assessment's, comment's and acknowledgement's objects, the identities and the marking definitions,
 built by exercises/stix.py and serialized once.
 
-`store_new(exercise)` runs before a collection is read: one query finds what was released or shared since the
-last read and has no objects stored (nothing, most of the time), and only that is built, in one transaction, so
-that a source is stored whole or not at all. Two readers at once build the same rows; the unique constraint
-keeps one. The rows are derived from rows already journaled when they were made (inject.released,
-assessment.shared, ...), like a cache: storing them is not an event of the exercise and is not journaled.
+`store_new(exercise)` runs when a read of a collection begins (exercises/views/taxii.py): one query says whether
+every source has its objects stored (nothing new, most of the time), and only if not does another find which, and
+only those are built, in one transaction, so that a source is stored whole or not at all. Two readers at once
+build the same rows; the unique constraint keeps one. The rows are derived from rows already journaled when they
+were made (inject.released, assessment.shared, ...), like a cache: storing them is not an event of the exercise
+and is not journaled.
 """
 
 from django.db import transaction

@@ -1084,11 +1084,12 @@ class ApiToken(models.Model):
 class StixObject(models.Model):
     """One STIX object of an exercise's Combined Picture as the TAXII collections serve it, serialized once.
 
-    Built by exercises/stix_store.py from what it is about (`source`: a released inject, a shared assessment, a
-    comment, an acknowledgement, the exercise's identities, a marking), the first time a collection is read after
-    that was released or shared; never edited afterwards (an inject cannot change once released, nor a share,
-    comment or acknowledgement once made). Derived data like a cache: what a collection holds is decided when
-    it is read, by the selectors' visibility applied to the source (inject, assessment), not stored here.
+    Built by exercises/services/stix_objects.py from what it is about (`source`: a released inject, a shared
+    assessment, a comment, an acknowledgement, the exercise's identities, a marking), the first time a collection
+    is read after that was released or shared; never edited afterwards (an inject cannot change once released,
+    nor a share, comment or acknowledgement once made). Derived data like a cache: what a collection holds is
+    decided when it is read, by the selectors' visibility applied to the source (inject, assessment), not stored
+    here.
     """
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="+")

@@ -125,7 +125,7 @@ def _store(exercise, missing: list[str]) -> int:
             markings.add(stix.Marking.of(inject))
             source = f"inject:{inject.pk}"
             objects = stix.inject_objects(inject, control_id)
-            rows += [_row(exercise, stix.Entry(obj, inject.released_at, source), inject=inject.pk) for obj in objects]
+            rows += [_row(exercise, stix.Entry(obj, inject.released_at, source)) for obj in objects]
     # a new comment or acknowledgement: its assessment's objects are built again (those stored are kept)
     assessment_ids = {int(pk) for pk in kinds.get("assessment", ())}
     for model, kind in ((AssessmentComment, "comment"), (AssessmentAcknowledgement, "ack")):
@@ -159,7 +159,9 @@ def _identities(exercise) -> list:
 TLP_IDS = frozenset(stix.TLP2_IDS.values())
 
 
-def _row(exercise, entry, *, inject: int | None = None, assessment: int | None = None) -> StixObject:
+def _row(exercise, entry, *, assessment: int | None = None) -> StixObject:
+    """The row of one built object; its inject, comment or acknowledgement from its source, its assessment (a
+    comment's and an acknowledgement's too, for the collections' visibility) given."""
     refs = list(getattr(entry.object, "object_marking_refs", None) or [])
     kind, _, pk = entry.source.partition(":")
     return StixObject(
@@ -169,7 +171,7 @@ def _row(exercise, entry, *, inject: int | None = None, assessment: int | None =
         type=entry.object.type,
         version=entry.version,
         added=entry.added,
-        inject_id=inject,
+        inject_id=int(pk) if kind == "inject" else None,
         assessment_id=assessment,
         comment_id=int(pk) if kind == "comment" else None,
         acknowledgement_id=int(pk) if kind == "ack" else None,

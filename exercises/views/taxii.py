@@ -135,19 +135,18 @@ def _exercise(participant, exercise_id):
     return participant.exercise
 
 
-def _audiences(participant) -> list[str | None]:
-    """The collections the participant may read: a player its team's; staff every team's and the staff one."""
+def _audiences(participant):
+    """The collections the participant may read: a player its team's; staff the staff one, then every team's (the
+    teams read only when asked for beyond the staff one)."""
     if participant.is_player:
-        return [participant.team_id]
-    return [None, *participant.exercise.team_codes()]
+        yield participant.team_id
+        return
+    yield None
+    yield from participant.exercise.team_codes()
 
 
 def _collection(participant, collection: str) -> str | None:
     """The audience (team code, or None for staff) of a collection the participant may read; 404 otherwise."""
-    if participant.is_player and collection_id(participant.exercise_id, participant.team_id) == collection:
-        return participant.team_id  # a team's own: no need to list the exercise's teams
-    if not participant.is_player and collection_id(participant.exercise_id, None) == collection:
-        return None
     for audience in _audiences(participant):
         if collection_id(participant.exercise_id, audience) == collection:
             return audience

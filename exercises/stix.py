@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import stix2
-from django.db.models import Case, F, OuterRef, Q, Subquery, When
+from django.db.models import BooleanField, Case, CharField, ExpressionWrapper, F, OuterRef, Q, Subquery, When
+from django.db.models.functions import Cast
 from django.utils import translation
 
 from exercises import coalition, selectors
@@ -644,23 +645,13 @@ class Filters:
 
 @dataclass(frozen=True)
 class Stored:
-    """A stored STIX object of a collection page: its id, date added, version and JSON."""
+    """A stored STIX object of a collection page: its id and date added, and its JSON (an objects page) or its
+    version (a manifest page)."""
 
     id: str
     added: datetime
-    version: datetime
-    body: str
-
-
-def _keeps(filters: Filters, version: datetime, first: datetime, last: datetime) -> bool:
-    """match[version] (TAXII 2.1 §3.4.1) for a version of an id whose versions after added_after span first..last."""
-    return any(
-        want == "all"
-        or (want == "last" and version == last)
-        or (want == "first" and version == first)
-        or want == version
-        for want in filters.versions
-    )
+    body: str = ""
+    version: datetime | None = None
 
 
 def _version_of(exercise, visible, filters: Filters, order: str):
@@ -677,12 +668,31 @@ def _version_of(exercise, visible, filters: Filters, order: str):
     return Case(When(Q(version=in_exercise), then=F("version")), default=seen)
 
 
-def page_for(exercise, team: str | None, filters: Filters) -> list[Stored]:
+def _kept(exercise, visible, filters: Filters):
+    """match[version] (TAXII 2.1 §3.4.1) as a condition on a row, worked out by the database: its version is the
+    first or the last of its id's versions in the collection after added_after, or one asked for by its time.
+    None: every version is kept ("all")."""
+    if "all" in filters.versions:
+        return None
+    kept = Q()
+    for want in filters.versions:
+        if want in ("first", "last"):
+            kept |= Q(version=_version_of(exercise, visible, filters, "version" if want == "first" else "-version"))
+        else:
+            kept |= Q(version=want)
+    return ExpressionWrapper(kept, output_field=BooleanField())
+
+
+def page_for(exercise, team: str | None, filters: Filters, *, manifest: bool = False) -> list[Stored]:
     """The first filters.limit + 1 objects of the audience's collection (a team's Combined Picture, or staff's whole
-    exercise) that pass `filters`, in order of date added and id: entries_for's list, read from the stored objects.
-    One query: the rows in order from the cursor (a quarter more than the page, for the versions match[version]
-    drops), each with the first and last version of its id. The same object stored from two sources (an address two
-    injects released at once name) once."""
+    exercise) that pass `filters`, in order of date added and id: entries_for's list, read from the stored objects,
+    with their JSON (or, for a manifest, their versions). One query: the rows in order from the cursor (a quarter
+    more than the page, for the versions match[version] drops), each with whether match[version] keeps it. The
+    same object stored from two sources (an address two injects released at once name) once.
+
+    Only the dates a page sends are read as dates: each one the database driver turns into a datetime costs more
+    than the rest of its row (Django's timestamptz loader is psycopg's pure-Python one), so whether a version is
+    kept comes as a boolean and a version compares as text."""
     audience = viewer(exercise, team)
     # the marking definitions are added first, at MARKINGS_CREATED: a page that starts later has none of them;
     # and each has one version, so the versions below are looked up without them
@@ -693,32 +703,31 @@ def page_for(exercise, team: str | None, filters: Filters) -> list[Stored]:
     if filters.cursor is not None:
         added, after_id = filters.cursor
         rows = rows.filter(Q(added__gt=added) | Q(added=added, stix_id__gt=after_id))
-    later = selectors.stix_objects(audience, markings=False)
+    later = selectors.stix_objects(audience, markings=False) if audience.is_player else None
     if filters.added_after is not None:
-        rows, later = rows.filter(added__gt=filters.added_after), later.filter(added__gt=filters.added_after)
+        rows = rows.filter(added__gt=filters.added_after)
+        if later is not None:
+            later = later.filter(added__gt=filters.added_after)
     if filters.ids:
         rows = rows.filter(stix_id__in=filters.ids)
     if filters.types:
         rows = rows.filter(type__in=filters.types)
-    fields = ["stix_id", "added", "version", "body"]
-    team_rows = later if audience.is_player else None
-    for name, order in (("first", "version"), ("last", "-version")):  # the versions match[version] names
-        if name in filters.versions and "all" not in filters.versions:
-            rows = rows.annotate(**{name: _version_of(exercise, team_rows, filters, order)})
-            fields.append(name)
+    fields = ["stix_id", "added", "version" if manifest else "body", "version_key"]
+    rows = rows.annotate(version_key=Cast("version", CharField()))
+    kept = _kept(exercise, later, filters)
+    if kept is not None:
+        rows = rows.annotate(kept=kept)
+        fields.append("kept")
     rows = rows.order_by("added", "stix_id", "version", "-source").values_list(*fields)
     want = filters.limit + 1
     page, seen, start, size = [], set(), 0, want + want // 4
     while len(page) < want:
         chunk = list(rows[start : start + size])
-        for values in chunk:
-            row = dict(zip(fields, values, strict=True))
-            object_id, version = row["stix_id"], row["version"]
-            first, last = row.get("first") or version, row.get("last") or version  # a marking definition: one
-            if (object_id, version) in seen or not _keeps(filters, version, first, last):
+        for object_id, added, sent, version_key, *kept in chunk:
+            if (object_id, version_key) in seen or (kept and not kept[0]):  # kept: [] when every version is
                 continue
-            seen.add((object_id, version))
-            page.append(Stored(object_id, row["added"], version, row["body"]))
+            seen.add((object_id, version_key))
+            page.append(Stored(object_id, added, version=sent) if manifest else Stored(object_id, added, body=sent))
         if len(chunk) < size:
             break
         start += len(chunk)

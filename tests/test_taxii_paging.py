@@ -4,6 +4,7 @@ staff, also after more was released and shared since the last read; a page costs
 whatever page it is and however large the collection; each object is built once, not for every page."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 import stix2
@@ -73,13 +74,19 @@ def pull(client, allies, code, resource="objects", limit=3, **params) -> tuple[l
 
 
 def expected(entries, *, after=None, types=(), version="last") -> list:
-    """The TAXII filters (§3.4) over the whole collection: added after, of these types, the version wanted."""
+    """The TAXII filters (§3.4) over the whole collection: added after, of these types, the versions wanted
+    (match[version]: all, first, last or a version's time, comma-separated)."""
     entries = [e for e in entries if (after is None or e.added > after) and (not types or e.object.type in types)]
     versions = {}
     for entry in entries:
         versions.setdefault(entry.id, []).append(entry.version)
-    pick = {"last": max, "first": min}.get(version)
-    return [json.loads(e.object.serialize()) for e in entries if pick is None or e.version == pick(versions[e.id])]
+
+    def wanted(entry, want):
+        if want in ("all", "first", "last"):
+            return want == "all" or entry.version == {"last": max, "first": min}[want](versions[entry.id])
+        return entry.version == datetime.fromisoformat(want)
+
+    return [json.loads(e.object.serialize()) for e in entries if any(wanted(e, want) for want in version.split(","))]
 
 
 @pytest.fixture(autouse=True)
@@ -104,10 +111,17 @@ def test_the_pages_concatenated_are_the_whole_collection_under_each_filter(playe
     ):
         objects, _ = pull(client, played, code, **params)
         assert objects == want, params
+    several = sorted({e.version for e in entries if sum(o.id == e.id for o in entries) > 1})
+    for version in ("first,last", several[0].astimezone(UTC).isoformat(), f"last,{several[-1].isoformat()}"):
+        objects, _ = pull(client, played, code, **{"match[version]": version})
+        assert objects == expected(entries, version=version), version
     if code is None:  # staff see both versions of the downgraded Report and of the address
         assert len(expected(entries, version="all")) > len(expected(entries))
     manifest, _ = pull(client, played, code, "manifest")
     assert [item["id"] for item in manifest] == [obj["id"] for obj in expected(entries)]
+    added = {(entry.id, entry.version): entry.added for entry in entries}
+    when = datetime.fromisoformat
+    assert all(when(item["date_added"]) == added[item["id"], when(item["version"])] for item in manifest)
 
 
 def test_a_page_costs_the_same_queries_whatever_the_page_and_the_size(played, client):

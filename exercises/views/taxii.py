@@ -254,7 +254,7 @@ def _filters(request) -> stix.Filters:
     return stix.Filters(cursor=key, added_after=after, ids=ids, types=types, versions=versions, limit=limit)
 
 
-def _db_page(request, exercise, audience, *, object_id=None) -> tuple[list, str | None]:
+def _db_page(request, exercise, audience, *, object_id=None, manifest=False) -> tuple[list, str | None]:
     """One page of the collection, read from the stored objects (stix.page_for), and its cursor. A read (a page
     without `next`) first stores what was released or shared since the last; the pages that follow its `next`
     cursor go on through the stored objects."""
@@ -263,7 +263,7 @@ def _db_page(request, exercise, audience, *, object_id=None) -> tuple[list, str 
         filters = dataclasses.replace(filters, ids=frozenset({object_id}))
     if filters.cursor is None:
         stix_objects.store_new(exercise)
-    entries = stix.page_for(exercise, audience, filters)
+    entries = stix.page_for(exercise, audience, filters, manifest=manifest)
     page = entries[: filters.limit]
     token = None
     if len(entries) > filters.limit:
@@ -311,7 +311,7 @@ def objects(request, participant, exercise_id, collection_uuid):
 def manifest(request, participant, exercise_id, collection_uuid):
     exercise = _exercise(participant, exercise_id)
     audience = _collection(participant, str(collection_uuid))
-    page, token = _db_page(request, exercise, audience)
+    page, token = _db_page(request, exercise, audience, manifest=True)
     return _paged_response(
         page,
         token,

@@ -1067,7 +1067,7 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=80)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)  # to the minute: api_tokens.LAST_USED_EVERY
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -8,9 +8,11 @@ once; a malformed or oversized bundle gets a 4xx with a reason and stores nothin
 import base64
 import json
 import re
+from datetime import timedelta
 
 import pytest
 import requests
+from django.utils import timezone
 from playwright.sync_api import expect
 from taxii2client.v21 import Server, as_pages
 
@@ -221,6 +223,29 @@ def test_a_client_sending_too_fast_is_told_to_wait_as_on_the_pages(allies, clien
     assert codes == [200, 200, 200, 429, 429]
     assert "Wait a moment" in client.get(path, headers=headers).json()["description"]
     cache.clear()
+
+
+def test_a_tokens_last_use_is_noted_once_a_minute_and_every_request_journaled(allies, client):
+    from django.urls import reverse
+
+    made, secret = token(allies, "GBR")
+    path = reverse("taxii-collections", args=[allies.exercise.pk])
+    headers = {"Accept": TAXII, "Authorization": f"Bearer {secret}"}
+    assert client.get(path, headers=headers).status_code == 200
+    first = ApiToken.objects.get(pk=made.pk).last_used_at
+    assert first is not None
+    assert client.get(path, headers=headers).status_code == 200
+    assert ApiToken.objects.get(pk=made.pk).last_used_at == first  # within the minute: the row is not written again
+    ApiToken.objects.filter(pk=made.pk).update(last_used_at=first - timedelta(seconds=61))
+    assert client.get(path, headers=headers).status_code == 200
+    noted = ApiToken.objects.get(pk=made.pk).last_used_at
+    assert noted > first
+    journaled = AuditEvent.objects.filter(kind="taxii.request", object_id=str(made.pk)).order_by("occurred_at")
+    assert [event.payload["status"] for event in journaled] == [200, 200, 200]
+    assert journaled.last().occurred_at == noted
+    client.force_login(allies.players["GBR"])
+    listed = client.get(reverse("api-tokens", args=[allies.exercise.pk])).content.decode()
+    assert f"<td>{timezone.localtime(noted):%Y-%m-%d %H:%M}</td>" in listed  # shown to the minute
 
 
 # The API tokens page ------------------------------------------------------------------------------

@@ -134,11 +134,11 @@ def test_a_page_costs_the_same_queries_whatever_the_page_and_the_size(played, cl
     more_pages, more_queries = pull(client, played, None)
     assert len(more_pages) > 2 * len(pages) and len(more_queries) > 2 * len(queries)
     # every page that follows a `next` cursor is one number: the token, the page's rows (each with whether its
-    # version is kept), the journal of the request; the first page of a read also asks whether anything is not
+    # version is kept), the request's journal entry; the first page of a read also asks whether anything is not
     # stored (and, after the new releases and shares, stores their objects), and, each pull's token being new,
-    # notes when the token was last used
+    # notes when the token was last used, in one transaction with the journal entry (BEGIN, UPDATE, COMMIT)
     assert len(set(queries[1:] + more_queries[1:])) == 1, (queries, more_queries)
-    assert queries[0] == queries[1] + 2 and more_queries[0] > queries[0]
+    assert queries[1] == 3 and queries[0] == queries[1] + 1 + 3 and more_queries[0] > queries[0]
     assert more_pages == expected(stix.entries_for(played.exercise))  # what was stored since is in it, in order
 
 

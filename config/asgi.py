@@ -17,6 +17,7 @@ from django.conf import settings  # noqa: E402
 
 from exercises import realtime  # noqa: E402
 from exercises.routing import websocket_urlpatterns  # noqa: E402
+from exercises.views.lazy import import_deferred  # noqa: E402
 
 
 class BoundedConcurrency:
@@ -57,6 +58,11 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# The server serves every view: the URLconf and the modules its lazy views defer (stix2 and its parsers) are
+# imported now, to be frozen with the rest; imported at their first request, after the freeze, they were walked
+# by every full collection: 30-90 ms pauses in TAXII pulls (docs/benchmarks.md, TAXII).
+import_deferred()
 
 # What is alive once the application is loaded (Django, twisted, the URLconf, the apps' modules) lives as
 # long as the process: frozen, the collector never walks it again. Each full collection of a daphne

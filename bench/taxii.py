@@ -170,6 +170,12 @@ def pull(server, exercise, secret: str, collection_path: str) -> dict:
     plain.close()
     same_client.close()
     figures = {"objects": objects, "app": harness.summary(app), "baseline": harness.summary(baseline)}
+    # a read's first page also asks whether anything is not stored yet (a count of the exercise's sources against
+    # the stored heads): the pages after it, apart
+    figures["after_first"] = harness.summary(app[1:])
+    figures["first_page"] = round(app[0], 1)
+    figures["after_first_p99_ratio"] = harness.ratio(figures["after_first"]["p99"], figures["baseline"]["p99"])
+    figures["first_page_ratio"] = harness.ratio(app[0], figures["baseline"]["p99"])
     tenth = max(1, len(app) // 10)  # a page's cost whatever its place in the collection: the first and last tenth
     figures["first_tenth_p50"] = round(statistics.median(app[1 : tenth + 1]), 2)
     figures["last_tenth_p50"] = round(statistics.median(app[-tenth:]), 2)
@@ -230,7 +236,8 @@ def main():
         results["server_errors"] = server.log_errors()[:20]
     results["runs"] = runs
     results["median"] = harness.median_of_runs(runs)
-    for key in ("p99_ratio_same_client", "floor_p99_ratio", "first_tenth_p50", "last_tenth_p50"):
+    medians = ("p99_ratio_same_client", "floor_p99_ratio", "first_tenth_p50", "last_tenth_p50", "first_page")
+    for key in (*medians, "after_first_p99_ratio", "first_page_ratio"):
         results["median"][key] = statistics.median(run[key] for run in runs)
     if args.team:
         results["team"].update(runs=team_runs, median=harness.median_of_runs(team_runs))

@@ -85,6 +85,10 @@ declare -A RUNS=(
   [taxii-postgres-third-after-2]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3 --team GBR"
   [taxii-postgres-third-after-3]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3 --team GBR"
   [taxii-postgres-third-after-4]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3 --team GBR"
+  # the verdict's runs, on all of taxii-dates (the deferred views frozen too); -before-N as above
+  [taxii-postgres-frozen-after-1]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3 --team GBR"
+  [taxii-postgres-frozen-after-2]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3 --team GBR"
+  [taxii-postgres-frozen-after-3]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3 --team GBR"
   [taxii-postgres-dates-after-no-statistics]="$PY -m bench.taxii --db postgres --db-name conj_bench_taxii --exercise 1 --runs 3 --team GBR --no-analyze"
   # the last changes merged (integrate): the preview and the fan-out again
   [manoeuvre-preview-postgres-final-1]="$PY -m bench.manoeuvre --db postgres --db-name conj_bench_preview --previews 40 --runs 3 --in-process 30"

@@ -80,8 +80,8 @@ def token_for(secret: str) -> ApiToken | None:
 
 def record_request(*, token: ApiToken, method: str, path: str, status: int, detail: str = "") -> None:
     """Journal one TAXII request (the token by id, never its secret), and note when the token was last used if that
-    was a minute ago or more: both in one transaction then; otherwise the journal's INSERT, a transaction of its
-    own (no BEGIN and COMMIT around it: two round trips of a page's five)."""
+    was a minute ago or more: both in one transaction then; otherwise the journal's INSERT alone, a transaction of
+    its own (without a BEGIN and a COMMIT around it, two round trips fewer a request)."""
     now = timezone.now()
     last_use_due = token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY
     participant = token.participant

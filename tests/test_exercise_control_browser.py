@@ -15,8 +15,13 @@ def test_at_60x_two_scheduled_injects_reach_the_team_in_order_without_a_click(pe
     usa = log_in(personas.usa_player)
     wait_for_socket(console)
     wait_for_socket(usa)
+    controls = console.locator("#clock-controls").element_handle()
     console.get_by_label("Speed").select_option("60")
     console.get_by_role("button", name="Set speed").click()
+    # the speed's push replaces the controls: Start is clicked on the new ones (a click on the old ones as they
+    # were swapped out was lost, and the exercise stayed a draft)
+    controls.wait_for_element_state("hidden")
+    expect(console.get_by_role("timer")).to_have_attribute("data-speed", "60.0")
     console.get_by_role("button", name="Start exercise").click()
     expect(console.get_by_role("timer")).to_contain_text("60×", timeout=3000)
     # T+00:05 (USA only) and T+00:15 (all) arrive at 5 s and 15 s of real time: no click from here on.
